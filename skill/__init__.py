@@ -1,0 +1,96 @@
+"""Spine Coach: an Alexa skill for recovery after spinal fusion. `create_app` builds it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ask_sdk_core.serialize import DefaultSerializer
+from flask import Flask
+
+from skill.alexa_api import TimeoutApiClient
+from skill.alexa_endpoint import EXTENSION, AlexaEndpoint, blueprint
+from skill.config import ENV_PREFIX, ConfigError, Settings, load_settings
+from skill.database import make_engine, make_session_factory, sqlite_url
+from skill.patients import PatientStore
+from skill.recovery_plan import load_plan
+from skill.services import Services
+from skill.skill_builder import build_skill
+from skill.strings import load_catalogue
+from skill.time_zones import DeviceTimeZones
+from skill.verification import RequestVerifier, fetch_chain_over_https, load_trust_roots
+
+__all__ = ["ConfigError", "create_app"]
+log = logging.getLogger(__name__)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _build_verifier(settings: Settings, injected: Mapping[str, Any]) -> RequestVerifier:
+    fetch: Callable[[str], bytes] = injected.get("CERT_CHAIN_FETCHER") or (
+        lambda url: fetch_chain_over_https(
+            url, timeout=settings.CERT_FETCH_TIMEOUT, max_bytes=settings.CERT_MAX_BYTES
+        )
+    )
+    return RequestVerifier(
+        trust_roots=injected.get("TRUST_ROOTS") or load_trust_roots(settings.CA_BUNDLE),
+        fetch_chain=fetch,
+        clock=injected.get("CLOCK") or _utc_now,
+        cache_size=settings.CERT_CACHE_SIZE,
+    )
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask app: defaults, then SPINE_COACH_* environment variables, then `config`.
+
+    Besides settings, `config` may inject collaborators for tests and benchmarks:
+    CERT_CHAIN_FETCHER, TRUST_ROOTS, CLOCK (for verification) and ALEXA_API_CLIENT.
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    settings = load_settings(app, dict(config or {}))
+    try:
+        ZoneInfo(settings.DEFAULT_TIMEZONE)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ConfigError(
+            f"{ENV_PREFIX}_DEFAULT_TIMEZONE={settings.DEFAULT_TIMEZONE!r} is not an IANA time "
+            f"zone name like 'Europe/Amsterdam'"
+        ) from error
+    app.config["MAX_CONTENT_LENGTH"] = settings.MAX_REQUEST_BYTES
+
+    database_url = settings.DATABASE_URL
+    if database_url is None:
+        database_url = sqlite_url(app.instance_path)
+    engine = make_engine(database_url)
+    services = Services(
+        plan=load_plan(settings.PLAN),
+        catalogue=load_catalogue(),
+        patients=PatientStore(make_session_factory(engine)),
+        time_zones=DeviceTimeZones(),
+        default_time_zone=settings.DEFAULT_TIMEZONE,
+    )
+    api_client = app.config.get("ALEXA_API_CLIENT") or TimeoutApiClient(settings.ALEXA_API_TIMEOUT)
+    verifier = None
+    if settings.VERIFY_REQUESTS:
+        verifier = _build_verifier(settings, app.config)
+    else:
+        log.warning(
+            "!!! REQUEST VERIFICATION IS OFF: anyone can send requests to /alexa. "
+            "Use this only for local trials; set %s_VERIFY_REQUESTS=1 in production. !!!",
+            ENV_PREFIX,
+        )
+    app.config["DATABASE_URL_RESOLVED"] = database_url
+    app.extensions[EXTENSION] = AlexaEndpoint(
+        skill=build_skill(services, api_client=api_client),
+        catalogue=services.catalogue,
+        engine=engine,
+        verifier=verifier,
+        skill_id=settings.SKILL_ID,
+        serializer=DefaultSerializer(),
+    )
+    app.register_blueprint(blueprint)
+    return app

@@ -1,0 +1,73 @@
+"""The `spine-coach` command: serve the skill, migrate the database, print sample requests."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from skill import create_app
+from skill.database import upgrade
+from skill.testing import envelopes
+
+TRY_IT = """
+Spine Coach is listening on http://{host}:{port}/alexa (request verification is {verification}).
+Try it:
+  spine-coach sample-request launch | curl -s -H 'Content-Type: application/json' \\
+      --data-binary @- http://{host}:{port}/alexa
+"""
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
+def cli() -> None:
+    """Spine Coach: an Alexa skill for recovery after spinal fusion."""
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def serve(host: str, port: int) -> None:
+    """Serve the skill over HTTP (Werkzeug; put HTTPS in front for Alexa)."""
+    verifying = current_app.extensions["spine_coach"].verifier is not None
+    click.echo(TRY_IT.format(host=host, port=port, verification="on" if verifying else "OFF"))
+    current_app.run(host=host, port=port, use_reloader=False)
+
+
+@cli.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Migrate the database to the latest schema."""
+    url = current_app.config["DATABASE_URL_RESOLVED"]
+    upgrade(url, revision)
+    click.echo(f"Database migrated to {revision}.")
+
+
+@cli.command("sample-request")
+@click.argument("kind", type=click.Choice(["launch", "phase", "help"]))
+@click.option("--user", default=envelopes.DEFAULT_USER, show_default=True)
+def sample_request(kind: str, user: str) -> None:
+    """Print an Alexa request envelope to post to /alexa."""
+    at = envelopes.now()
+    if kind == "launch":
+        body = envelopes.launch(at=at, user_id=user)
+    elif kind == "phase":
+        body = envelopes.intent("CurrentPhaseIntent", at=at, user_id=user)
+    else:
+        body = envelopes.intent("AMAZON.HelpIntent", at=at, user_id=user)
+    click.echo(json.dumps(body, indent=2))
+
+
+def main() -> None:
+    """Entry point of the `spine-coach` console script."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    cli()

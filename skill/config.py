@@ -1,0 +1,63 @@
+"""Settings: defaults, then SPINE_COACH_* environment variables, then the mapping passed in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+ENV_PREFIX = "SPINE_COACH"
+MAX_REQUEST_BYTES = 128 * 1024
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the message says how to fix it."""
+
+
+class Settings(BaseModel):
+    """The validated settings the app is assembled from."""
+
+    model_config = ConfigDict(extra="ignore", arbitrary_types_allowed=True, frozen=True)
+
+    DATABASE_URL: str | None = None
+    VERIFY_REQUESTS: bool = True
+    SKILL_ID: str | None = None
+    CA_BUNDLE: Path | None = None
+    PLAN: Path | None = None
+    DEFAULT_TIMEZONE: str = "UTC"
+    MAX_REQUEST_BYTES: int = Field(default=MAX_REQUEST_BYTES, gt=0)
+    CERT_FETCH_TIMEOUT: float = Field(default=2.0, gt=0)
+    CERT_MAX_BYTES: int = Field(default=64 * 1024, gt=0)
+    CERT_CACHE_SIZE: int = Field(default=16, gt=0)
+    TIMESTAMP_TOLERANCE: int = Field(default=150, gt=0, le=150)
+    ALEXA_API_TIMEOUT: float = Field(default=1.5, gt=0)
+
+    @field_validator("SKILL_ID", "DATABASE_URL", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+
+def load_settings(app: Flask, overrides: dict[str, Any] | None) -> Settings:
+    """Merge defaults, environment and overrides into app.config and validate them."""
+    app.config.from_mapping({name: field.default for name, field in Settings.model_fields.items()})
+    app.config.from_prefixed_env(ENV_PREFIX)
+    if overrides:
+        app.config.from_mapping(overrides)
+    try:
+        settings = Settings.model_validate(dict(app.config))
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{ENV_PREFIX}_{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}"
+            for issue in error.errors()
+        )
+        raise ConfigError(f"Invalid settings: {problems}") from error
+    if settings.VERIFY_REQUESTS and not settings.SKILL_ID:
+        raise ConfigError(
+            f"{ENV_PREFIX}_SKILL_ID is required while request verification is on. "
+            f"Set it to your skill's id (amzn1.ask.skill.…) from the Alexa developer console, "
+            f"or set {ENV_PREFIX}_VERIFY_REQUESTS=0 for a local trial."
+        )
+    return settings

@@ -1,0 +1,41 @@
+"""Opening the skill."""
+
+from __future__ import annotations
+
+from ask_sdk_core.dispatch_components import AbstractRequestHandler
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.utils import is_request_type
+from ask_sdk_model import Response
+
+from skill.intents.surgery_date import ask_for_surgery_date
+from skill.phrases import elapsed_sentence, exercise_names, phase_name
+from skill.timeline import current_phase, elapsed
+from skill.turn import turn_of
+
+
+class LaunchRequestHandler(AbstractRequestHandler):  # type: ignore[misc]
+    """First time: the disclaimer and the surgery date. Later: where the patient is today."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return bool(is_request_type("LaunchRequest")(handler_input))
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = turn_of(handler_input)
+        if turn.surgery_date is None:
+            reply = turn.reply().say("welcome.first_time")
+            return ask_for_surgery_date(reply).build(handler_input)
+        surgery_date = turn.require_surgery_date()
+        return (
+            turn.reply()
+            .say(
+                "welcome.returning",
+                elapsed=elapsed_sentence(turn.strings, elapsed(surgery_date, turn.today)),
+                phase=phase_name(turn.strings, current_phase(turn.plan, surgery_date, turn.today)),
+                exercises=exercise_names(turn.strings, turn.plan),
+            )
+            .ask("welcome.question", "welcome.reprompt")
+            .build(handler_input)
+        )
+
+
+HANDLERS = [LaunchRequestHandler()]

@@ -1,0 +1,123 @@
+"""Setting the surgery date: understand it, confirm it, then store it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ask_sdk_core.dispatch_components import AbstractRequestHandler
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.utils import get_slot_value, is_intent_name
+from ask_sdk_model import Response
+
+from skill.phrases import phase_sentence
+from skill.speech import Reply
+from skill.spoken_dates import DateProblem, SpokenDate, resolve_date_slot, resolve_duration_slot
+from skill.timeline import current_phase, elapsed
+from skill.turn import turn_of
+
+PENDING = "pending_surgery_date"
+AWAITING = "awaiting"
+AWAITING_DATE = "surgery_date"
+
+
+def ask_for_surgery_date(reply: Reply) -> Reply:
+    """End a reply with the surgery-date question."""
+    return reply.ask("surgery_date.ask", "surgery_date.ask_reprompt").expect(AWAITING, AWAITING_DATE)
+
+
+def pending_date(handler_input: HandlerInput) -> bool:
+    """Whether the patient is being asked to confirm a surgery date."""
+    return PENDING in handler_input.attributes_manager.session_attributes
+
+
+def awaiting_date(handler_input: HandlerInput) -> bool:
+    """Whether the last question was 'when was your surgery?'."""
+    session = handler_input.attributes_manager.session_attributes
+    return bool(session.get(AWAITING) == AWAITING_DATE)
+
+
+def _spoken_date(handler_input: HandlerInput, today: date) -> SpokenDate:
+    if duration := get_slot_value(handler_input, "surgeryAgo"):
+        return resolve_duration_slot(duration, today)
+    return resolve_date_slot(get_slot_value(handler_input, "surgeryDate"), today)
+
+
+class SurgeryDateConfirmedHandler(AbstractRequestHandler):  # type: ignore[misc]
+    """'Yes' to 'so your surgery was on …?': store it and say where the patient is."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return bool(is_intent_name("AMAZON.YesIntent")(handler_input)) and pending_date(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = turn_of(handler_input)
+        surgery_date = date.fromisoformat(turn.session[PENDING])
+        turn.services.patients.save_surgery_date(
+            turn.user_id, surgery_date, locale=turn.strings.locale
+        )
+        day = min(surgery_date, turn.today)
+        phase = current_phase(turn.plan, day, turn.today)
+        return (
+            turn.reply()
+            .say("surgery_date.saved", date=turn.strings.date(surgery_date))
+            .add(phase_sentence(turn.strings, phase, elapsed(day, turn.today)))
+            .ask("conversation.anything_else", "conversation.anything_else_reprompt")
+            .build(handler_input)
+        )
+
+
+class SurgeryDateRejectedHandler(AbstractRequestHandler):  # type: ignore[misc]
+    """'No' to the confirmation: ask again."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return bool(is_intent_name("AMAZON.NoIntent")(handler_input)) and pending_date(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        reply = turn_of(handler_input).reply().say("surgery_date.rejected")
+        return ask_for_surgery_date(reply).build(handler_input)
+
+
+class SetSurgeryDateIntentHandler(AbstractRequestHandler):  # type: ignore[misc]
+    """'My surgery was on November third' / 'three weeks ago': confirm before storing."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return bool(is_intent_name("SetSurgeryDateIntent")(handler_input))
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = turn_of(handler_input)
+        spoken = _spoken_date(handler_input, turn.today)
+        reply = turn.reply()
+        if spoken.day is None:
+            problem = spoken.problem or DateProblem.NOT_UNDERSTOOD
+            said_something = any(
+                get_slot_value(handler_input, name) for name in ("surgeryDate", "surgeryAgo")
+            )
+            if said_something:
+                reply.say(f"surgery_date.{problem.value}")
+            return ask_for_surgery_date(reply).build(handler_input)
+        spoken_day = turn.strings.date(spoken.day)
+        return (
+            reply.ask("surgery_date.confirm", "surgery_date.confirm_reprompt", date=spoken_day)
+            .expect(PENDING, spoken.day.isoformat())
+            .build(handler_input)
+        )
+
+
+class SurgeryDateNotUnderstoodHandler(AbstractRequestHandler):  # type: ignore[misc]
+    """Anything unrecognised right after 'when was your surgery?': ask once more."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return bool(is_intent_name("AMAZON.FallbackIntent")(handler_input)) and awaiting_date(
+            handler_input
+        )
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        reply = turn_of(handler_input).reply().say("surgery_date.not_understood")
+        return ask_for_surgery_date(reply).build(handler_input)
+
+
+HANDLERS = [
+    SurgeryDateConfirmedHandler(),
+    SurgeryDateRejectedHandler(),
+    SetSurgeryDateIntentHandler(),
+    SurgeryDateNotUnderstoodHandler(),
+]

@@ -1,0 +1,216 @@
+"""The recovery plan: clinical content as validated data, loaded from YAML."""
+
+from __future__ import annotations
+
+import re
+import string
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Self
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+DEFAULT_PLAN_PATH = Path(__file__).parent / "content" / "plan.yaml"
+LOCALE_PATTERN = re.compile(r"^[a-z]{2}-[A-Z]{2}$")
+
+LocalizedText = dict[str, Annotated[str, Field(min_length=1)]]
+"""Text keyed by locale, e.g. {"en-US": "…"}; every plan locale must be present."""
+
+
+class PlanError(RuntimeError):
+    """The plan file is unreadable or invalid; the message names the file and the field."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Model):
+    """One of the clinical source documents the plan cites."""
+
+    file: str
+    title: str
+
+
+class Sourced(_Model):
+    """A plan item that makes a health statement, citing its source document."""
+
+    source: str
+
+
+class Contact(Sourced):
+    """A department the patient may call."""
+
+    phone: Annotated[str, Field(pattern=r"^[0-9+() -]{3,}$")]
+    name: LocalizedText
+    hours: LocalizedText | None = None
+
+
+class Phase(Sourced):
+    """A stage of recovery starting at a whole week after surgery."""
+
+    id: str
+    starts_week: Annotated[int, Field(ge=0)]
+    name: LocalizedText
+    summary: LocalizedText
+
+
+class Milestone(Sourced):
+    """Something that becomes possible from a given week (or from a phase's start)."""
+
+    week: Annotated[int, Field(ge=0)] | None = None
+    phase: str | None = None
+    text: LocalizedText
+
+    @model_validator(mode="after")
+    def _week_or_phase(self) -> Self:
+        if (self.week is None) == (self.phase is None):
+            raise ValueError("give exactly one of 'week' or 'phase'")
+        return self
+
+
+class ActivityRule(Sourced):
+    """The plan's answer to "can I … yet?" for one activity."""
+
+    from_week: Annotated[int, Field(ge=0)] = 0
+    answer: LocalizedText
+    answer_before: LocalizedText | None = None
+
+    @model_validator(mode="after")
+    def _before_text_when_gated(self) -> Self:
+        if self.from_week > 0 and self.answer_before is None:
+            raise ValueError("'answer_before' is required when 'from_week' is above 0")
+        if self.from_week == 0 and self.answer_before is not None:
+            raise ValueError("'answer_before' is never said when 'from_week' is 0")
+        for text in (self.answer_before or {}).values():
+            fields = {name for _, name, _, _ in string.Formatter().parse(text) if name}
+            if not fields <= {"week", "date"}:
+                raise ValueError(f"'answer_before' may use only {{week}} and {{date}}: {text!r}")
+        return self
+
+
+class SourcedText(Sourced):
+    """A sourced sentence."""
+
+    text: LocalizedText
+
+
+class InBedExercise(Sourced):
+    """One of the exercises done lying in bed."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z_]+$")]
+    name: LocalizedText
+    instruction: LocalizedText
+    repetitions: Annotated[int, Field(ge=1, le=100)]
+    every_hour: bool = False
+    times_per_day: Annotated[int, Field(ge=1, le=24)] | None = None
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> Self:
+        if self.every_hour == (self.times_per_day is not None):
+            raise ValueError("give either 'every_hour: true' or 'times_per_day'")
+        return self
+
+
+class InBedExercises(_Model):
+    """The in-bed exercises with their shared starting position and safety rule."""
+
+    starting_position: SourcedText
+    safety: SourcedText
+    exercises: Annotated[list[InBedExercise], Field(min_length=1)]
+
+
+class RecoveryPlan(_Model):
+    """The whole plan: sources, contacts, phases, milestones, activity rules, exercises."""
+
+    schema_version: int = Field(ge=1, le=1)
+    name: str
+    locales: Annotated[list[str], Field(min_length=1)]
+    sources: dict[str, Source]
+    contacts: Annotated[dict[str, Contact], Field(min_length=1)]
+    phases: Annotated[list[Phase], Field(min_length=1)]
+    milestones: list[Milestone]
+    activities: dict[str, ActivityRule]
+    in_bed_exercises: InBedExercises
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        for locale in self.locales:
+            if not LOCALE_PATTERN.match(locale):
+                raise ValueError(f"locale {locale!r} is not like 'en-US'")
+        self._check_texts(self.model_dump(), ())
+        self._check_sources(self.model_dump(), ())
+        starts = [phase.starts_week for phase in self.phases]
+        if starts[0] != 0 or starts != sorted(set(starts)):
+            raise ValueError("phases: the first starts at week 0 and each starts later than the one before")
+        phase_ids = {phase.id for phase in self.phases}
+        for index, milestone in enumerate(self.milestones):
+            if milestone.phase is not None and milestone.phase not in phase_ids:
+                raise ValueError(f"milestones.{index}.phase: no phase {milestone.phase!r}")
+        weeks = [self.milestone_week(milestone) for milestone in self.milestones]
+        if weeks != sorted(weeks):
+            raise ValueError("milestones: list them in the order they are reached")
+        return self
+
+    def _check_texts(self, node: Any, path: tuple[str, ...]) -> None:
+        if isinstance(node, dict):
+            keys = set(node)
+            if keys and all(isinstance(key, str) and LOCALE_PATTERN.match(key) for key in keys):
+                missing = set(self.locales) - keys
+                if missing:
+                    raise ValueError(f"{'.'.join(path)}: no text for {', '.join(sorted(missing))}")
+                return
+            for key, value in node.items():
+                self._check_texts(value, (*path, str(key)))
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                self._check_texts(value, (*path, str(index)))
+
+    def _check_sources(self, node: Any, path: tuple[str, ...]) -> None:
+        if isinstance(node, dict):
+            source = node.get("source")
+            if isinstance(source, str) and source not in self.sources:
+                raise ValueError(f"{'.'.join(path)}.source: no source {source!r} in 'sources'")
+            for key, value in node.items():
+                self._check_sources(value, (*path, str(key)))
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                self._check_sources(value, (*path, str(index)))
+
+    def milestone_week(self, milestone: Milestone) -> int:
+        """The week a milestone is reached."""
+        if milestone.week is not None:
+            return milestone.week
+        return next(phase.starts_week for phase in self.phases if phase.id == milestone.phase)
+
+    @property
+    def primary_contact(self) -> Contact:
+        """The contact offered by default: the first listed."""
+        return next(iter(self.contacts.values()))
+
+    def exercise(self, exercise_id: str) -> InBedExercise | None:
+        """The in-bed exercise with this id, if the plan has it."""
+        return next((e for e in self.in_bed_exercises.exercises if e.id == exercise_id), None)
+
+
+def week_start(surgery_date: date, week: int) -> date:
+    """The first day of a week counted from surgery (week 6 starts 42 days after it)."""
+    return surgery_date + timedelta(weeks=week)
+
+
+def load_plan(path: Path | None = None) -> RecoveryPlan:
+    """Read and validate a plan file; raise PlanError naming the file and field on any problem."""
+    path = path or DEFAULT_PLAN_PATH
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise PlanError(f"{path}: cannot read the plan: {error}") from error
+    try:
+        return RecoveryPlan.model_validate(raw)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in issue['loc']) or '(top level)'}: {issue['msg']}"
+            for issue in error.errors()
+        )
+        raise PlanError(f"{path}: invalid plan: {problems}") from error

@@ -1,0 +1,26 @@
+"""The skill's dependencies, assembled once and passed to every handler."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from skill.patients import PatientStore
+from skill.recovery_plan import RecoveryPlan
+from skill.strings import Catalogue
+from skill.time_zones import DeviceTimeZones
+
+
+@dataclass(frozen=True)
+class Services:
+    """Plan, strings, store and time zones: what handlers may use, never imported as globals."""
+
+    plan: RecoveryPlan
+    catalogue: Catalogue
+    patients: PatientStore
+    time_zones: DeviceTimeZones
+    default_time_zone: str = "UTC"
+
+    def __post_init__(self) -> None:
+        missing = set(self.catalogue.locales) - set(self.plan.locales)
+        if missing:
+            raise ValueError(f"the plan has no text for {', '.join(sorted(missing))}")

@@ -1,0 +1,54 @@
+"""Assembling the ask-sdk skill: interceptors, handlers in their fixed order, error handlers."""
+
+from __future__ import annotations
+
+from ask_sdk_core.api_client import ApiClient
+from ask_sdk_core.dispatch_components import (
+    AbstractRequestHandler,
+    AbstractRequestInterceptor,
+)
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.skill import CustomSkill
+from ask_sdk_core.skill_builder import CustomSkillBuilder
+
+from skill.intents import conversation, errors, launch, recovery, surgery_date
+from skill.services import Services
+from skill.turn import TURN_KEY, Turn
+
+
+class AttachTurn(AbstractRequestInterceptor):  # type: ignore[misc]
+    """Gives every handler the request's Turn (patient, locale, today) without global state."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def process(self, handler_input: HandlerInput) -> None:
+        handler_input.attributes_manager.request_attributes[TURN_KEY] = Turn(
+            handler_input, self._services
+        )
+
+
+def request_handlers() -> list[AbstractRequestHandler]:
+    """Every request handler in dispatch order: the first whose can_handle is true wins.
+
+    State-specific handlers (a pending confirmation, an offer) come before the plain intent
+    handlers they refine; catch-alls come last.
+    """
+    return [
+        *launch.HANDLERS,
+        *surgery_date.HANDLERS,
+        *recovery.HANDLERS,
+        *conversation.HANDLERS,
+        *conversation.CATCH_ALL_HANDLERS,
+    ]
+
+
+def build_skill(services: Services, *, api_client: ApiClient | None = None) -> CustomSkill:
+    """The skill, with its dependencies passed in (the HTTP adapter checks the skill id)."""
+    builder = CustomSkillBuilder(api_client=api_client)
+    builder.add_global_request_interceptor(AttachTurn(services))
+    for handler in request_handlers():
+        builder.add_request_handler(handler)
+    for exception_handler in errors.exception_handlers(services.catalogue):
+        builder.add_exception_handler(exception_handler)
+    return builder.create()

@@ -1,0 +1,103 @@
+"""Building spoken responses: SSML from catalogue messages, questions with reprompts, repeat."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_model import Response
+from markupsafe import Markup, escape
+
+from skill.strings import Strings
+
+MAX_SSML_CHARS = 8000
+LAST_SPEECH = "last_speech"
+LAST_REPROMPT = "last_reprompt"
+# Conversation state that lives for one turn: set by the reply that asks, cleared by any other.
+NEXT_TURN_STATE = ("offer", "pending_surgery_date", "awaiting")
+
+
+class SpeechTooLong(RuntimeError):
+    """A response would break Alexa's 8000-character SSML limit."""
+
+
+def plain(text: str) -> Markup:
+    """Plan text as SSML-safe markup."""
+    return escape(text)
+
+
+def telephone(number: str) -> Markup:
+    """A phone number read digit by digit."""
+    return Markup('<say-as interpret-as="telephone">{}</say-as>').format(number)
+
+
+class Reply:
+    """One response: sentences, then at most one question with its reprompt."""
+
+    def __init__(self, strings: Strings) -> None:
+        self.strings = strings
+        self._parts: list[Markup] = []
+        self._question: Markup | None = None
+        self._reprompt: Markup | None = None
+        self._next_turn: dict[str, Any] = {}
+
+    def say(self, key: str, /, **params: Any) -> Reply:
+        """Add the catalogue message `key`."""
+        self._parts.append(self.strings.text(key, **params))
+        return self
+
+    def add(self, markup: Markup) -> Reply:
+        """Add already rendered markup (plan text, composed phrases)."""
+        self._parts.append(markup)
+        return self
+
+    def ask(self, key: str, reprompt: str | None = None, /, **params: Any) -> Reply:
+        """End with the question `key`; the session stays open and `reprompt` (or it) follows."""
+        self._question = self.strings.text(key, **params)
+        self._reprompt = self.strings.text(reprompt, **params) if reprompt else self._question
+        return self
+
+    def expect(self, key: str, value: Any) -> Reply:
+        """Remember `value` under `key` for the patient's next answer only."""
+        if key not in NEXT_TURN_STATE:
+            raise KeyError(key)
+        self._next_turn[key] = value
+        return self
+
+    @property
+    def speech(self) -> Markup:
+        """Everything said, question last."""
+        parts = [*self._parts, *([self._question] if self._question else [])]
+        return Markup(" ").join(part for part in parts if part)
+
+    def build(self, handler_input: HandlerInput) -> Response:
+        """The Alexa response; it ends the session unless a question was asked."""
+        speech = self.speech
+        if len(speech) + len("<speak></speak>") > MAX_SSML_CHARS:
+            raise SpeechTooLong(f"{len(speech)} characters")
+        builder = handler_input.response_builder.speak(str(speech))
+        if handler_input.request_envelope.session is None:
+            raise ValueError("a spoken reply needs a session")
+        session = handler_input.attributes_manager.session_attributes
+        for key in NEXT_TURN_STATE:
+            session.pop(key, None)
+        if self._question is not None:
+            session.update(self._next_turn)
+            builder.ask(str(self._reprompt)).set_should_end_session(False)
+            session[LAST_SPEECH] = str(speech)
+            session[LAST_REPROMPT] = str(self._reprompt)
+        else:
+            builder.set_should_end_session(True)
+        return builder.response
+
+
+def repeat_last(handler_input: HandlerInput) -> Response | None:
+    """The last question-ending response again, if this session has one."""
+    if handler_input.request_envelope.session is None:
+        return None
+    session = handler_input.attributes_manager.session_attributes
+    speech, reprompt = session.get(LAST_SPEECH), session.get(LAST_REPROMPT)
+    if not speech or not reprompt:
+        return None
+    builder = handler_input.response_builder.speak(speech).ask(reprompt)
+    return builder.set_should_end_session(False).response

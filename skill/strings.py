@@ -1,0 +1,125 @@
+"""The strings catalogue: every spoken sentence that is not clinical content, keyed by locale."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+from babel import Locale
+from babel.dates import format_date
+from babel.lists import format_list
+from markupsafe import Markup, escape
+
+DEFAULT_STRINGS_DIR = Path(__file__).parent / "content" / "strings"
+DEFAULT_LOCALE = "en-US"
+PLURAL_FORMS = frozenset({"zero", "one", "two", "few", "many", "other"})
+
+Message = str | dict[str, str]
+
+
+class StringsError(RuntimeError):
+    """A strings file is unreadable or inconsistent; the message names the file and key."""
+
+
+def _flatten(node: Mapping[str, Any], prefix: str, path: Path) -> dict[str, Message]:
+    flat: dict[str, Message] = {}
+    for key, value in node.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, str):
+            flat[name] = value
+        elif isinstance(value, dict) and value and set(value) <= PLURAL_FORMS:
+            if "other" not in value or not all(isinstance(v, str) for v in value.values()):
+                raise StringsError(f"{path}: {name}: a plural needs string forms including 'other'")
+            flat[name] = dict(value)
+        elif isinstance(value, dict):
+            flat.update(_flatten(value, f"{name}.", path))
+        else:
+            raise StringsError(f"{path}: {name}: expected text, got {type(value).__name__}")
+    return flat
+
+
+def _placeholders(message: Message) -> set[str]:
+    texts = [message] if isinstance(message, str) else list(message.values())
+    return {name for text in texts for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+class Strings:
+    """One locale's messages, rendered as SSML-safe markup."""
+
+    def __init__(self, locale: str, messages: Mapping[str, Message]) -> None:
+        self.locale = locale
+        self._messages = dict(messages)
+        self._babel = Locale.parse(locale.replace("-", "_"))
+
+    def text(self, key: str, /, **params: Any) -> Markup:
+        """The message `key` with its placeholders filled (escaped unless already Markup)."""
+        message = self._messages[key]
+        if isinstance(message, dict):
+            form = self._babel.plural_form(params["count"])
+            message = message.get(form, message["other"])
+        return Markup(escape(message)).format(**params)
+
+    def date(self, day: date) -> str:
+        """A date the way this locale says it, e.g. 'Wednesday, December 2'."""
+        return format_date(day, str(self._messages["formats.date"]), locale=self._babel)
+
+    def join(self, items: list[Markup]) -> Markup:
+        """Items joined as this locale lists them: 'a, b, and c'."""
+        return Markup(format_list([str(item) for item in items], locale=self._babel))
+
+    def keys(self) -> set[str]:
+        """Every message key."""
+        return set(self._messages)
+
+
+class Catalogue:
+    """All locales' strings; the default locale answers for locales it lacks."""
+
+    def __init__(self, by_locale: Mapping[str, Strings], default_locale: str = DEFAULT_LOCALE):
+        if default_locale not in by_locale:
+            raise StringsError(f"no strings for the default locale {default_locale}")
+        self._by_locale = dict(by_locale)
+        self.default_locale = default_locale
+
+    def for_locale(self, locale: str | None) -> Strings:
+        """The strings for a request's locale, or the default locale's."""
+        return self._by_locale.get(locale or "", self._by_locale[self.default_locale])
+
+    @property
+    def locales(self) -> list[str]:
+        """Every locale with strings."""
+        return sorted(self._by_locale)
+
+
+def load_catalogue(directory: Path = DEFAULT_STRINGS_DIR) -> Catalogue:
+    """Load every <locale>.yaml; each must have the default locale's keys and placeholders."""
+    raw: dict[str, dict[str, Message]] = {}
+    paths = sorted(directory.glob("*.yaml"))
+    for path in paths:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as error:
+            raise StringsError(f"{path}: cannot read: {error}") from error
+        if not isinstance(data, dict):
+            raise StringsError(f"{path}: expected a mapping of keys to text")
+        raw[path.stem] = _flatten(data, "", path)
+    if DEFAULT_LOCALE not in raw:
+        raise StringsError(f"{directory}: no {DEFAULT_LOCALE}.yaml")
+    reference = raw[DEFAULT_LOCALE]
+    for locale, messages in raw.items():
+        path = directory / f"{locale}.yaml"
+        missing = sorted(set(reference) - set(messages))
+        extra = sorted(set(messages) - set(reference))
+        if missing or extra:
+            raise StringsError(f"{path}: missing keys {missing}, unknown keys {extra}")
+        for key, message in messages.items():
+            if _placeholders(message) != _placeholders(reference[key]):
+                raise StringsError(
+                    f"{path}: {key}: placeholders {sorted(_placeholders(message))} differ from "
+                    f"{DEFAULT_LOCALE}'s {sorted(_placeholders(reference[key]))}"
+                )
+    return Catalogue({locale: Strings(locale, messages) for locale, messages in raw.items()})

@@ -1,0 +1,141 @@
+"""Builders for Alexa request envelopes, shaped exactly as Alexa sends them (tests, simulator)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+DEFAULT_USER = "amzn1.ask.account.TESTUSER"
+DEFAULT_DEVICE = "amzn1.ask.device.TESTDEVICE"
+DEFAULT_SKILL_ID = "amzn1.ask.skill.00000000-0000-0000-0000-000000000000"
+API_ENDPOINT = "https://api.amazonalexa.com"
+
+
+def timestamp(moment: datetime) -> str:
+    """Alexa's timestamp format: UTC, whole seconds, 'Z'."""
+    if moment.tzinfo is None:
+        raise ValueError("use an aware datetime")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def context(
+    *,
+    user_id: str = DEFAULT_USER,
+    device_id: str = DEFAULT_DEVICE,
+    skill_id: str = DEFAULT_SKILL_ID,
+    interfaces: dict[str, Any] | None = None,
+    audio_player: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The context object: System with application, user, device and API access."""
+    ctx: dict[str, Any] = {
+        "System": {
+            "application": {"applicationId": skill_id},
+            "user": {"userId": user_id},
+            "device": {"deviceId": device_id, "supportedInterfaces": interfaces or {}},
+            "apiEndpoint": API_ENDPOINT,
+            "apiAccessToken": "test-api-access-token",
+        }
+    }
+    if audio_player is not None:
+        ctx["AudioPlayer"] = audio_player
+    return ctx
+
+
+def envelope(
+    request: dict[str, Any],
+    *,
+    at: datetime,
+    locale: str = "en-US",
+    user_id: str = DEFAULT_USER,
+    device_id: str = DEFAULT_DEVICE,
+    skill_id: str = DEFAULT_SKILL_ID,
+    session_attributes: dict[str, Any] | None = None,
+    new_session: bool = False,
+    session_id: str | None = None,
+    with_session: bool = True,
+    interfaces: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A full request envelope around `request`, with the common fields filled in."""
+    body: dict[str, Any] = {
+        "version": "1.0",
+        "context": context(
+            user_id=user_id, device_id=device_id, skill_id=skill_id, interfaces=interfaces
+        ),
+        "request": {
+            "requestId": f"amzn1.echo-api.request.{uuid.uuid4()}",
+            "timestamp": timestamp(at),
+            "locale": locale,
+            **request,
+        },
+    }
+    if with_session:
+        body["session"] = {
+            "new": new_session,
+            "sessionId": session_id or f"amzn1.echo-api.session.{uuid.uuid4()}",
+            "application": {"applicationId": skill_id},
+            "user": {"userId": user_id},
+            "attributes": dict(session_attributes or {}),
+        }
+    return body
+
+
+def launch(*, at: datetime, **options: Any) -> dict[str, Any]:
+    """A LaunchRequest: 'Alexa, open spine coach'."""
+    return envelope({"type": "LaunchRequest"}, at=at, new_session=True, **options)
+
+
+def slot(name: str, value: str | None = None, *, resolved_id: str | None = None,
+         authority: str = "ACTIVITY") -> dict[str, Any]:
+    """A slot as Alexa sends it; with `resolved_id`, an entity-resolution match (or no match)."""
+    data: dict[str, Any] = {"name": name, "confirmationStatus": "NONE"}
+    if value is not None:
+        data["value"] = value
+    if resolved_id is not None:
+        authority_name = f"amzn1.er-authority.echo-sdk.amzn1.ask.skill.test.{authority}"
+        if resolved_id:
+            data["resolutions"] = {"resolutionsPerAuthority": [{
+                "authority": authority_name,
+                "status": {"code": "ER_SUCCESS_MATCH"},
+                "values": [{"value": {"name": value, "id": resolved_id}}],
+            }]}
+        else:
+            data["resolutions"] = {"resolutionsPerAuthority": [{
+                "authority": authority_name,
+                "status": {"code": "ER_SUCCESS_NO_MATCH"},
+            }]}
+    return data
+
+
+def intent(
+    name: str,
+    slots: dict[str, dict[str, Any]] | None = None,
+    *,
+    at: datetime,
+    dialog_state: str | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """An IntentRequest; `slots` maps slot names to `slot(...)` dicts."""
+    request: dict[str, Any] = {
+        "type": "IntentRequest",
+        "intent": {"name": name, "confirmationStatus": "NONE", "slots": slots or {}},
+    }
+    if dialog_state is not None:
+        request["dialogState"] = dialog_state
+    return envelope(request, at=at, **options)
+
+
+def session_ended(*, at: datetime, reason: str = "USER_INITIATED", **options: Any) -> dict[str, Any]:
+    """A SessionEndedRequest."""
+    return envelope({"type": "SessionEndedRequest", "reason": reason}, at=at, **options)
+
+
+def request_of_type(request_type: str, *, at: datetime, **fields: Any) -> dict[str, Any]:
+    """Any other request type (lifecycle events, AudioPlayer …) with extra request fields."""
+    with_session = fields.pop("with_session", False)
+    return envelope({"type": request_type, **fields}, at=at, with_session=with_session)
+
+
+def now() -> datetime:
+    """The current UTC time (for callers that have no clock of their own)."""
+    return datetime.now(UTC)

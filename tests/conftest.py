@@ -1,0 +1,118 @@
+"""Fixtures: app (verification off, temp database) → client → dialog; databases on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import responses
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from skill import create_app
+from skill.database import upgrade
+from skill.testing.dialog import Dialog
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+ON_CI = bool(os.environ.get("CI"))
+# Friday 20 November 2026, 10:00 in New York: the suite's default "now".
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+TIME_ZONE_URL = "https://api.amazonalexa.com/v2/devices/{device}/settings/System.timeZone"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if ON_CI and not TEST_DATABASE_URL:
+        raise pytest.UsageError("CI is set but TEST_DATABASE_URL is not: PostgreSQL tests must run")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The PostgreSQL server's URL; on CI its absence fails the run instead of skipping."""
+    if not TEST_DATABASE_URL:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    try:
+        engine = create_engine(TEST_DATABASE_URL)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as error:
+        if ON_CI:
+            pytest.fail(f"PostgreSQL at TEST_DATABASE_URL is unreachable: {error}")
+        pytest.skip(f"PostgreSQL unreachable: {error}")
+    return TEST_DATABASE_URL
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, migrated schema on the PostgreSQL server, dropped afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_server)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in postgres_server else "?"
+    url = f"{postgres_server}{separator}options=-csearch_path%3D{schema}"
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A fresh, migrated SQLite file."""
+    url = f"sqlite:///{tmp_path / 'spine_coach.sqlite3'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Each database test runs on SQLite and again on PostgreSQL."""
+    fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    url: str = request.getfixturevalue(fixture)
+    return url
+
+
+@pytest.fixture
+def alexa_api() -> Iterator[responses.RequestsMock]:
+    """Amazon's Alexa APIs, mocked at the HTTP edge: the device time zone is New York."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add(
+            responses.GET,
+            TIME_ZONE_URL.format(device="amzn1.ask.device.TESTDEVICE"),
+            json="America/New_York",
+        )
+        yield mock
+
+
+@pytest.fixture
+def app_config(sqlite_url: str) -> dict[str, Any]:
+    """Settings for the app under test: verification off, a temporary database."""
+    return {"DATABASE_URL": sqlite_url, "VERIFY_REQUESTS": False, "SKILL_ID": None}
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any], alexa_api: responses.RequestsMock) -> Flask:
+    """The app, as create_app builds it."""
+    return create_app(app_config)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A real HTTP client of the app (in-process WSGI)."""
+    return app.test_client()
+
+
+@pytest.fixture
+def dialog(client: FlaskClient) -> Dialog:
+    """A patient talking to the skill, starting at NOW."""
+    return Dialog(client, at=NOW)
