@@ -11,8 +11,8 @@ from ask_sdk_core.api_client import DefaultApiClient
 from ask_sdk_core.exceptions import ApiClientException
 
 
-class TimeoutApiClient(DefaultApiClient):  # type: ignore[misc]
-    """DefaultApiClient never times out; a slow Alexa API must not hold a request past Alexa's limit."""
+class TimeoutApiClient(DefaultApiClient):
+    """ask-sdk's client never times out; a slow Alexa API must not hold a request past 8 s."""
 
     def __init__(self, timeout: float, session: requests.Session | None = None) -> None:
         self._timeout = timeout

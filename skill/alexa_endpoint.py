@@ -1,4 +1,4 @@
-"""The HTTP side of the skill: POST /alexa (verify, deserialize, invoke, serialize), health checks."""
+"""The HTTP side of the skill: POST /alexa (verify, deserialize, invoke), health checks."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_model import RequestEnvelope, ResponseEnvelope
 from ask_sdk_model.request import Request
-from ask_sdk_model.ui import SsmlOutputSpeech
 from ask_sdk_model.response import Response as AlexaResponse
+from ask_sdk_model.ui import SsmlOutputSpeech
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import Engine
 
@@ -42,7 +42,7 @@ class AlexaEndpoint:
     serializer: DefaultSerializer
 
     def answer(self, body: bytes, headers: Any) -> dict[str, Any]:
-        """The response envelope for a raw request body; BadRequest or VerificationError if refused."""
+        """The response envelope for a raw body; raises BadRequest or VerificationError."""
         envelope = parse_envelope(body)
         if self.skill_id is not None:
             check_application_id(envelope, self.skill_id)
@@ -66,8 +66,7 @@ class AlexaEndpoint:
         except Exception:
             log.exception("skill failed for request %s", envelope["request"].get("requestId"))
             return self.apology(request_type)
-        serialized: dict[str, Any] = self.serializer.serialize(response_envelope)
-        return serialized
+        return _as_dict(self.serializer.serialize(response_envelope))
 
     def apology(self, request_type: str) -> dict[str, Any]:
         """A valid response when even the skill's own error handling failed."""
@@ -79,8 +78,13 @@ class AlexaEndpoint:
             version=RESPONSE_VERSION,
             response=AlexaResponse(output_speech=speech, should_end_session=True),
         )
-        serialized: dict[str, Any] = self.serializer.serialize(envelope)
-        return serialized
+        return _as_dict(self.serializer.serialize(envelope))
+
+
+def _as_dict(serialized: object) -> dict[str, Any]:
+    if not isinstance(serialized, dict):
+        raise TypeError("a response envelope serializes to a JSON object")
+    return serialized
 
 
 def empty_response() -> dict[str, Any]:

@@ -69,5 +69,7 @@ def sample_request(kind: str, user: str) -> None:
 
 def main() -> None:
     """Entry point of the `spine-coach` console script."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     cli()

@@ -143,7 +143,9 @@ class RecoveryPlan(_Model):
         self._check_sources(self.model_dump(), ())
         starts = [phase.starts_week for phase in self.phases]
         if starts[0] != 0 or starts != sorted(set(starts)):
-            raise ValueError("phases: the first starts at week 0 and each starts later than the one before")
+            raise ValueError(
+                "phases: the first starts at week 0 and each starts later than the one before"
+            )
         phase_ids = {phase.id for phase in self.phases}
         for index, milestone in enumerate(self.milestones):
             if milestone.phase is not None and milestone.phase not in phase_ids:

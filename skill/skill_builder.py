@@ -11,21 +11,20 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 
+from skill.alexa_request import request_attributes
 from skill.intents import conversation, errors, launch, recovery, surgery_date
 from skill.services import Services
 from skill.turn import TURN_KEY, Turn
 
 
-class AttachTurn(AbstractRequestInterceptor):  # type: ignore[misc]
+class AttachTurn(AbstractRequestInterceptor):
     """Gives every handler the request's Turn (patient, locale, today) without global state."""
 
     def __init__(self, services: Services) -> None:
         self._services = services
 
     def process(self, handler_input: HandlerInput) -> None:
-        handler_input.attributes_manager.request_attributes[TURN_KEY] = Turn(
-            handler_input, self._services
-        )
+        request_attributes(handler_input)[TURN_KEY] = Turn(handler_input, self._services)
 
 
 def request_handlers() -> list[AbstractRequestHandler]:
@@ -45,7 +44,7 @@ def request_handlers() -> list[AbstractRequestHandler]:
 
 def build_skill(services: Services, *, api_client: ApiClient | None = None) -> CustomSkill:
     """The skill, with its dependencies passed in (the HTTP adapter checks the skill id)."""
-    builder = CustomSkillBuilder(api_client=api_client)
+    builder = CustomSkillBuilder(api_client=api_client)  # type: ignore[arg-type]
     builder.add_global_request_interceptor(AttachTurn(services))
     for handler in request_handlers():
         builder.add_request_handler(handler)

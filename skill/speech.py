@@ -8,6 +8,7 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 from markupsafe import Markup, escape
 
+from skill.alexa_request import has_session, session_attributes
 from skill.strings import Strings
 
 MAX_SSML_CHARS = 8000
@@ -76,9 +77,9 @@ class Reply:
         if len(speech) + len("<speak></speak>") > MAX_SSML_CHARS:
             raise SpeechTooLong(f"{len(speech)} characters")
         builder = handler_input.response_builder.speak(str(speech))
-        if handler_input.request_envelope.session is None:
+        if not has_session(handler_input):
             raise ValueError("a spoken reply needs a session")
-        session = handler_input.attributes_manager.session_attributes
+        session = session_attributes(handler_input)
         for key in NEXT_TURN_STATE:
             session.pop(key, None)
         if self._question is not None:
@@ -93,9 +94,7 @@ class Reply:
 
 def repeat_last(handler_input: HandlerInput) -> Response | None:
     """The last question-ending response again, if this session has one."""
-    if handler_input.request_envelope.session is None:
-        return None
-    session = handler_input.attributes_manager.session_attributes
+    session = session_attributes(handler_input)
     speech, reprompt = session.get(LAST_SPEECH), session.get(LAST_REPROMPT)
     if not speech or not reprompt:
         return None

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.utils import get_device_id
+
+from skill.alexa_request import device_id as device_id_of
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class DeviceTimeZones:
 
     def lookup(self, handler_input: HandlerInput) -> ZoneInfo | None:
         """The device's zone, or None when Alexa could not tell (the caller falls back)."""
-        device_id = get_device_id(handler_input)
+        device_id = device_id_of(handler_input)
         if not device_id:
             return None
         now = self._monotonic()

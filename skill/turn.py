@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.utils import get_locale, get_user_id
 
+from skill import alexa_request
 from skill.patients import PatientRecord
 from skill.recovery_plan import RecoveryPlan
 from skill.services import Services
 from skill.speech import Reply
-from skill.strings import Strings
 from skill.time_zones import zone_or_none
 
 TURN_KEY = "spine_coach.turn"
@@ -30,8 +29,8 @@ class Turn:
     def __init__(self, handler_input: HandlerInput, services: Services) -> None:
         self.handler_input = handler_input
         self.services = services
-        self.user_id: str = get_user_id(handler_input) or ""
-        self.strings: Strings = services.catalogue.for_locale(get_locale(handler_input))
+        self.user_id = alexa_request.user_id(handler_input) or ""
+        self.strings = services.catalogue.for_locale(alexa_request.locale(handler_input))
 
     @property
     def plan(self) -> RecoveryPlan:
@@ -41,8 +40,7 @@ class Turn:
     @property
     def session(self) -> dict[str, Any]:
         """This session's attributes."""
-        attributes: dict[str, Any] = self.handler_input.attributes_manager.session_attributes
-        return attributes
+        return alexa_request.session_attributes(self.handler_input)
 
     @cached_property
     def patient(self) -> PatientRecord | None:
@@ -63,8 +61,8 @@ class Turn:
     @cached_property
     def today(self) -> date:
         """The request's timestamp, as a date in the device's time zone."""
-        timestamp = self.handler_input.request_envelope.request.timestamp
-        if not isinstance(timestamp, datetime):
+        timestamp = alexa_request.timestamp(self.handler_input)
+        if timestamp is None:
             raise ValueError("the request has no timestamp")
         if timestamp.tzinfo is None:
             timestamp = timestamp.replace(tzinfo=ZoneInfo("UTC"))
@@ -90,5 +88,7 @@ class Turn:
 
 def turn_of(handler_input: HandlerInput) -> Turn:
     """The Turn an interceptor attached to this request."""
-    turn: Turn = handler_input.attributes_manager.request_attributes[TURN_KEY]
+    turn = alexa_request.request_attributes(handler_input)[TURN_KEY]
+    if not isinstance(turn, Turn):
+        raise LookupError("no Turn: is the AttachTurn interceptor registered?")
     return turn

@@ -6,16 +6,18 @@ from typing import Any
 
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.utils import is_intent_name, is_request_type
+from ask_sdk_core.utils import is_request_type
 from ask_sdk_model import Response
 
+from skill.alexa_request import session_attributes
+from skill.intents.matching import intent_in
 from skill.intents.recovery import OFFER, milestone_response
 from skill.speech import repeat_last
 from skill.turn import turn_of
 
 
 def _offer(handler_input: HandlerInput) -> dict[str, Any] | None:
-    offer = handler_input.attributes_manager.session_attributes.get(OFFER)
+    offer = session_attributes(handler_input).get(OFFER)
     return offer if isinstance(offer, dict) else None
 
 
@@ -34,11 +36,13 @@ def _help(handler_input: HandlerInput) -> Response:
     )
 
 
-class AcceptOfferHandler(AbstractRequestHandler):  # type: ignore[misc]
+class AcceptOfferHandler(AbstractRequestHandler):
     """'Yes' to an offer: the next milestone, or the last answer again."""
 
+    intents = ("AMAZON.YesIntent",)
+
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_intent_name("AMAZON.YesIntent")(handler_input)) and has_offer(handler_input)
+        return intent_in(handler_input, self.intents) and has_offer(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         offer = _offer(handler_input) or {}
@@ -49,41 +53,49 @@ class AcceptOfferHandler(AbstractRequestHandler):  # type: ignore[misc]
         return _help(handler_input)
 
 
-class YesIntentHandler(AbstractRequestHandler):  # type: ignore[misc]
+class YesIntentHandler(AbstractRequestHandler):
     """'Yes' when nothing was offered: ask what they would like."""
 
+    intents = ("AMAZON.YesIntent",)
+
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_intent_name("AMAZON.YesIntent")(handler_input))
+        return intent_in(handler_input, self.intents)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         return _help(handler_input)
 
 
-class NoIntentHandler(AbstractRequestHandler):  # type: ignore[misc]
+class NoIntentHandler(AbstractRequestHandler):
     """'No' ends the conversation kindly."""
 
+    intents = ("AMAZON.NoIntent",)
+
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_intent_name("AMAZON.NoIntent")(handler_input))
+        return intent_in(handler_input, self.intents)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         return turn_of(handler_input).reply().say("conversation.goodbye").build(handler_input)
 
 
-class HelpIntentHandler(AbstractRequestHandler):  # type: ignore[misc]
+class HelpIntentHandler(AbstractRequestHandler):
     """What the patient can ask."""
 
+    intents = ("AMAZON.HelpIntent",)
+
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_intent_name("AMAZON.HelpIntent")(handler_input))
+        return intent_in(handler_input, self.intents)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         return _help(handler_input)
 
 
-class RepeatIntentHandler(AbstractRequestHandler):  # type: ignore[misc]
+class RepeatIntentHandler(AbstractRequestHandler):
     """'Repeat that': the last answer and its question again."""
 
+    intents = ("AMAZON.RepeatIntent",)
+
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_intent_name("AMAZON.RepeatIntent")(handler_input))
+        return intent_in(handler_input, self.intents)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         response = repeat_last(handler_input)
@@ -98,21 +110,22 @@ class RepeatIntentHandler(AbstractRequestHandler):  # type: ignore[misc]
         )
 
 
-class StopIntentHandler(AbstractRequestHandler):  # type: ignore[misc]
+class StopIntentHandler(AbstractRequestHandler):
     """Stop, cancel or 'go home': a short goodbye, session closed."""
 
+    intents = ("AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.NavigateHomeIntent")
+
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return any(
-            is_intent_name(name)(handler_input)
-            for name in ("AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.NavigateHomeIntent")
-        )
+        return intent_in(handler_input, self.intents)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         return turn_of(handler_input).reply().say("conversation.goodbye").build(handler_input)
 
 
-class FallbackIntentHandler(AbstractRequestHandler):  # type: ignore[misc]
+class FallbackIntentHandler(AbstractRequestHandler):
     """Anything not understood, or an intent this skill does not know: say so, offer help."""
+
+    intents = ("AMAZON.FallbackIntent",)
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return bool(is_request_type("IntentRequest")(handler_input))
@@ -128,7 +141,7 @@ class FallbackIntentHandler(AbstractRequestHandler):  # type: ignore[misc]
         )
 
 
-class SessionEndedRequestHandler(AbstractRequestHandler):  # type: ignore[misc]
+class SessionEndedRequestHandler(AbstractRequestHandler):
     """The session ended (the patient left, or said nothing): nothing may be said."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
@@ -138,7 +151,7 @@ class SessionEndedRequestHandler(AbstractRequestHandler):  # type: ignore[misc]
         return handler_input.response_builder.response
 
 
-class UnhandledRequestHandler(AbstractRequestHandler):  # type: ignore[misc]
+class UnhandledRequestHandler(AbstractRequestHandler):
     """Any other request type (events this skill does not use): an empty, valid answer."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:

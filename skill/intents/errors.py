@@ -8,9 +8,10 @@ from ask_sdk_core.dispatch_components import AbstractExceptionHandler
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
+from skill.alexa_request import request_attributes, request_type
 from skill.intents.surgery_date import ask_for_surgery_date
 from skill.strings import Catalogue
-from skill.turn import TURN_KEY, NeedSurgeryDate, turn_of
+from skill.turn import TURN_KEY, NeedSurgeryDate, Turn, turn_of
 
 log = logging.getLogger(__name__)
 # Requests that have no conversation: their responses may not carry speech.
@@ -18,13 +19,11 @@ SILENT_REQUEST_PREFIXES = ("AudioPlayer.", "PlaybackController.", "AlexaSkillEve
 
 
 def _is_conversation(handler_input: HandlerInput) -> bool:
-    request_type = getattr(handler_input.request_envelope.request, "object_type", "") or ""
-    return request_type != "SessionEndedRequest" and not request_type.startswith(
-        SILENT_REQUEST_PREFIXES
-    )
+    kind = request_type(handler_input)
+    return kind != "SessionEndedRequest" and not kind.startswith(SILENT_REQUEST_PREFIXES)
 
 
-class NeedSurgeryDateHandler(AbstractExceptionHandler):  # type: ignore[misc]
+class NeedSurgeryDateHandler(AbstractExceptionHandler):
     """The answer needs the surgery date: ask for it."""
 
     def can_handle(self, handler_input: HandlerInput, exception: Exception) -> bool:
@@ -35,7 +34,7 @@ class NeedSurgeryDateHandler(AbstractExceptionHandler):  # type: ignore[misc]
         return ask_for_surgery_date(reply).build(handler_input)
 
 
-class CatchAllExceptionHandler(AbstractExceptionHandler):  # type: ignore[misc]
+class CatchAllExceptionHandler(AbstractExceptionHandler):
     """An unexpected error: logged with the request id, answered with a short apology."""
 
     def __init__(self, catalogue: Catalogue) -> None:
@@ -54,8 +53,8 @@ class CatchAllExceptionHandler(AbstractExceptionHandler):  # type: ignore[misc]
         )
         if not _is_conversation(handler_input):
             return handler_input.response_builder.response
-        turn = handler_input.attributes_manager.request_attributes.get(TURN_KEY)
-        strings = turn.strings if turn is not None else self._catalogue.for_locale(None)
+        turn = request_attributes(handler_input).get(TURN_KEY)
+        strings = turn.strings if isinstance(turn, Turn) else self._catalogue.for_locale(None)
         speech = str(strings.text("conversation.apology"))
         reprompt = str(strings.text("conversation.anything_else_reprompt"))
         return handler_input.response_builder.speak(speech).ask(reprompt).response

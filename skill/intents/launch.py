@@ -13,7 +13,7 @@ from skill.timeline import current_phase, elapsed
 from skill.turn import turn_of
 
 
-class LaunchRequestHandler(AbstractRequestHandler):  # type: ignore[misc]
+class LaunchRequestHandler(AbstractRequestHandler):
     """First time: the disclaimer and the surgery date. Later: where the patient is today."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:

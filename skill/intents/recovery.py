@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.utils import get_slot, is_intent_name
 from ask_sdk_model import Response
+from ask_sdk_model.dialog import ElicitSlotDirective
 
+from skill.alexa_request import resolved_id, slot_value
+from skill.intents.matching import intent_in
 from skill.phrases import (
     activity_answer,
     contacts_sentence,
@@ -15,7 +17,6 @@ from skill.phrases import (
     no_guidance_sentence,
     phase_sentence,
 )
-from skill.slots import resolved_id
 from skill.timeline import current_phase, elapsed, upcoming_milestones
 from skill.turn import Turn, turn_of
 
@@ -40,11 +41,13 @@ def milestone_response(turn: Turn, index: int) -> Response:
     return reply.build(turn.handler_input)
 
 
-class CurrentPhaseIntentHandler(AbstractRequestHandler):  # type: ignore[misc]
+class CurrentPhaseIntentHandler(AbstractRequestHandler):
     """'What phase am I in?'"""
 
+    intents = ("CurrentPhaseIntent",)
+
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_intent_name("CurrentPhaseIntent")(handler_input))
+        return intent_in(handler_input, self.intents)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = turn_of(handler_input)
@@ -59,45 +62,54 @@ class CurrentPhaseIntentHandler(AbstractRequestHandler):  # type: ignore[misc]
         )
 
 
-class ActivityCheckIntentHandler(AbstractRequestHandler):  # type: ignore[misc]
+class ActivityCheckIntentHandler(AbstractRequestHandler):
     """'Can I drive yet?': the plan's rule for this week, or an honest 'no guidance'."""
 
+    intents = ("ActivityCheckIntent",)
+
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_intent_name("ActivityCheckIntent")(handler_input))
+        return intent_in(handler_input, self.intents)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = turn_of(handler_input)
-        slot = get_slot(handler_input, "activity")
         reply = turn.reply()
-        if slot is None or not slot.value:
+        if slot_value(handler_input, "activity") is None:
+            # Elicit the slot, so Alexa listens for an activity ("driving") as the answer.
+            handler_input.response_builder.add_directive(
+                ElicitSlotDirective(slot_to_elicit="activity")
+            )
             return reply.ask("activity.which").build(handler_input)
-        activity_id = resolved_id(slot)
+        activity_id = resolved_id(handler_input, "activity")
         rule = turn.plan.activities.get(activity_id) if activity_id else None
         if rule is None:
             reply.add(no_guidance_sentence(turn.strings, turn.plan.primary_contact))
         else:
             surgery_date = turn.require_surgery_date() if rule.from_week else None
             reply.add(activity_answer(turn.strings, rule, surgery_date, turn.today))
-        return reply.ask(
-            "conversation.anything_else", "conversation.anything_else_reprompt"
-        ).build(handler_input)
+        return reply.ask("conversation.anything_else", "conversation.anything_else_reprompt").build(
+            handler_input
+        )
 
 
-class MilestonesIntentHandler(AbstractRequestHandler):  # type: ignore[misc]
+class MilestonesIntentHandler(AbstractRequestHandler):
     """'What's next?': the next milestone and its date."""
 
+    intents = ("MilestonesIntent",)
+
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_intent_name("MilestonesIntent")(handler_input))
+        return intent_in(handler_input, self.intents)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         return milestone_response(turn_of(handler_input), 0)
 
 
-class TodayExercisesIntentHandler(AbstractRequestHandler):  # type: ignore[misc]
+class TodayExercisesIntentHandler(AbstractRequestHandler):
     """'What are my exercises today?'"""
 
+    intents = ("TodayExercisesIntent",)
+
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_intent_name("TodayExercisesIntent")(handler_input))
+        return intent_in(handler_input, self.intents)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = turn_of(handler_input)
@@ -109,11 +121,13 @@ class TodayExercisesIntentHandler(AbstractRequestHandler):  # type: ignore[misc]
         )
 
 
-class ContactIntentHandler(AbstractRequestHandler):  # type: ignore[misc]
+class ContactIntentHandler(AbstractRequestHandler):
     """'Who do I call?'"""
 
+    intents = ("ContactIntent",)
+
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_intent_name("ContactIntent")(handler_input))
+        return intent_in(handler_input, self.intents)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = turn_of(handler_input)

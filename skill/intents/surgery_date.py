@@ -6,9 +6,10 @@ from datetime import date
 
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.utils import get_slot_value, is_intent_name
 from ask_sdk_model import Response
 
+from skill.alexa_request import session_attributes, slot_value
+from skill.intents.matching import intent_in
 from skill.phrases import phase_sentence
 from skill.speech import Reply
 from skill.spoken_dates import DateProblem, SpokenDate, resolve_date_slot, resolve_duration_slot
@@ -22,31 +23,34 @@ AWAITING_DATE = "surgery_date"
 
 def ask_for_surgery_date(reply: Reply) -> Reply:
     """End a reply with the surgery-date question."""
-    return reply.ask("surgery_date.ask", "surgery_date.ask_reprompt").expect(AWAITING, AWAITING_DATE)
+    return reply.ask("surgery_date.ask", "surgery_date.ask_reprompt").expect(
+        AWAITING, AWAITING_DATE
+    )
 
 
 def pending_date(handler_input: HandlerInput) -> bool:
     """Whether the patient is being asked to confirm a surgery date."""
-    return PENDING in handler_input.attributes_manager.session_attributes
+    return PENDING in session_attributes(handler_input)
 
 
 def awaiting_date(handler_input: HandlerInput) -> bool:
     """Whether the last question was 'when was your surgery?'."""
-    session = handler_input.attributes_manager.session_attributes
-    return bool(session.get(AWAITING) == AWAITING_DATE)
+    return bool(session_attributes(handler_input).get(AWAITING) == AWAITING_DATE)
 
 
 def _spoken_date(handler_input: HandlerInput, today: date) -> SpokenDate:
-    if duration := get_slot_value(handler_input, "surgeryAgo"):
+    if duration := slot_value(handler_input, "surgeryAgo"):
         return resolve_duration_slot(duration, today)
-    return resolve_date_slot(get_slot_value(handler_input, "surgeryDate"), today)
+    return resolve_date_slot(slot_value(handler_input, "surgeryDate"), today)
 
 
-class SurgeryDateConfirmedHandler(AbstractRequestHandler):  # type: ignore[misc]
+class SurgeryDateConfirmedHandler(AbstractRequestHandler):
     """'Yes' to 'so your surgery was on …?': store it and say where the patient is."""
 
+    intents = ("AMAZON.YesIntent",)
+
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_intent_name("AMAZON.YesIntent")(handler_input)) and pending_date(handler_input)
+        return intent_in(handler_input, self.intents) and pending_date(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = turn_of(handler_input)
@@ -65,22 +69,26 @@ class SurgeryDateConfirmedHandler(AbstractRequestHandler):  # type: ignore[misc]
         )
 
 
-class SurgeryDateRejectedHandler(AbstractRequestHandler):  # type: ignore[misc]
+class SurgeryDateRejectedHandler(AbstractRequestHandler):
     """'No' to the confirmation: ask again."""
 
+    intents = ("AMAZON.NoIntent",)
+
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_intent_name("AMAZON.NoIntent")(handler_input)) and pending_date(handler_input)
+        return intent_in(handler_input, self.intents) and pending_date(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         reply = turn_of(handler_input).reply().say("surgery_date.rejected")
         return ask_for_surgery_date(reply).build(handler_input)
 
 
-class SetSurgeryDateIntentHandler(AbstractRequestHandler):  # type: ignore[misc]
+class SetSurgeryDateIntentHandler(AbstractRequestHandler):
     """'My surgery was on November third' / 'three weeks ago': confirm before storing."""
 
+    intents = ("SetSurgeryDateIntent",)
+
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_intent_name("SetSurgeryDateIntent")(handler_input))
+        return intent_in(handler_input, self.intents)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = turn_of(handler_input)
@@ -89,7 +97,7 @@ class SetSurgeryDateIntentHandler(AbstractRequestHandler):  # type: ignore[misc]
         if spoken.day is None:
             problem = spoken.problem or DateProblem.NOT_UNDERSTOOD
             said_something = any(
-                get_slot_value(handler_input, name) for name in ("surgeryDate", "surgeryAgo")
+                slot_value(handler_input, name) for name in ("surgeryDate", "surgeryAgo")
             )
             if said_something:
                 reply.say(f"surgery_date.{problem.value}")
@@ -102,13 +110,13 @@ class SetSurgeryDateIntentHandler(AbstractRequestHandler):  # type: ignore[misc]
         )
 
 
-class SurgeryDateNotUnderstoodHandler(AbstractRequestHandler):  # type: ignore[misc]
+class SurgeryDateNotUnderstoodHandler(AbstractRequestHandler):
     """Anything unrecognised right after 'when was your surgery?': ask once more."""
 
+    intents = ("AMAZON.FallbackIntent",)
+
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_intent_name("AMAZON.FallbackIntent")(handler_input)) and awaiting_date(
-            handler_input
-        )
+        return intent_in(handler_input, self.intents) and awaiting_date(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         reply = turn_of(handler_input).reply().say("surgery_date.not_understood")

@@ -23,8 +23,13 @@ class JsonPoster(Protocol):
 def ssml_to_text(ssml: str) -> str:
     """The words of an SSML string, tags removed and entities unescaped."""
     text = _TAG.sub("", ssml)
-    for entity, char in (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&#39;", "'"),
-                         ("&amp;", "&")):
+    for entity, char in (
+        ("&lt;", "<"),
+        ("&gt;", ">"),
+        ("&quot;", '"'),
+        ("&#39;", "'"),
+        ("&amp;", "&"),
+    ):
         text = text.replace(entity, char)
     return _SPACE.sub(" ", text).strip()
 
@@ -99,8 +104,9 @@ class Dialog:
             for name, value in slots.items()
         }
         new = self._session_id is None
-        body = envelopes.intent(intent_name, slot_data, at=self.at, new_session=new,
-                                **self._options())
+        body = envelopes.intent(
+            intent_name, slot_data, at=self.at, new_session=new, **self._options()
+        )
         return self.send(body)
 
     def end_session(self, reason: str = "USER_INITIATED") -> AlexaReply:

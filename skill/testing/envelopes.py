@@ -85,8 +85,13 @@ def launch(*, at: datetime, **options: Any) -> dict[str, Any]:
     return envelope({"type": "LaunchRequest"}, at=at, new_session=True, **options)
 
 
-def slot(name: str, value: str | None = None, *, resolved_id: str | None = None,
-         authority: str = "ACTIVITY") -> dict[str, Any]:
+def slot(
+    name: str,
+    value: str | None = None,
+    *,
+    resolved_id: str | None = None,
+    authority: str = "ACTIVITY",
+) -> dict[str, Any]:
     """A slot as Alexa sends it; with `resolved_id`, an entity-resolution match (or no match)."""
     data: dict[str, Any] = {"name": name, "confirmationStatus": "NONE"}
     if value is not None:
@@ -94,16 +99,24 @@ def slot(name: str, value: str | None = None, *, resolved_id: str | None = None,
     if resolved_id is not None:
         authority_name = f"amzn1.er-authority.echo-sdk.amzn1.ask.skill.test.{authority}"
         if resolved_id:
-            data["resolutions"] = {"resolutionsPerAuthority": [{
-                "authority": authority_name,
-                "status": {"code": "ER_SUCCESS_MATCH"},
-                "values": [{"value": {"name": value, "id": resolved_id}}],
-            }]}
+            data["resolutions"] = {
+                "resolutionsPerAuthority": [
+                    {
+                        "authority": authority_name,
+                        "status": {"code": "ER_SUCCESS_MATCH"},
+                        "values": [{"value": {"name": value, "id": resolved_id}}],
+                    }
+                ]
+            }
         else:
-            data["resolutions"] = {"resolutionsPerAuthority": [{
-                "authority": authority_name,
-                "status": {"code": "ER_SUCCESS_NO_MATCH"},
-            }]}
+            data["resolutions"] = {
+                "resolutionsPerAuthority": [
+                    {
+                        "authority": authority_name,
+                        "status": {"code": "ER_SUCCESS_NO_MATCH"},
+                    }
+                ]
+            }
     return data
 
 
@@ -125,7 +138,9 @@ def intent(
     return envelope(request, at=at, **options)
 
 
-def session_ended(*, at: datetime, reason: str = "USER_INITIATED", **options: Any) -> dict[str, Any]:
+def session_ended(
+    *, at: datetime, reason: str = "USER_INITIATED", **options: Any
+) -> dict[str, Any]:
     """A SessionEndedRequest."""
     return envelope({"type": "SessionEndedRequest", "reason": reason}, at=at, **options)
 
