@@ -17,6 +17,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import Engine
 
 from skill.database import is_reachable
+from skill.speech import ssml
 from skill.strings import Catalogue
 from skill.verification import RequestVerifier, VerificationError, check_application_id
 
@@ -73,7 +74,8 @@ class AlexaEndpoint:
         if request_type not in ("LaunchRequest", "IntentRequest"):
             return empty_response()
         strings = self.catalogue.for_locale(None)
-        speech = SsmlOutputSpeech(ssml=f"<speak>{strings.text('conversation.apology')}</speak>")
+        apology = ssml(strings.text("conversation.apology"))
+        speech = SsmlOutputSpeech(ssml=f"<speak>{apology}</speak>")
         envelope = ResponseEnvelope(
             version=RESPONSE_VERSION,
             response=AlexaResponse(output_speech=speech, should_end_session=True),

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from werkzeug.serving import run_simple
 
 from skill import create_app
+from skill.config import ConfigError
 from skill.database import upgrade
+from skill.recovery_plan import PlanError
+from skill.strings import StringsError
 from skill.testing import envelopes
 
 TRY_IT = """
@@ -34,7 +39,9 @@ def serve(host: str, port: int) -> None:
     """Serve the skill over HTTP (Werkzeug; put HTTPS in front for Alexa)."""
     verifying = current_app.extensions["spine_coach"].verifier is not None
     click.echo(TRY_IT.format(host=host, port=port, verification="on" if verifying else "OFF"))
-    current_app.run(host=host, port=port, use_reloader=False)
+    # Flask's app.run() refuses to run inside its own CLI; Werkzeug's server is what it would use.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    run_simple(host, port, app, threaded=True)
 
 
 @cli.group()
@@ -52,7 +59,7 @@ def db_upgrade(revision: str) -> None:
     click.echo(f"Database migrated to {revision}.")
 
 
-@cli.command("sample-request")
+@cli.command("sample-request", with_appcontext=False)
 @click.argument("kind", type=click.Choice(["launch", "phase", "help"]))
 @click.option("--user", default=envelopes.DEFAULT_USER, show_default=True)
 def sample_request(kind: str, user: str) -> None:
@@ -72,4 +79,8 @@ def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    cli()
+    try:
+        cli()
+    except (ConfigError, PlanError, StringsError) as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(2)

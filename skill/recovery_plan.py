@@ -9,12 +9,25 @@ from pathlib import Path
 from typing import Annotated, Any, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 DEFAULT_PLAN_PATH = Path(__file__).parent / "content" / "plan.yaml"
 LOCALE_PATTERN = re.compile(r"^[a-z]{2}-[A-Z]{2}$")
 
-LocalizedText = dict[str, Annotated[str, Field(min_length=1)]]
+LocalizedText = Annotated[
+    dict[
+        Annotated[str, StringConstraints(pattern=LOCALE_PATTERN.pattern)],
+        Annotated[str, Field(min_length=1)],
+    ],
+    Field(min_length=1),
+]
 """Text keyed by locale, e.g. {"en-US": "…"}; every plan locale must be present."""
 
 
@@ -84,7 +97,7 @@ class ActivityRule(Sourced):
         if self.from_week == 0 and self.answer_before is not None:
             raise ValueError("'answer_before' is never said when 'from_week' is 0")
         for text in (self.answer_before or {}).values():
-            fields = {name for _, name, _, _ in string.Formatter().parse(text) if name}
+            fields = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
             if not fields <= {"week", "date"}:
                 raise ValueError(f"'answer_before' may use only {{week}} and {{date}}: {text!r}")
         return self

@@ -22,6 +22,11 @@ class SpeechTooLong(RuntimeError):
     """A response would break Alexa's 8000-character SSML limit."""
 
 
+def ssml(markup: Markup) -> str:
+    """Markup as SSML text: apostrophes (in every "I'm") need no escaping outside attributes."""
+    return str(markup).replace("&#39;", "'")
+
+
 def plain(text: str) -> Markup:
     """Plan text as SSML-safe markup."""
     return escape(text)
@@ -73,10 +78,10 @@ class Reply:
 
     def build(self, handler_input: HandlerInput) -> Response:
         """The Alexa response; it ends the session unless a question was asked."""
-        speech = self.speech
+        speech, reprompt = ssml(self.speech), ssml(self._reprompt or Markup())
         if len(speech) + len("<speak></speak>") > MAX_SSML_CHARS:
             raise SpeechTooLong(f"{len(speech)} characters")
-        builder = handler_input.response_builder.speak(str(speech))
+        builder = handler_input.response_builder.speak(speech)
         if not has_session(handler_input):
             raise ValueError("a spoken reply needs a session")
         session = session_attributes(handler_input)
@@ -84,9 +89,9 @@ class Reply:
             session.pop(key, None)
         if self._question is not None:
             session.update(self._next_turn)
-            builder.ask(str(self._reprompt)).set_should_end_session(False)
-            session[LAST_SPEECH] = str(speech)
-            session[LAST_REPROMPT] = str(self._reprompt)
+            builder.ask(reprompt).set_should_end_session(False)
+            session[LAST_SPEECH] = speech
+            session[LAST_REPROMPT] = reprompt
         else:
             builder.set_should_end_session(True)
         return builder.response

@@ -51,8 +51,9 @@ def _check_range(day: date, today: date) -> SpokenDate:
 
 
 def _most_recent(month: int, day_of_month: int, today: date) -> date | None:
-    """The latest date with this month and day that is not after today (within the range)."""
-    for year in range(today.year, today.year - MAX_YEARS_BACK - 1, -1):
+    """The latest date with this month and day that is not after today."""
+    # Eight years always hold a 29 February; the range check then judges the date found.
+    for year in range(today.year, today.year - 9, -1):
         try:
             candidate = date(year, month, day_of_month)
         except ValueError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping
 from datetime import date
@@ -9,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.lists import format_list
 from markupsafe import Markup, escape
 
 DEFAULT_STRINGS_DIR = Path(__file__).parent / "content" / "strings"
 DEFAULT_LOCALE = "en-US"
+LOCALE_FILE = re.compile(r"[a-z]{2}-[A-Z]{2}")
 PLURAL_FORMS = frozenset({"zero", "one", "two", "few", "many", "other"})
 
 Message = str | dict[str, str]
@@ -44,7 +46,12 @@ def _flatten(node: Mapping[str, Any], prefix: str, path: Path) -> dict[str, Mess
 
 def _placeholders(message: Message) -> set[str]:
     texts = [message] if isinstance(message, str) else list(message.values())
-    return {name for text in texts for _, name, _, _ in string.Formatter().parse(text) if name}
+    return {
+        name
+        for text in texts
+        for _, name, _, _ in string.Formatter().parse(text)
+        if name is not None
+    }
 
 
 class Strings:
@@ -100,6 +107,8 @@ def load_catalogue(directory: Path = DEFAULT_STRINGS_DIR) -> Catalogue:
     raw: dict[str, dict[str, Message]] = {}
     paths = sorted(directory.glob("*.yaml"))
     for path in paths:
+        if not LOCALE_FILE.fullmatch(path.stem):
+            raise StringsError(f"{path}: name strings files by locale, like en-US.yaml")
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as error:
@@ -122,4 +131,10 @@ def load_catalogue(directory: Path = DEFAULT_STRINGS_DIR) -> Catalogue:
                     f"{path}: {key}: placeholders {sorted(_placeholders(message))} differ from "
                     f"{DEFAULT_LOCALE}'s {sorted(_placeholders(reference[key]))}"
                 )
-    return Catalogue({locale: Strings(locale, messages) for locale, messages in raw.items()})
+    by_locale = {}
+    for locale, messages in raw.items():
+        try:
+            by_locale[locale] = Strings(locale, messages)
+        except (ValueError, UnknownLocaleError) as error:
+            raise StringsError(f"{directory / locale}.yaml: unknown locale: {error}") from error
+    return Catalogue(by_locale)

@@ -1,4 +1,4 @@
-"""Fixtures: app (verification off, temp database) → client → dialog; databases on SQLite and PostgreSQL."""
+"""Fixtures: app (verification off, temp database) → client → dialog; SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from skill import create_app
+from skill.alexa_endpoint import EXTENSION
 from skill.database import upgrade
 from skill.testing.dialog import Dialog
 
@@ -101,9 +102,11 @@ def app_config(sqlite_url: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(app_config: dict[str, Any], alexa_api: responses.RequestsMock) -> Flask:
+def app(app_config: dict[str, Any], alexa_api: responses.RequestsMock) -> Iterator[Flask]:
     """The app, as create_app builds it."""
-    return create_app(app_config)
+    app = create_app(app_config)
+    yield app
+    app.extensions[EXTENSION].engine.dispose()
 
 
 @pytest.fixture

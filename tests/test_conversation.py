@@ -8,7 +8,6 @@ import pytest
 
 from skill.testing.dialog import AlexaReply, Dialog
 from skill.testing.envelopes import slot
-from tests.conftest import NOW
 
 # NOW is 10:00 on Friday 20 November 2026 in New York, the device's zone.
 TODAY = date(2026, 11, 20)
@@ -283,8 +282,10 @@ def test_contact_reads_numbers_digit_by_digit_and_repeats_on_yes(dialog: Dialog)
     assert again.ssml == reply.ssml
 
 
-@pytest.mark.parametrize("intent", ["AMAZON.StopIntent", "AMAZON.CancelIntent",
-                                    "AMAZON.NavigateHomeIntent", "AMAZON.NoIntent"])
+@pytest.mark.parametrize(
+    "intent",
+    ["AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.NavigateHomeIntent", "AMAZON.NoIntent"],
+)
 def test_stop_cancel_home_and_no_say_goodbye_and_end(dialog: Dialog, intent: str) -> None:
     dialog.launch()
     reply = dialog.say(intent)
@@ -366,5 +367,15 @@ def test_every_answer_is_short_before_its_question(dialog: Dialog) -> None:
         assert len(reply.ssml) < 8000
 
 
-def test_now_is_a_friday_in_new_york() -> None:
-    assert NOW.astimezone(UTC).date() == TODAY
+def test_a_conversation_on_postgresql(postgres_url: str, alexa_api: object) -> None:
+    from skill import create_app
+    from skill.alexa_endpoint import EXTENSION
+
+    app = create_app({"DATABASE_URL": postgres_url, "VERIFY_REQUESTS": False})
+    dialog = Dialog(app.test_client(), at=datetime(2026, 11, 20, 15, 0, tzinfo=UTC))
+    set_surgery_date(dialog)
+    dialog.advance(days=12)
+    reply = dialog.launch()
+    assert reply.speech.startswith("Welcome back. It's been 6 weeks since your surgery.")
+    assert "dynamic stabilization" in reply.speech
+    app.extensions[EXTENSION].engine.dispose()

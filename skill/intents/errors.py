@@ -10,6 +10,7 @@ from ask_sdk_model import Response
 
 from skill.alexa_request import request_attributes, request_type
 from skill.intents.surgery_date import ask_for_surgery_date
+from skill.speech import ssml
 from skill.strings import Catalogue
 from skill.turn import TURN_KEY, NeedSurgeryDate, Turn, turn_of
 
@@ -55,8 +56,8 @@ class CatchAllExceptionHandler(AbstractExceptionHandler):
             return handler_input.response_builder.response
         turn = request_attributes(handler_input).get(TURN_KEY)
         strings = turn.strings if isinstance(turn, Turn) else self._catalogue.for_locale(None)
-        speech = str(strings.text("conversation.apology"))
-        reprompt = str(strings.text("conversation.anything_else_reprompt"))
+        speech = ssml(strings.text("conversation.apology"))
+        reprompt = ssml(strings.text("conversation.anything_else_reprompt"))
         return handler_input.response_builder.speak(speech).ask(reprompt).response
 
 
