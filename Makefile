@@ -19,9 +19,11 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
+# A local trial: request verification off (loudly logged), the SQLite database in instance/.
+run: export SPINE_COACH_VERIFY_REQUESTS = 0
 run: $(VENV)/.installed
 	$(BIN)/spine-coach db upgrade
-	SPINE_COACH_VERIFY_REQUESTS=0 $(BIN)/spine-coach serve --host $(HOST) --port $(PORT)
+	$(BIN)/spine-coach serve --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -42,6 +42,7 @@ def _build_verifier(settings: Settings, injected: Mapping[str, Any]) -> RequestV
         fetch_chain=fetch,
         clock=injected.get("CLOCK") or _utc_now,
         cache_size=settings.CERT_CACHE_SIZE,
+        timestamp_tolerance=timedelta(seconds=settings.TIMESTAMP_TOLERANCE),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -21,7 +22,7 @@ from skill.testing import envelopes
 TRY_IT = """
 Spine Coach is listening on http://{host}:{port}/alexa (request verification is {verification}).
 Try it:
-  spine-coach sample-request launch | curl -s -H 'Content-Type: application/json' \\
+  {script} sample-request launch | curl -s -H 'Content-Type: application/json' \\
       --data-binary @- http://{host}:{port}/alexa
 """
 
@@ -38,7 +39,12 @@ def cli() -> None:
 def serve(host: str, port: int) -> None:
     """Serve the skill over HTTP (Werkzeug; put HTTPS in front for Alexa)."""
     verifying = current_app.extensions["spine_coach"].verifier is not None
-    click.echo(TRY_IT.format(host=host, port=port, verification="on" if verifying else "OFF"))
+    script = Path(sys.executable).parent / "spine-coach"
+    click.echo(
+        TRY_IT.format(
+            host=host, port=port, verification="on" if verifying else "OFF", script=script
+        )
+    )
     # Flask's app.run() refuses to run inside its own CLI; Werkzeug's server is what it would use.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     run_simple(host, port, app, threaded=True)

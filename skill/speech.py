@@ -63,6 +63,10 @@ class Reply:
         self._reprompt = self.strings.text(reprompt, **params) if reprompt else self._question
         return self
 
+    def ask_anything_else(self) -> Reply:
+        """End with 'Anything else?': the usual close of an answer."""
+        return self.ask("conversation.anything_else", "conversation.anything_else_reprompt")
+
     def expect(self, key: str, value: Any) -> Reply:
         """Remember `value` under `key` for the patient's next answer only."""
         if key not in NEXT_TURN_STATE:

@@ -10,7 +10,7 @@ from ask_sdk_core.utils import is_request_type
 from ask_sdk_model import Response
 
 from skill.alexa_request import session_attributes
-from skill.intents.matching import intent_in
+from skill.intents.base import IntentHandler
 from skill.intents.recovery import OFFER, milestone_response
 from skill.speech import repeat_last
 from skill.turn import turn_of
@@ -36,13 +36,13 @@ def _help(handler_input: HandlerInput) -> Response:
     )
 
 
-class AcceptOfferHandler(AbstractRequestHandler):
+class AcceptOfferHandler(IntentHandler):
     """'Yes' to an offer: the next milestone, or the last answer again."""
 
     intents = ("AMAZON.YesIntent",)
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return intent_in(handler_input, self.intents) and has_offer(handler_input)
+        return super().can_handle(handler_input) and has_offer(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         offer = _offer(handler_input) or {}
@@ -53,49 +53,37 @@ class AcceptOfferHandler(AbstractRequestHandler):
         return _help(handler_input)
 
 
-class YesIntentHandler(AbstractRequestHandler):
+class YesIntentHandler(IntentHandler):
     """'Yes' when nothing was offered: ask what they would like."""
 
     intents = ("AMAZON.YesIntent",)
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return intent_in(handler_input, self.intents)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         return _help(handler_input)
 
 
-class NoIntentHandler(AbstractRequestHandler):
+class NoIntentHandler(IntentHandler):
     """'No' ends the conversation kindly."""
 
     intents = ("AMAZON.NoIntent",)
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return intent_in(handler_input, self.intents)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         return turn_of(handler_input).reply().say("conversation.goodbye").build(handler_input)
 
 
-class HelpIntentHandler(AbstractRequestHandler):
+class HelpIntentHandler(IntentHandler):
     """What the patient can ask."""
 
     intents = ("AMAZON.HelpIntent",)
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return intent_in(handler_input, self.intents)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         return _help(handler_input)
 
 
-class RepeatIntentHandler(AbstractRequestHandler):
+class RepeatIntentHandler(IntentHandler):
     """'Repeat that': the last answer and its question again."""
 
     intents = ("AMAZON.RepeatIntent",)
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return intent_in(handler_input, self.intents)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         response = repeat_last(handler_input)
@@ -110,19 +98,16 @@ class RepeatIntentHandler(AbstractRequestHandler):
         )
 
 
-class StopIntentHandler(AbstractRequestHandler):
+class StopIntentHandler(IntentHandler):
     """Stop, cancel or 'go home': a short goodbye, session closed."""
 
     intents = ("AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.NavigateHomeIntent")
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return intent_in(handler_input, self.intents)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         return turn_of(handler_input).reply().say("conversation.goodbye").build(handler_input)
 
 
-class FallbackIntentHandler(AbstractRequestHandler):
+class FallbackIntentHandler(IntentHandler):
     """Anything not understood, or an intent this skill does not know: say so, offer help."""
 
     intents = ("AMAZON.FallbackIntent",)

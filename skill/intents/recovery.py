@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 from ask_sdk_model.dialog import ElicitSlotDirective
 
 from skill.alexa_request import resolved_id, slot_value
-from skill.intents.matching import intent_in
+from skill.intents.base import IntentHandler
 from skill.phrases import (
     activity_answer,
     contacts_sentence,
@@ -30,24 +29,19 @@ def milestone_response(turn: Turn, index: int) -> Response:
     reply = turn.reply()
     if index >= len(upcoming):
         reply.say("milestones.none_left")
-        return reply.ask("conversation.anything_else", "conversation.anything_else_reprompt").build(
-            turn.handler_input
-        )
+        return reply.ask_anything_else().build(turn.handler_input)
     reply.add(milestone_sentence(turn.strings, upcoming[index]))
     if index + 1 < len(upcoming):
         reply.ask("milestones.offer_more").expect(OFFER, {"kind": "milestone", "index": index + 1})
     else:
-        reply.ask("conversation.anything_else", "conversation.anything_else_reprompt")
+        reply.ask_anything_else()
     return reply.build(turn.handler_input)
 
 
-class CurrentPhaseIntentHandler(AbstractRequestHandler):
+class CurrentPhaseIntentHandler(IntentHandler):
     """'What phase am I in?'"""
 
     intents = ("CurrentPhaseIntent",)
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return intent_in(handler_input, self.intents)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = turn_of(handler_input)
@@ -62,13 +56,10 @@ class CurrentPhaseIntentHandler(AbstractRequestHandler):
         )
 
 
-class ActivityCheckIntentHandler(AbstractRequestHandler):
+class ActivityCheckIntentHandler(IntentHandler):
     """'Can I drive yet?': the plan's rule for this week, or an honest 'no guidance'."""
 
     intents = ("ActivityCheckIntent",)
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return intent_in(handler_input, self.intents)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = turn_of(handler_input)
@@ -86,48 +77,37 @@ class ActivityCheckIntentHandler(AbstractRequestHandler):
         else:
             surgery_date = turn.require_surgery_date() if rule.from_week else None
             reply.add(activity_answer(turn.strings, rule, surgery_date, turn.today))
-        return reply.ask("conversation.anything_else", "conversation.anything_else_reprompt").build(
-            handler_input
-        )
+        return reply.ask_anything_else().build(handler_input)
 
 
-class MilestonesIntentHandler(AbstractRequestHandler):
+class MilestonesIntentHandler(IntentHandler):
     """'What's next?': the next milestone and its date."""
 
     intents = ("MilestonesIntent",)
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return intent_in(handler_input, self.intents)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         return milestone_response(turn_of(handler_input), 0)
 
 
-class TodayExercisesIntentHandler(AbstractRequestHandler):
+class TodayExercisesIntentHandler(IntentHandler):
     """'What are my exercises today?'"""
 
     intents = ("TodayExercisesIntent",)
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return intent_in(handler_input, self.intents)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = turn_of(handler_input)
         return (
             turn.reply()
             .add(exercises_sentence(turn.strings, turn.plan))
-            .ask("conversation.anything_else", "conversation.anything_else_reprompt")
+            .ask_anything_else()
             .build(handler_input)
         )
 
 
-class ContactIntentHandler(AbstractRequestHandler):
+class ContactIntentHandler(IntentHandler):
     """'Who do I call?'"""
 
     intents = ("ContactIntent",)
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return intent_in(handler_input, self.intents)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = turn_of(handler_input)

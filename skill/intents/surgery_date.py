@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
 from skill.alexa_request import session_attributes, slot_value
-from skill.intents.matching import intent_in
+from skill.intents.base import IntentHandler
 from skill.phrases import phase_sentence
 from skill.speech import Reply
 from skill.spoken_dates import DateProblem, SpokenDate, resolve_date_slot, resolve_duration_slot
@@ -44,13 +43,13 @@ def _spoken_date(handler_input: HandlerInput, today: date) -> SpokenDate:
     return resolve_date_slot(slot_value(handler_input, "surgeryDate"), today)
 
 
-class SurgeryDateConfirmedHandler(AbstractRequestHandler):
+class SurgeryDateConfirmedHandler(IntentHandler):
     """'Yes' to 'so your surgery was on …?': store it and say where the patient is."""
 
     intents = ("AMAZON.YesIntent",)
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return intent_in(handler_input, self.intents) and pending_date(handler_input)
+        return super().can_handle(handler_input) and pending_date(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = turn_of(handler_input)
@@ -64,31 +63,28 @@ class SurgeryDateConfirmedHandler(AbstractRequestHandler):
             turn.reply()
             .say("surgery_date.saved", date=turn.strings.date(surgery_date))
             .add(phase_sentence(turn.strings, phase, elapsed(day, turn.today)))
-            .ask("conversation.anything_else", "conversation.anything_else_reprompt")
+            .ask_anything_else()
             .build(handler_input)
         )
 
 
-class SurgeryDateRejectedHandler(AbstractRequestHandler):
+class SurgeryDateRejectedHandler(IntentHandler):
     """'No' to the confirmation: ask again."""
 
     intents = ("AMAZON.NoIntent",)
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return intent_in(handler_input, self.intents) and pending_date(handler_input)
+        return super().can_handle(handler_input) and pending_date(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         reply = turn_of(handler_input).reply().say("surgery_date.rejected")
         return ask_for_surgery_date(reply).build(handler_input)
 
 
-class SetSurgeryDateIntentHandler(AbstractRequestHandler):
+class SetSurgeryDateIntentHandler(IntentHandler):
     """'My surgery was on November third' / 'three weeks ago': confirm before storing."""
 
     intents = ("SetSurgeryDateIntent",)
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return intent_in(handler_input, self.intents)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = turn_of(handler_input)
@@ -110,13 +106,13 @@ class SetSurgeryDateIntentHandler(AbstractRequestHandler):
         )
 
 
-class SurgeryDateNotUnderstoodHandler(AbstractRequestHandler):
+class SurgeryDateNotUnderstoodHandler(IntentHandler):
     """Anything unrecognised right after 'when was your surgery?': ask once more."""
 
     intents = ("AMAZON.FallbackIntent",)
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return intent_in(handler_input, self.intents) and awaiting_date(handler_input)
+        return super().can_handle(handler_input) and awaiting_date(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         reply = turn_of(handler_input).reply().say("surgery_date.not_understood")
