@@ -14,7 +14,7 @@ from flask import Flask
 from skill.alexa_api import TimeoutApiClient
 from skill.alexa_endpoint import EXTENSION, AlexaEndpoint, blueprint
 from skill.config import ENV_PREFIX, ConfigError, Settings, load_settings
-from skill.database import make_engine, make_session_factory, sqlite_url
+from skill.database import make_engine, sqlite_url
 from skill.patients import PatientStore
 from skill.recovery_plan import load_plan
 from skill.services import Services
@@ -70,7 +70,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     services = Services(
         plan=load_plan(settings.PLAN),
         catalogue=load_catalogue(),
-        patients=PatientStore(make_session_factory(engine)),
+        patients=PatientStore(engine),
         time_zones=DeviceTimeZones(),
         default_time_zone=settings.DEFAULT_TIMEZONE,
     )

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, Table, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, sessionmaker
 
 from skill.models import Patient
+
+_PATIENTS = cast(Table, Patient.__table__)
+_SELECT_PATIENT = select(
+    _PATIENTS.c.user_id,
+    _PATIENTS.c.surgery_date,
+    _PATIENTS.c.time_zone,
+    _PATIENTS.c.locale,
+    _PATIENTS.c.preferences,
+).where(_PATIENTS.c.user_id == bindparam("user_id"))
 
 
 @dataclass(frozen=True)
@@ -28,22 +36,24 @@ class PatientRecord:
 class PatientStore:
     """Reads and writes patients; each call is one short transaction."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self._sessions = sessions
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
 
     def get(self, user_id: str) -> PatientRecord | None:
         """The patient with this Alexa user id, if the skill knows them."""
-        with self._sessions() as session:
-            row = session.get(Patient, user_id)
-            if row is None:
-                return None
-            return PatientRecord(
-                user_id=row.user_id,
-                surgery_date=row.surgery_date,
-                time_zone=row.time_zone,
-                locale=row.locale,
-                preferences=dict(row.preferences or {}),
-            )
+        # A Core select on a pooled connection, not an ORM load: this runs on most requests.
+        with self._engine.connect() as connection:
+            row = connection.execute(_SELECT_PATIENT, {"user_id": user_id}).first()
+        if row is None:
+            return None
+        return PatientRecord(
+            user_id=row.user_id,
+            surgery_date=row.surgery_date,
+            time_zone=row.time_zone,
+            locale=row.locale,
+            preferences=dict(row.preferences or {}),
+        )
 
     def save_surgery_date(self, user_id: str, surgery_date: date, *, locale: str | None) -> None:
         """Create the patient or update their surgery date, safely under concurrent requests."""
@@ -54,16 +64,14 @@ class PatientStore:
         self._upsert(user_id, {"time_zone": time_zone})
 
     def _upsert(self, user_id: str, values: dict[str, Any]) -> None:
-        with self._sessions.begin() as session:
-            dialect = session.get_bind().dialect.name
-            insert = pg_insert if dialect == "postgresql" else sqlite_insert
-            statement = insert(Patient).values(user_id=user_id, preferences={}, **values)
-            statement = statement.on_conflict_do_update(
-                index_elements=[Patient.user_id], set_={**values, "updated_at": func.now()}
-            )
-            session.execute(statement)
+        statement = self._insert(_PATIENTS).values(user_id=user_id, preferences={}, **values)
+        statement = statement.on_conflict_do_update(
+            index_elements=[_PATIENTS.c.user_id], set_={**values, "updated_at": func.now()}
+        )
+        with self._engine.begin() as connection:
+            connection.execute(statement)
 
     def count(self) -> int:
         """How many patients are stored."""
-        with self._sessions() as session:
-            return session.scalar(select(func.count()).select_from(Patient)) or 0
+        with self._engine.connect() as connection:
+            return connection.scalar(select(func.count()).select_from(_PATIENTS)) or 0

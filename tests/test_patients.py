@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from sqlalchemy import Engine, inspect, text
 
-from skill.database import downgrade, is_reachable, make_engine, make_session_factory, upgrade
+from skill.database import downgrade, is_reachable, make_engine, upgrade
 from skill.patients import PatientRecord, PatientStore
 
 
@@ -22,7 +22,7 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def store(engine: Engine) -> PatientStore:
-    return PatientStore(make_session_factory(engine))
+    return PatientStore(engine)
 
 
 def test_an_unknown_patient_is_none(store: PatientStore) -> None:
