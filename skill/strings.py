@@ -54,6 +54,13 @@ def _placeholders(message: Message) -> set[str]:
     }
 
 
+def _safe(value: object) -> object:
+    """A placeholder value ready for an escaped template: markup and numbers as they are."""
+    if isinstance(value, Markup | int | float):
+        return value
+    return escape(value)
+
+
 class Strings:
     """One locale's messages, rendered as SSML-safe markup."""
 
@@ -63,6 +70,8 @@ class Strings:
         self._babel = Locale.parse(locale.replace("-", "_"))
         # Templates escaped once; str.format then fills in escaped values (several times
         # faster than Markup.format, and this runs several times per request).
+        self._plural_forms: dict[int, str] = {}
+        self._dates: dict[date, str] = {}
         self._templates: dict[str, str | dict[str, str]] = {
             key: {form: str(escape(text)) for form, text in message.items()}
             if isinstance(message, dict)
@@ -74,13 +83,25 @@ class Strings:
         """The message `key` with its placeholders filled (escaped unless already Markup)."""
         template = self._templates[key]
         if isinstance(template, dict):
-            form = self._babel.plural_form(params["count"])
-            template = template.get(form, template["other"])
-        return Markup(template.format(**{name: escape(value) for name, value in params.items()}))
+            template = template.get(self._plural_form(params["count"]), template["other"])
+        return Markup(template.format(**{name: _safe(value) for name, value in params.items()}))
+
+    def _plural_form(self, count: int) -> str:
+        form = self._plural_forms.get(count)
+        if form is None:
+            form = self._babel.plural_form(count)
+            if len(self._plural_forms) < 1000:  # counts of days and weeks: a small set
+                self._plural_forms[count] = form
+        return form
 
     def date(self, day: date) -> str:
         """A date the way this locale says it, e.g. 'Wednesday, December 2'."""
-        return format_date(day, str(self._messages["formats.date"]), locale=self._babel)
+        said = self._dates.get(day)
+        if said is None:
+            said = format_date(day, str(self._messages["formats.date"]), locale=self._babel)
+            if len(self._dates) < 4096:  # Babel formatting is slow; the dates said are few
+                self._dates[day] = said
+        return said
 
     def join(self, items: list[Markup]) -> Markup:
         """Items joined as this locale lists them: 'a, b, and c'."""
