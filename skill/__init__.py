@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ask_sdk_core.serialize import DefaultSerializer
 from flask import Flask
 
 from skill.alexa_api import TimeoutApiClient
 from skill.alexa_endpoint import EXTENSION, AlexaEndpoint, blueprint
+from skill.alexa_serializer import AlexaSerializer
 from skill.config import ENV_PREFIX, ConfigError, Settings, load_settings
 from skill.database import make_engine, sqlite_url
 from skill.patients import PatientStore
@@ -91,7 +91,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         engine=engine,
         verifier=verifier,
         skill_id=settings.SKILL_ID,
-        serializer=DefaultSerializer(),
+        serializer=AlexaSerializer(),
     )
     app.register_blueprint(blueprint)
     return app

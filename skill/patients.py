@@ -32,6 +32,8 @@ def _as_date(value: object) -> date | None:
 
 def _as_mapping(value: object) -> dict[str, Any]:
     # SQLite hands back JSON text; PostgreSQL's driver decodes JSON itself.
+    if value in ("{}", b"{}", None):
+        return {}
     if isinstance(value, str | bytes):
         value = json.loads(value)
     return dict(value) if isinstance(value, dict) else {}

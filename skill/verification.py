@@ -195,7 +195,6 @@ class RequestVerifier:
             raise VerificationError("missing SignatureCertChainUrl header")
         if not signature:
             raise VerificationError("missing Signature-256 header")
-        check_cert_chain_url(cert_chain_url)
         signature_bytes = _decode_signature(signature)
         now = _as_utc(self._clock())
         self._check_timestamp(envelope, now)
@@ -233,6 +232,8 @@ class RequestVerifier:
                     self._cache.move_to_end(url)
                     return cached.public_key
                 del self._cache[url]
+        # Only URLs that pass are ever cached, so a cache hit needs no second look at the URL.
+        check_cert_chain_url(url)
         # The fetch runs outside the lock: one slow download must not stall other requests.
         try:
             pem = self._fetch_chain(url)

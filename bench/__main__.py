@@ -1,0 +1,177 @@
+"""`python -m bench`: measure Spine Coach against a bare hello-world skill, both under gunicorn.
+
+Both apps are served by gunicorn with the same settings. Every scenario is warmed up, then
+measured in rounds; in each round a Spine Coach scenario runs right after its hello-world
+baseline, so other load on the machine hits both alike. Before every run the driver builds a
+fresh envelope, signs it with the local test CA and checks with urllib that the app gives the
+real answer. Prints a table and writes bench/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import load, probe, report, server
+from bench.fixtures import Fixtures, prepare
+from bench.scenarios import APPS, SCENARIOS, SPINE, Scenario
+from bench.spine_app import CHAIN_PEM_ENV, DATABASE_URL_ENV, ROOT_PEM_ENV
+
+# Each run signs a fresh request; Spine Coach refuses requests older than 150 s.
+MAX_RUN_S = 120
+
+
+@dataclass(frozen=True)
+class Options:
+    """How long and how hard to measure; the same for every scenario."""
+
+    warmup_s: int = load.WARMUP_S
+    duration_s: int = load.DURATION_S
+    rounds: int = load.ROUNDS
+    workers: int = server.DEFAULT_WORKERS
+    threads: int = server.DEFAULT_THREADS
+    connections: int = load.WRK_CONNECTIONS
+
+    def settings(self) -> dict[str, object]:
+        """The settings, for results.json."""
+        return {
+            "gunicorn": list(server.options(workers=self.workers, threads=self.threads)),
+            "wrk": {"threads": load.WRK_THREADS, "connections": self.connections,
+                    "warmup_s": self.warmup_s, "duration_s": self.duration_s},
+            "rounds": self.rounds,
+            "spine": {"verification": True, "database": "sqlite, one patient read per request",
+                      "cert_chain": "local file, cached by the verifier",
+                      "alexa_api": "local stand-in (device time zone)"},
+        }
+
+
+def app_env(app: str, fixtures: Fixtures) -> dict[str, str]:
+    """The environment of the gunicorn serving `app`."""
+    if app == SPINE:
+        return {
+            DATABASE_URL_ENV: fixtures.database_url,
+            ROOT_PEM_ENV: str(fixtures.root_pem),
+            CHAIN_PEM_ENV: str(fixtures.chain_pem),
+        }
+    return {}
+
+
+def measurement_order(scenarios: Sequence[Scenario]) -> list[Scenario]:
+    """Each baseline followed by the scenarios compared with it, then any others."""
+    ordered: list[Scenario] = []
+    for scenario in scenarios:
+        if scenario.baseline is None:
+            ordered.append(scenario)
+            ordered.extend(s for s in scenarios if s.baseline == scenario.name)
+    ordered.extend(s for s in scenarios if s not in ordered)
+    return ordered
+
+
+def signed_run(scenario: Scenario, url: str, fixtures: Fixtures, workdir: Path) -> Path:
+    """A fresh signed request for `scenario`, checked against the app; the wrk script for it."""
+    body = json.dumps(scenario.envelope(datetime.now(UTC))).encode("utf-8")
+    headers = fixtures.pki.headers(body)
+    probe.check(url, body, headers, scenario.expected_speech)
+    slug = scenario.name.replace(" ", "_")
+    body_path, script = workdir / f"{slug}.json", workdir / f"{slug}.lua"
+    body_path.write_bytes(body)
+    load.write_script(script, body_path, headers)
+    return script
+
+
+def run_all(workdir: Path, options: Options) -> dict[str, list[load.Figures]]:
+    """Warm up and measure every scenario; each scenario's rounds by name."""
+    fixtures = prepare(workdir)
+    gunicorn_options = server.options(workers=options.workers, threads=options.threads)
+    scenarios = measurement_order(SCENARIOS)
+    figures: dict[str, list[load.Figures]] = {scenario.name: [] for scenario in scenarios}
+    with ExitStack() as servers:
+        urls: dict[str, str] = {}
+        for app, target in APPS.items():
+            _say(f"serving {target}: gunicorn {' '.join(gunicorn_options)}")
+            base_url = servers.enter_context(server.gunicorn(
+                target, gunicorn_options=gunicorn_options, env=app_env(app, fixtures),
+                log_path=workdir / f"{app}.log",
+            ))
+            urls[app] = f"{base_url}/alexa"
+        for scenario in scenarios:
+            url = urls[scenario.app]
+            script = signed_run(scenario, url, fixtures, workdir)
+            if options.warmup_s:
+                load.run(url, script, duration_s=options.warmup_s,
+                         connections=options.connections)
+        for round_number in range(1, options.rounds + 1):
+            for scenario in scenarios:
+                url = urls[scenario.app]
+                script = signed_run(scenario, url, fixtures, workdir)
+                measured = load.run(url, script, duration_s=options.duration_s,
+                                    connections=options.connections)
+                figures[scenario.name].append(measured)
+                _say(f"  round {round_number}  {scenario.name:<26} "
+                     f"{measured.requests_per_second:8.1f} req/s")
+    return figures
+
+
+def parse_options(argv: Sequence[str] | None) -> tuple[Options, Path, bool]:
+    """Options, the results path and whether to enforce the target, from the command line."""
+    defaults = Options()
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=defaults.duration_s,
+                        help="seconds per measured run (default %(default)s)")
+    parser.add_argument("--warmup", type=int, default=defaults.warmup_s,
+                        help="seconds of warm-up per scenario (default %(default)s)")
+    parser.add_argument("--rounds", type=int, default=defaults.rounds,
+                        help="measured runs per scenario (default %(default)s)")
+    parser.add_argument("--workers", type=int, default=defaults.workers,
+                        help="gunicorn workers for each app (default %(default)s)")
+    parser.add_argument("--threads", type=int, default=defaults.threads,
+                        help="gunicorn threads per worker (default %(default)s)")
+    parser.add_argument("--connections", type=int, default=defaults.connections,
+                        help="wrk connections (default %(default)s)")
+    parser.add_argument("--output", type=Path, default=report.RESULTS_PATH,
+                        help="where to write the results (default bench/results.json)")
+    parser.add_argument("--enforce", action="store_true",
+                        help="exit 1 when a scenario misses the target ratio")
+    args = parser.parse_args(argv)
+    if not (1 <= args.duration <= MAX_RUN_S and 0 <= args.warmup <= MAX_RUN_S):
+        parser.error(f"--duration and --warmup must be at most {MAX_RUN_S} s")
+    if min(args.rounds, args.workers, args.threads, args.connections) < 1:
+        parser.error("--rounds, --workers, --threads and --connections must be at least 1")
+    options = Options(warmup_s=args.warmup, duration_s=args.duration, rounds=args.rounds,
+                      workers=args.workers, threads=args.threads, connections=args.connections)
+    return options, args.output, args.enforce
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark; 0 on success, 1 if --enforce and a ratio misses, 2 on errors."""
+    options, output, enforce = parse_options(argv)
+    started = time.monotonic()
+    try:
+        load.wrk_path()
+        with tempfile.TemporaryDirectory(prefix="spine-coach-bench-") as workdir:
+            figures = run_all(Path(workdir), options)
+    except (load.LoadError, probe.ProbeError, server.ServerError) as error:
+        print(f"bench failed: {error}", file=sys.stderr)
+        return 2
+    result = report.rows(SCENARIOS, figures)
+    print(report.table(result))
+    report.write(output, result, options.settings())
+    _say(f"wrote {output} ({time.monotonic() - started:.0f} s)")
+    missed = any(row.passed is False for row in result)
+    return 1 if enforce and missed else 0
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""What the apps need on disk: the local test PKI as PEM files and a seeded SQLite database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from skill.database import make_engine, upgrade
+from skill.patients import PatientStore
+from skill.testing import envelopes
+from skill.testing.signing import LocalPki, make_pki
+
+# The benchmark patient is three weeks past surgery, so launch and phase answers are the
+# returning-patient ones; the stored zone matches the device's, so no request writes.
+SURGERY_DAYS_AGO = 21
+TIME_ZONE = "America/New_York"
+
+
+@dataclass(frozen=True)
+class Fixtures:
+    """Paths and objects the driver hands to the apps and uses to sign requests."""
+
+    pki: LocalPki
+    root_pem: Path
+    chain_pem: Path
+    database_url: str
+
+
+def prepare(workdir: Path) -> Fixtures:
+    """Write the PKI's root and chain PEM files and a migrated, seeded database in `workdir`."""
+    pki = make_pki(now=datetime.now(UTC))
+    root_pem = workdir / "root.pem"
+    chain_pem = workdir / "chain.pem"
+    root_pem.write_bytes(pki.root_pem())
+    chain_pem.write_bytes(pki.chain_pem())
+    database_url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+    upgrade(database_url)
+    seed(database_url)
+    return Fixtures(pki=pki, root_pem=root_pem, chain_pem=chain_pem, database_url=database_url)
+
+
+def seed(database_url: str) -> None:
+    """Store the benchmark user with a surgery date and time zone."""
+    engine = make_engine(database_url)
+    try:
+        store = PatientStore(engine)
+        surgery_date = datetime.now(UTC).date() - timedelta(days=SURGERY_DAYS_AGO)
+        store.save_surgery_date(envelopes.DEFAULT_USER, surgery_date, locale="en-US")
+        store.save_time_zone(envelopes.DEFAULT_USER, TIME_ZONE)
+        record = store.get(envelopes.DEFAULT_USER)
+        if record is None or record.surgery_date != surgery_date:
+            raise RuntimeError("the benchmark patient was not stored")
+    finally:
+        engine.dispose()

@@ -1,0 +1,111 @@
+"""Serving a WSGI app with gunicorn on a free 127.0.0.1 port, and always stopping it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from skill.config import ENV_PREFIX
+
+HOST = "127.0.0.1"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# One worker with one thread by default: on a small machine that leaves a core to wrk, and it
+# is stable. With several gthread workers, wrk's keep-alive connections are all accepted by
+# whichever worker wakes first (seen: 16 of 16 in one worker), so runs differ by up to 2x;
+# more threads in one worker only add GIL contention. Whatever is chosen, both apps get it.
+DEFAULT_WORKERS = 1
+DEFAULT_THREADS = 1
+START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 10.0
+
+
+class ServerError(RuntimeError):
+    """gunicorn did not come up; the message carries the end of its log."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def options(*, workers: int = DEFAULT_WORKERS, threads: int = DEFAULT_THREADS) -> tuple[str, ...]:
+    """The gunicorn options every app is served with."""
+    return (
+        "--workers", str(workers),
+        "--worker-class", "gthread",
+        "--threads", str(threads),
+        "--keep-alive", "5",
+        "--log-level", "warning",
+    )
+
+
+@contextmanager
+def gunicorn(
+    app: str, *, gunicorn_options: Sequence[str], env: Mapping[str, str], log_path: Path
+) -> Iterator[str]:
+    """Serve `app` ("module:factory()"); yields the base URL once /healthz answers."""
+    port = free_port()
+    command: Sequence[str] = (
+        sys.executable, "-m", "gunicorn",
+        "--bind", f"{HOST}:{port}",
+        "--chdir", str(REPO_ROOT),
+        *gunicorn_options,
+        app,
+    )
+    base_url = f"http://{HOST}:{port}"
+    # The app's settings come from the benchmark alone, not from SPINE_COACH_* in this shell.
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(f"{ENV_PREFIX}_")}
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, env={**inherited, **env}, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            _wait_healthy(process, base_url, log_path)
+            yield base_url
+        finally:
+            _stop(process)
+
+
+def _wait_healthy(process: subprocess.Popen[bytes], base_url: str, log_path: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServerError(f"gunicorn exited with {process.returncode}:\n{_tail(log_path)}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except (OSError, urllib.error.URLError):
+            pass
+        time.sleep(0.1)
+    raise ServerError(f"gunicorn did not answer /healthz in {START_TIMEOUT_S:.0f} s:\n"
+                      f"{_tail(log_path)}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _tail(log_path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(log_path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"

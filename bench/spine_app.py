@@ -1,0 +1,79 @@
+"""Spine Coach as production builds it, with only the network edges replaced by local stand-ins.
+
+Verification is on (the local test root is the trust store, the chain "download" reads a file
+and the verifier caches it), every request reads the patient from a real SQLite database, and
+the device time zone comes from a stand-in for Amazon's settings API. Nothing is turned off.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+from ask_sdk_model.services import ApiClient, ApiClientRequest, ApiClientResponse
+from cryptography import x509
+from flask import Flask
+
+from skill import create_app
+from skill.testing import envelopes
+
+# Set by the driver (bench.__main__) for the gunicorn workers.
+DATABASE_URL_ENV = "BENCH_DATABASE_URL"
+ROOT_PEM_ENV = "BENCH_ROOT_PEM"
+CHAIN_PEM_ENV = "BENCH_CHAIN_PEM"
+
+DEVICE_TIME_ZONE = "America/New_York"
+_TIME_ZONE_PATH = re.compile(r"/v2/devices/[^/]+/settings/System\.timeZone$")
+_JSON = [("Content-Type", "application/json")]
+
+
+class LocalAlexaApi(ApiClient):
+    """Amazon's Alexa settings API, answered locally: every device is in New York."""
+
+    def invoke(self, request: ApiClientRequest) -> ApiClientResponse:
+        """The time zone for GET .../v2/devices/{id}/settings/System.timeZone, else 404."""
+        path = (request.url or "").split("?", 1)[0]
+        if (request.method or "").upper() == "GET" and _TIME_ZONE_PATH.search(path):
+            return ApiClientResponse(headers=_JSON, status_code=200,
+                                     body=json.dumps(DEVICE_TIME_ZONE))
+        body = json.dumps({"code": "NOT_FOUND", "message": "not served by the benchmark"})
+        return ApiClientResponse(headers=_JSON, status_code=404, body=body)
+
+
+class ChainFile:
+    """The certificate chain "download": the PEM bytes of a local file, whatever the URL."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+
+    def __call__(self, url: str) -> bytes:
+        return self._path.read_bytes()
+
+
+def _required(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise RuntimeError(f"{name} is not set: run the benchmark with `python -m bench`")
+    return value
+
+
+def _required_path(name: str) -> Path:
+    return Path(_required(name))
+
+
+def create() -> Flask:
+    """The WSGI app, for gunicorn: `bench.spine_app:create()`."""
+    database_url = _required(DATABASE_URL_ENV)
+    root_pem = _required_path(ROOT_PEM_ENV).read_bytes()
+    return create_app(
+        {
+            "VERIFY_REQUESTS": True,
+            "SKILL_ID": envelopes.DEFAULT_SKILL_ID,
+            "DATABASE_URL": database_url,
+            "TRUST_ROOTS": x509.load_pem_x509_certificates(root_pem),
+            "CERT_CHAIN_FETCHER": ChainFile(_required_path(CHAIN_PEM_ENV)),
+            "ALEXA_API_CLIENT": LocalAlexaApi(),
+        }
+    )
