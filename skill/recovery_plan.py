@@ -6,7 +6,7 @@ import re
 import string
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 import yaml
 from pydantic import (
@@ -109,6 +109,64 @@ class SourcedText(Sourced):
     text: LocalizedText
 
 
+Seconds = Annotated[float, Field(ge=0, le=10)]
+MAX_BREAK_SECONDS = 10.0  # Alexa's longest SSML <break>
+SIDES = ("right", "left")
+
+
+class Cue(_Model):
+    """One thing the coach says in each repetition, then a pause (seconds at the normal pace)."""
+
+    say: LocalizedText
+    pause: Seconds
+
+
+class Tempo(_Model):
+    """How a repetition is timed and cued; repetitions alternate `sides` when given."""
+
+    cues: Annotated[list[Cue], Field(min_length=1)]
+    rest: Seconds
+    sides: list[Literal["right", "left"]] | None = None
+
+    @model_validator(mode="after")
+    def _side_placeholder(self) -> Self:
+        for index, cue in enumerate(self.cues):
+            for text in cue.say.values():
+                fields = {n for _, n, _, _ in string.Formatter().parse(text) if n is not None}
+                allowed = {"side"} if self.sides else set()
+                if not fields <= allowed:
+                    raise ValueError(
+                        f"cues.{index}.say may use {sorted(allowed) or 'no placeholders'}: {text!r}"
+                    )
+        return self
+
+    @property
+    def longest_pause(self) -> float:
+        """The longest pause in a repetition."""
+        return max([self.rest, *(cue.pause for cue in self.cues)])
+
+
+class Paces(_Model):
+    """How each pace stretches the pauses: slow above 1, brisk below."""
+
+    slow: Annotated[float, Field(gt=0, le=3)]
+    normal: Annotated[float, Field(gt=0, le=3)]
+    brisk: Annotated[float, Field(gt=0, le=3)]
+
+    def factor(self, pace: str) -> float:
+        """The factor for a pace name."""
+        factor: float = getattr(self, pace)
+        return factor
+
+
+class Timing(_Model):
+    """Pauses around the start of a guided set, in seconds at the normal pace."""
+
+    after_starting_position: Seconds
+    after_instruction: Seconds
+    after_count: Seconds
+
+
 class InBedExercise(Sourced):
     """One of the exercises done lying in bed."""
 
@@ -118,6 +176,7 @@ class InBedExercise(Sourced):
     repetitions: Annotated[int, Field(ge=1, le=100)]
     every_hour: bool = False
     times_per_day: Annotated[int, Field(ge=1, le=24)] | None = None
+    tempo: Tempo
 
     @model_validator(mode="after")
     def _one_schedule(self) -> Self:
@@ -131,7 +190,30 @@ class InBedExercises(_Model):
 
     starting_position: SourcedText
     safety: SourcedText
+    paces: Paces
+    timing: Timing
     exercises: Annotated[list[InBedExercise], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _breaks_within_alexa_limit(self) -> Self:
+        slowest = max(self.paces.slow, self.paces.normal, self.paces.brisk)
+        longest = max(
+            [
+                self.timing.after_starting_position,
+                self.timing.after_instruction,
+                self.timing.after_count,
+                *(exercise.tempo.longest_pause for exercise in self.exercises),
+            ]
+        )
+        if longest * slowest > MAX_BREAK_SECONDS:
+            raise ValueError(
+                f"a {longest} s pause at the slowest pace ({slowest}x) is longer than "
+                f"Alexa's {MAX_BREAK_SECONDS:.0f} s break"
+            )
+        ids = [exercise.id for exercise in self.exercises]
+        if len(ids) != len(set(ids)):
+            raise ValueError("exercises: each id may appear once")
+        return self
 
 
 class RecoveryPlan(_Model):

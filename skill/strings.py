@@ -94,6 +94,13 @@ class Strings:
                 self._plural_forms[count] = form
         return form
 
+    def plain(self, key: str, /, **params: Any) -> str:
+        """The message `key` as plain text (for speech synthesis, not SSML)."""
+        template = self._messages[key]
+        if isinstance(template, dict):
+            template = template.get(self._plural_form(params["count"]), template["other"])
+        return template.format(**params)
+
     def date(self, day: date) -> str:
         """A date the way this locale says it, e.g. 'Wednesday, December 2'."""
         said = self._dates.get(day)
