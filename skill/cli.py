@@ -13,6 +13,14 @@ from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 
 from skill import create_app
+from skill.coach_audio import (
+    AudioBuildError,
+    EspeakEngine,
+    GttsEngine,
+    build_audio,
+    default_audio_dir,
+)
+from skill.coach_audio.manifest import ManifestError
 from skill.config import ConfigError
 from skill.database import upgrade
 from skill.recovery_plan import PlanError
@@ -80,6 +88,32 @@ def sample_request(kind: str, user: str) -> None:
     click.echo(json.dumps(body, indent=2))
 
 
+@cli.command("build-audio", with_appcontext=False)
+@click.option("--locale", default="en-US", show_default=True, help="The locale to render.")
+@click.option(
+    "--engine",
+    "engine_name",
+    type=click.Choice(["gtts", "espeak"]),
+    default="gtts",
+    show_default=True,
+    help="gTTS (Google, online) or espeak-ng (offline, for tests and local runs).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The audio folder [default: $SPINE_COACH_AUDIO_DIR, else the repository's audio/].",
+)
+def build_audio_command(locale: str, engine_name: str, out: Path | None) -> None:
+    """Render the coach's phrases and guided sets as MP3 clips and tracks, with a manifest."""
+    engine = EspeakEngine() if engine_name == "espeak" else GttsEngine()
+    try:
+        report = build_audio(out or default_audio_dir(), locale=locale, engine=engine)
+    except AudioBuildError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(report.summary())
+
+
 def main() -> None:
     """Entry point of the `spine-coach` console script."""
     logging.basicConfig(
@@ -87,6 +121,6 @@ def main() -> None:
     )
     try:
         cli()
-    except (ConfigError, PlanError, StringsError) as error:
+    except (ConfigError, PlanError, StringsError, ManifestError) as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(2)

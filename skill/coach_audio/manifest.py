@@ -1,0 +1,102 @@
+"""audio/manifest.json: which clip speaks each phrase and which track plays each set.
+
+Written by `spine-coach build-audio`, read by the skill. File paths are relative to the audio
+folder (e.g. "clips/ab12….mp3"), so the folder can be served from anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+from bisect import bisect_right
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+MANIFEST_NAME = "manifest.json"
+
+
+class ManifestError(RuntimeError):
+    """The manifest file is unreadable or invalid; the message names the file."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class PhraseClip(_Model):
+    """One phrase's clip."""
+
+    file: str
+    text: str
+    duration_ms: int
+
+
+class RepetitionSpan(_Model):
+    """Where one repetition plays in a track, its rest included: [start_ms, end_ms)."""
+
+    repetition: int
+    start_ms: int
+    end_ms: int
+
+
+class Track(_Model):
+    """A whole guided set: the MP3, its cue map, and where each repetition starts and ends."""
+
+    file: str
+    cue_map: str
+    duration_ms: int
+    repetitions: list[RepetitionSpan]
+
+
+class Manifest(_Model):
+    """Every built clip and track, by locale."""
+
+    version: Literal[1] = 1
+    engine: str
+    phrases: dict[str, dict[str, PhraseClip]]
+    """locale -> phrase key -> clip"""
+    tracks: dict[str, dict[str, dict[str, Track]]]
+    """locale -> exercise id -> pace value -> track"""
+
+    def phrase(self, locale: str, key: str) -> PhraseClip | None:
+        """The clip of a phrase, if built for the locale."""
+        return self.phrases.get(locale, {}).get(key)
+
+    def track(self, locale: str, exercise_id: str, pace: str) -> Track | None:
+        """The track of an exercise at a pace, if built for the locale."""
+        return self.tracks.get(locale, {}).get(exercise_id, {}).get(pace)
+
+    def dumps(self) -> bytes:
+        """The manifest as written: indented JSON, keys in the order built, ending in a newline."""
+        return (self.model_dump_json(indent=2) + "\n").encode("utf-8")
+
+
+def load_manifest(audio_dir: Path) -> Manifest | None:
+    """The manifest in `audio_dir`; None when there is none, ManifestError when it is invalid."""
+    path = audio_dir / MANIFEST_NAME
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise ManifestError(f"{path}: cannot read the audio manifest: {error}") from error
+    try:
+        return Manifest.model_validate(json.loads(raw))
+    except (ValueError, ValidationError) as error:
+        raise ManifestError(f"{path}: invalid audio manifest: {error}") from error
+
+
+def repetition_at(track: Track, offset_ms: int) -> int:
+    """The repetition (1..n) playing at `offset_ms` into the track.
+
+    A repetition's span includes the rest after it, so an offset inside a rest maps to the
+    repetition the rest follows. Offsets before the first repetition (the introduction) map to
+    the first, offsets after the last (the closing line, or past the end) to the last: resuming
+    from either end then replays a whole repetition rather than none.
+    """
+    spans = sorted(track.repetitions, key=lambda span: span.start_ms)
+    if not spans:
+        raise ValueError(f"{track.file}: the track has no repetitions")
+    index = bisect_right([span.start_ms for span in spans], offset_ms) - 1
+    return spans[max(index, 0)].repetition
