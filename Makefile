@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test lint typecheck bench clean system-deps audio
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +22,20 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 # A local trial: request verification off (loudly logged), the SQLite database in instance/.
 run: export SPINE_COACH_VERIFY_REQUESTS = 0
-run: $(VENV)/.installed
+run: $(VENV)/.installed system-deps
 	$(BIN)/spine-coach db upgrade
+	@test -f audio/manifest.json || $(BIN)/spine-coach build-audio --engine espeak
 	$(BIN)/spine-coach serve --host $(HOST) --port $(PORT)
+
+# OS packages the project needs: espeak-ng renders the offline coach voice (tests, local runs).
+system-deps:
+	@command -v espeak-ng >/dev/null 2>&1 || { \
+		echo "Installing espeak-ng from the OS packages"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq espeak-ng >/dev/null; }
+
+# The coach audio with the offline voice; `spine-coach build-audio` (gTTS) for real deployments.
+audio: $(VENV)/.installed system-deps
+	$(BIN)/spine-coach build-audio --engine espeak
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
@@ -31,7 +43,7 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
-test: $(VENV)/.installed-test lint typecheck
+test: $(VENV)/.installed-test system-deps lint typecheck
 	$(BIN)/pytest
 
 bench: $(VENV)/.installed-test

@@ -16,11 +16,11 @@ import tempfile
 import time
 from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import load, probe, report, server
+from bench import audio_build, load, probe, report, server
 from bench.fixtures import Fixtures, prepare
 from bench.scenarios import APPS, SCENARIOS, SPINE, Scenario
 from bench.spine_app import CHAIN_PEM_ENV, DATABASE_URL_ENV, ROOT_PEM_ENV
@@ -163,7 +163,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     result = report.rows(SCENARIOS, figures)
     print(report.table(result))
-    report.write(output, result, options.settings())
+    times = audio_build.measure()
+    print(
+        f"coach audio (espeak, en-US): first build {times.first_build_s:.2f} s "
+        f"({times.clips} clips, {times.tracks} tracks); rebuild {times.rebuild_s:.3f} s "
+        f"({times.rebuild_synthesised} synthesised, {times.rebuild_tracks_built} built)"
+    )
+    report.write(output, result, {**options.settings(), "audio_build": asdict(times)})
     _say(f"wrote {output} ({time.monotonic() - started:.0f} s)")
     missed = any(row.passed is False for row in result)
     return 1 if enforce and missed else 0

@@ -5,14 +5,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 
+from skill import audio_files
 from skill.alexa_api import TimeoutApiClient
 from skill.alexa_endpoint import EXTENSION, AlexaEndpoint, blueprint
 from skill.alexa_serializer import AlexaSerializer
+from skill.audio_files import AUDIO_DIR_KEY
+from skill.coach_audio.manifest import load_manifest
+from skill.coach_voice import CoachVoice
 from skill.config import ENV_PREFIX, ConfigError, Settings, load_settings
 from skill.database import make_engine, sqlite_url
 from skill.patients import PatientStore
@@ -24,6 +29,8 @@ from skill.time_zones import DeviceTimeZones
 from skill.verification import RequestVerifier, fetch_chain_over_https, load_trust_roots
 
 __all__ = ["ConfigError", "create_app"]
+# The repository's audio/ folder, where `spine-coach build-audio` writes by default.
+DEFAULT_AUDIO_DIR = Path(__file__).resolve().parents[1] / "audio"
 log = logging.getLogger(__name__)
 
 
@@ -63,6 +70,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         ) from error
     app.config["MAX_CONTENT_LENGTH"] = settings.MAX_REQUEST_BYTES
 
+    audio_dir = (settings.AUDIO_DIR or DEFAULT_AUDIO_DIR).resolve()
+    coach_voice = CoachVoice(load_manifest(audio_dir), settings.AUDIO_BASE_URL)
     database_url = settings.DATABASE_URL
     if database_url is None:
         database_url = sqlite_url(app.instance_path)
@@ -72,6 +81,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         catalogue=load_catalogue(),
         patients=PatientStore(engine),
         time_zones=DeviceTimeZones(),
+        coach_voice=coach_voice,
         default_time_zone=settings.DEFAULT_TIMEZONE,
     )
     api_client = app.config.get("ALEXA_API_CLIENT") or TimeoutApiClient(settings.ALEXA_API_TIMEOUT)
@@ -93,5 +103,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         skill_id=settings.SKILL_ID,
         serializer=AlexaSerializer(),
     )
+    app.config[AUDIO_DIR_KEY] = audio_dir
     app.register_blueprint(blueprint)
+    app.register_blueprint(audio_files.blueprint)
     return app

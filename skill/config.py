@@ -33,8 +33,19 @@ class Settings(BaseModel):
     CERT_CACHE_SIZE: int = Field(default=16, gt=0)
     TIMESTAMP_TOLERANCE: int = Field(default=150, gt=0, le=150)
     ALEXA_API_TIMEOUT: float = Field(default=1.5, gt=0)
+    AUDIO_DIR: Path | None = None
+    AUDIO_BASE_URL: str | None = None
 
-    @field_validator("SKILL_ID", "DATABASE_URL", mode="before")
+    @field_validator("AUDIO_BASE_URL")
+    @classmethod
+    def _base_url_ends_with_slash(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("give a full URL, like https://cdn.example.org/spine-coach/audio/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("SKILL_ID", "DATABASE_URL", "AUDIO_BASE_URL", mode="before")
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return None if value == "" else value

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from skill.coach_voice import CoachVoice
 from skill.patients import PatientStore
 from skill.recovery_plan import RecoveryPlan
 from skill.strings import Catalogue
@@ -12,12 +13,13 @@ from skill.time_zones import DeviceTimeZones
 
 @dataclass(frozen=True)
 class Services:
-    """Plan, strings, store and time zones: what handlers may use, never imported as globals."""
+    """Plan, strings, store, time zones, coach voice: what handlers use, never globals."""
 
     plan: RecoveryPlan
     catalogue: Catalogue
     patients: PatientStore
     time_zones: DeviceTimeZones
+    coach_voice: CoachVoice
     default_time_zone: str = "UTC"
 
     def __post_init__(self) -> None:

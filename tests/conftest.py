@@ -95,6 +95,15 @@ def alexa_api() -> Iterator[responses.RequestsMock]:
         yield mock
 
 
+@pytest.fixture(autouse=True)
+def empty_audio_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No built audio unless a test builds some: the repository's audio/ is never read."""
+    folder = tmp_path / "no-audio"
+    folder.mkdir()
+    monkeypatch.setenv("SPINE_COACH_AUDIO_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def app_config(sqlite_url: str) -> dict[str, Any]:
     """Settings for the app under test: verification off, a temporary database."""

@@ -1,0 +1,30 @@
+"""GET /audio/<path>: the built coach audio, with range requests and immutable caching."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, current_app, send_from_directory
+
+blueprint = Blueprint("audio", __name__)
+AUDIO_DIR_KEY = "AUDIO_DIR_RESOLVED"
+SERVED_SUFFIXES = {".mp3": "audio/mpeg", ".json": "application/json"}
+# File names are content hashes, so a file at a URL never changes: cache it for a year.
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+@blueprint.get("/audio/<path:name>")
+def audio(name: str) -> Response:
+    """A clip, a track or its cue map; Range requests answered with 206 (AudioPlayer seeks)."""
+    suffix = Path(name).suffix
+    if suffix not in SERVED_SUFFIXES:
+        abort(404)
+    audio_dir: Path = current_app.config[AUDIO_DIR_KEY]
+    response = send_from_directory(
+        audio_dir, name, mimetype=SERVED_SUFFIXES[suffix], conditional=True, max_age=None
+    )
+    if name != "manifest.json":  # the manifest changes with each build
+        response.headers["Cache-Control"] = IMMUTABLE
+    else:
+        response.headers["Cache-Control"] = "no-cache"
+    return response
