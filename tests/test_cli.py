@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+TRACK = bytes(range(256)) * 16
 SPINE_COACH = [sys.executable, "-c", "from skill.cli import main; main()"]
 
 
@@ -27,6 +28,10 @@ def free_port() -> int:
 def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPINE_COACH_")}
     env["SPINE_COACH_DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    tracks = tmp_path / "audio" / "tracks"
+    tracks.mkdir(parents=True, exist_ok=True)
+    (tracks / "feedbeef.mp3").write_bytes(TRACK)
+    env["SPINE_COACH_AUDIO_DIR"] = str(tmp_path / "audio")
     env.update(extra)
     return env
 
@@ -96,3 +101,14 @@ def test_a_launch_request_posted_to_the_served_skill_gets_the_first_time_greetin
     assert ssml.endswith("When was your surgery?</speak>")
     with urllib.request.urlopen(f"{server}/readyz", timeout=5) as response:
         assert json.load(response) == {"status": "ready"}
+
+
+def test_the_served_skill_answers_range_requests_for_tracks(server: str) -> None:
+    request = urllib.request.Request(
+        f"{server}/audio/tracks/feedbeef.mp3", headers={"Range": "bytes=1000-1499"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 206
+        assert response.headers["Content-Type"] == "audio/mpeg"
+        assert response.headers["Content-Range"] == f"bytes 1000-1499/{len(TRACK)}"
+        assert response.read() == TRACK[1000:1500]
