@@ -81,10 +81,14 @@ class Strings:
 
     def text(self, key: str, /, **params: Any) -> Markup:
         """The message `key` with its placeholders filled (escaped unless already Markup)."""
-        template = self._templates[key]
-        if isinstance(template, dict):
-            template = template.get(self._plural_form(params["count"]), template["other"])
+        template = self._form(self._templates[key], params)
         return Markup(template.format(**{name: _safe(value) for name, value in params.items()}))
+
+    def _form(self, message: str | dict[str, str], params: dict[str, Any]) -> str:
+        """The message itself, or its plural form for params['count']."""
+        if isinstance(message, str):
+            return message
+        return message.get(self._plural_form(params["count"]), message["other"])
 
     def _plural_form(self, count: int) -> str:
         form = self._plural_forms.get(count)
@@ -96,10 +100,7 @@ class Strings:
 
     def plain(self, key: str, /, **params: Any) -> str:
         """The message `key` as plain text (for speech synthesis, not SSML)."""
-        template = self._messages[key]
-        if isinstance(template, dict):
-            template = template.get(self._plural_form(params["count"]), template["other"])
-        return template.format(**params)
+        return self._form(self._messages[key], params).format(**params)
 
     def date(self, day: date) -> str:
         """A date the way this locale says it, e.g. 'Wednesday, December 2'."""
