@@ -20,6 +20,7 @@ from skill.coach_audio.manifest import load_manifest
 from skill.coach_voice import CoachVoice
 from skill.config import ENV_PREFIX, ConfigError, Settings, load_settings
 from skill.database import make_engine, sqlite_url
+from skill.exercise_log import ExerciseLog
 from skill.patients import PatientStore
 from skill.recovery_plan import load_plan
 from skill.services import Services
@@ -80,6 +81,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         plan=load_plan(settings.PLAN),
         catalogue=load_catalogue(),
         patients=PatientStore(engine),
+        exercise_log=ExerciseLog(engine),
         time_zones=DeviceTimeZones(),
         coach_voice=coach_voice,
         default_time_zone=settings.DEFAULT_TIMEZONE,

@@ -34,6 +34,11 @@ def request_type(handler_input: HandlerInput) -> str:
     return _text(getattr(handler_input.request_envelope.request, "object_type", None)) or ""
 
 
+def request_id(handler_input: HandlerInput) -> str | None:
+    """The request's id (Alexa keeps it when it retries a request)."""
+    return _text(getattr(handler_input.request_envelope.request, "request_id", None))
+
+
 def timestamp(handler_input: HandlerInput) -> datetime | None:
     """When Alexa sent the request."""
     moment = getattr(handler_input.request_envelope.request, "timestamp", None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, String, func
+from sqlalchemy import JSON, CheckConstraint, Date, DateTime, Index, Integer, String, func, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -27,3 +27,57 @@ class Patient(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+class ExerciseSetRow(Base):
+    """One guided set of an in-bed exercise: queued, in progress, or how it ended."""
+
+    __tablename__ = "exercise_sets"
+    __table_args__ = (
+        Index("ix_exercise_sets_user_id_ended_at", "user_id", "ended_at"),
+        Index("ix_exercise_sets_user_id_started_at", "user_id", "started_at"),
+        # At most one set in progress per patient, whatever two devices send at once.
+        Index(
+            "uq_exercise_sets_user_id_in_progress",
+            "user_id",
+            unique=True,
+            sqlite_where=text("outcome = 'in_progress'"),
+            postgresql_where=text("outcome = 'in_progress'"),
+        ),
+    )
+
+    set_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(512))
+    exercise_id: Mapped[str] = mapped_column(String(64))
+    pace: Mapped[str] = mapped_column(String(16))
+    # "audio", "speech" or "self_report"
+    delivery: Mapped[str] = mapped_column(String(16))
+    # "queued", "in_progress", "complete", "partial" or "stopped_for_pain"
+    outcome: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    repetitions_done: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    repetitions_target: Mapped[int] = mapped_column(Integer)
+    pain_score: Mapped[int | None] = mapped_column(Integer)
+    # Comma-separated exercise ids to do after this set.
+    up_next: Mapped[str] = mapped_column(String(512), server_default="")
+    # The set this queued set follows.
+    follows: Mapped[str | None] = mapped_column(String(64))
+    # The AudioPlayer token the set last played under: events of older streams are ignored.
+    stream: Mapped[str | None] = mapped_column(String(256))
+
+
+class PainReport(Base):
+    """A pain score from 0 to 10 the patient gave, during a set or on its own."""
+
+    __tablename__ = "pain_reports"
+    __table_args__ = (
+        CheckConstraint("score >= 0 AND score <= 10", name="ck_pain_reports_score_range"),
+        Index("ix_pain_reports_user_id_reported_at", "user_id", "reported_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(512))
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    score: Mapped[int] = mapped_column(Integer)
+    set_id: Mapped[str | None] = mapped_column(String(64))

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, bindparam, func, select
+from sqlalchemy import JSON, ColumnElement, Engine, Table, bindparam, func, select
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -94,6 +96,28 @@ class PatientStore:
     def save_time_zone(self, user_id: str, time_zone: str) -> None:
         """Remember the device's time zone for the patient."""
         self._upsert(user_id, {"time_zone": time_zone})
+
+    def update_preferences(self, user_id: str, changes: dict[str, Any]) -> None:
+        """Merge `changes` into the patient's preferences in one statement (no lost updates)."""
+        if not changes:
+            return
+        statement = self._insert(_PATIENTS).values(user_id=user_id, preferences=changes)
+        merged: ColumnElement[Any]
+        if self._engine.dialect.name == "postgresql":
+            merged = sql_cast(
+                sql_cast(_PATIENTS.c.preferences, JSONB).op("||")(
+                    sql_cast(statement.excluded.preferences, JSONB)
+                ),
+                JSON,
+            )
+        else:
+            merged = func.json_patch(_PATIENTS.c.preferences, statement.excluded.preferences)
+        statement = statement.on_conflict_do_update(
+            index_elements=[_PATIENTS.c.user_id],
+            set_={"preferences": merged, "updated_at": func.now()},
+        )
+        with self._engine.begin() as connection:
+            connection.execute(statement)
 
     def _upsert(self, user_id: str, values: dict[str, Any]) -> None:
         statement = self._insert(_PATIENTS).values(user_id=user_id, preferences={}, **values)

@@ -123,3 +123,22 @@ def contacts_sentence(strings: Strings, plan: RecoveryPlan) -> Markup:
         else:
             parts.append(strings.text("contact.primary_no_hours", name=name, phone=phone))
     return Markup(" ").join(parts)
+
+
+def pain_advice(strings: Strings, plan: RecoveryPlan, score: int) -> Markup:
+    """The plan's pain rule with whom to call; at or above its threshold, call them now."""
+    primary = plan.primary_contact
+    advice = strings.text(
+        "pain.rule",
+        safety=plain(plan.in_bed_exercises.safety.text[strings.locale]),
+        contact=plain(primary.name[strings.locale]),
+        phone=telephone(primary.phone),
+    )
+    pain = plan.in_bed_exercises.pain
+    if score < pain.threshold:
+        return advice
+    urgent_contact = plan.contacts[pain.contact]
+    urgent = Markup(escape(pain.urgent.text[strings.locale])).format(
+        contact=plain(urgent_contact.name[strings.locale]), phone=telephone(urgent_contact.phone)
+    )
+    return Markup(" ").join([advice, urgent])

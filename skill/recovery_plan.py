@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import string
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
@@ -168,7 +168,10 @@ class Timing(_Model):
 
 
 class InBedExercise(Sourced):
-    """One of the exercises done lying in bed."""
+    """One of the exercises done lying in bed.
+
+    `from_week` gates it: before that week the coach says "not yet", giving `not_yet_because`.
+    """
 
     id: Annotated[str, Field(pattern=r"^[a-z_]+$")]
     name: LocalizedText
@@ -176,12 +179,49 @@ class InBedExercise(Sourced):
     repetitions: Annotated[int, Field(ge=1, le=100)]
     every_hour: bool = False
     times_per_day: Annotated[int, Field(ge=1, le=24)] | None = None
+    from_week: Annotated[int, Field(ge=0)] = 0
+    not_yet_because: LocalizedText | None = None
     tempo: Tempo
 
     @model_validator(mode="after")
     def _one_schedule(self) -> Self:
         if self.every_hour == (self.times_per_day is not None):
             raise ValueError("give either 'every_hour: true' or 'times_per_day'")
+        if (self.from_week > 0) != (self.not_yet_because is not None):
+            raise ValueError("give 'not_yet_because' exactly when 'from_week' is above 0")
+        return self
+
+
+class WakingHours(_Model):
+    """The local hours across which daily sets are spread (hourly ones: once each hour)."""
+
+    start: time = time(8, 0)
+    end: time = time(22, 0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if not self.start < self.end:
+            raise ValueError("'start' must be before 'end'")
+        return self
+
+
+class PainRule(_Model):
+    """What the coach does when a set hurts.
+
+    The plan's safety rule is always said; a score at or above `threshold` (0 to 10) adds
+    `urgent`, naming `contact` (a key of `contacts`). The threshold is a clinic's setting.
+    """
+
+    threshold: Annotated[int, Field(ge=1, le=10)] = 7
+    contact: str
+    urgent: SourcedText
+
+    @model_validator(mode="after")
+    def _urgent_placeholders(self) -> Self:
+        for text in self.urgent.text.values():
+            fields = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+            if not fields <= {"contact", "phone"}:
+                raise ValueError(f"'urgent' may use only {{contact}} and {{phone}}: {text!r}")
         return self
 
 
@@ -190,6 +230,8 @@ class InBedExercises(_Model):
 
     starting_position: SourcedText
     safety: SourcedText
+    pain: PainRule
+    waking_hours: WakingHours = WakingHours()
     paces: Paces
     timing: Timing
     exercises: Annotated[list[InBedExercise], Field(min_length=1)]
@@ -245,6 +287,10 @@ class RecoveryPlan(_Model):
         for index, milestone in enumerate(self.milestones):
             if milestone.phase is not None and milestone.phase not in phase_ids:
                 raise ValueError(f"milestones.{index}.phase: no phase {milestone.phase!r}")
+        if self.in_bed_exercises.pain.contact not in self.contacts:
+            raise ValueError(
+                f"in_bed_exercises.pain.contact: no contact {self.in_bed_exercises.pain.contact!r}"
+            )
         weeks = [self.milestone_week(milestone) for milestone in self.milestones]
         if weeks != sorted(weeks):
             raise ValueError("milestones: list them in the order they are reached")

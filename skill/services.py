@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from skill.coach_voice import CoachVoice
+from skill.exercise_log import ExerciseLog
 from skill.patients import PatientStore
 from skill.recovery_plan import RecoveryPlan
 from skill.strings import Catalogue
@@ -13,11 +14,12 @@ from skill.time_zones import DeviceTimeZones
 
 @dataclass(frozen=True)
 class Services:
-    """Plan, strings, store, time zones, coach voice: what handlers use, never globals."""
+    """Plan, strings, stores, time zones, coach voice: what handlers use, never globals."""
 
     plan: RecoveryPlan
     catalogue: Catalogue
     patients: PatientStore
+    exercise_log: ExerciseLog
     time_zones: DeviceTimeZones
     coach_voice: CoachVoice
     default_time_zone: str = "UTC"

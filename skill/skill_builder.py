@@ -12,7 +12,16 @@ from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 
 from skill.alexa_request import request_attributes
-from skill.intents import conversation, errors, launch, recovery, surgery_date
+from skill.intents import (
+    conversation,
+    errors,
+    exercise,
+    launch,
+    pain,
+    playback,
+    recovery,
+    surgery_date,
+)
 from skill.services import Services
 from skill.turn import TURN_KEY, Turn
 
@@ -30,12 +39,17 @@ class AttachTurn(AbstractRequestInterceptor):
 def request_handlers() -> list[AbstractRequestHandler]:
     """Every request handler in dispatch order: the first whose can_handle is true wins.
 
-    State-specific handlers (a pending confirmation, an offer) come before the plain intent
-    handlers they refine; catch-alls come last.
+    AudioPlayer and button events first; then intents spoken while a set plays (they mean
+    "the stream" there); state-specific handlers (a pending confirmation, an offer) before the
+    plain intent handlers they refine; catch-alls last.
     """
     return [
         *launch.HANDLERS,
+        *playback.EVENT_HANDLERS,
+        *playback.INTENT_HANDLERS,
         *surgery_date.HANDLERS,
+        *pain.HANDLERS,
+        *exercise.HANDLERS,
         *recovery.HANDLERS,
         *conversation.HANDLERS,
         *conversation.CATCH_ALL_HANDLERS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_model import Response
+from ask_sdk_model import Directive, Response
 from markupsafe import Markup, escape
 
 from skill.alexa_request import has_session, session_attributes
@@ -15,7 +15,7 @@ MAX_SSML_CHARS = 8000
 LAST_SPEECH = "last_speech"
 LAST_REPROMPT = "last_reprompt"
 # Conversation state that lives for one turn: set by the reply that asks, cleared by any other.
-NEXT_TURN_STATE = ("offer", "pending_surgery_date", "awaiting")
+NEXT_TURN_STATE = ("offer", "pending_surgery_date", "awaiting", "pain_set")
 
 
 class SpeechTooLong(RuntimeError):
@@ -46,6 +46,7 @@ class Reply:
         self._question: Markup | None = None
         self._reprompt: Markup | None = None
         self._next_turn: dict[str, Any] = {}
+        self._directives: list[Directive] = []
 
     def say(self, key: str, /, **params: Any) -> Reply:
         """Add the catalogue message `key`."""
@@ -74,6 +75,16 @@ class Reply:
         self._next_turn[key] = value
         return self
 
+    def directive(self, directive: Directive) -> Reply:
+        """Send a directive (AudioPlayer.Play, Stop …) with the speech."""
+        self._directives.append(directive)
+        return self
+
+    @property
+    def asks(self) -> bool:
+        """Whether the reply ends with a question (and keeps the session open)."""
+        return self._question is not None
+
     @property
     def speech(self) -> Markup:
         """Everything said, question last."""
@@ -85,9 +96,13 @@ class Reply:
         speech, reprompt = ssml(self.speech), ssml(self._reprompt or Markup())
         if len(speech) + len("<speak></speak>") > MAX_SSML_CHARS:
             raise SpeechTooLong(f"{len(speech)} characters")
-        builder = handler_input.response_builder.speak(speech)
         if not has_session(handler_input):
             raise ValueError("a spoken reply needs a session")
+        builder = handler_input.response_builder
+        if speech:
+            builder.speak(speech)
+        for directive in self._directives:
+            builder.add_directive(directive)
         session = session_attributes(handler_input)
         for key in NEXT_TURN_STATE:
             session.pop(key, None)

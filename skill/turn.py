@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,6 +30,7 @@ class Turn:
         self.handler_input = handler_input
         self.services = services
         self.user_id = alexa_request.user_id(handler_input) or ""
+        self.device_id = alexa_request.device_id(handler_input) or ""
         self.strings = services.catalogue.for_locale(alexa_request.locale(handler_input))
 
     @property
@@ -59,14 +60,29 @@ class Turn:
         return zone_or_none(stored) or ZoneInfo(self.services.default_time_zone)
 
     @cached_property
-    def today(self) -> date:
-        """The request's timestamp, as a date in the device's time zone."""
+    def now(self) -> datetime:
+        """The request's timestamp (aware, UTC): the skill's clock."""
         timestamp = alexa_request.timestamp(self.handler_input)
         if timestamp is None:
             raise ValueError("the request has no timestamp")
         if timestamp.tzinfo is None:
-            timestamp = timestamp.replace(tzinfo=ZoneInfo("UTC"))
-        return timestamp.astimezone(self.time_zone).date()
+            return timestamp.replace(tzinfo=UTC)
+        return timestamp.astimezone(UTC)
+
+    @cached_property
+    def local_now(self) -> datetime:
+        """The request's timestamp in the device's time zone."""
+        return self.now.astimezone(self.time_zone)
+
+    @cached_property
+    def today(self) -> date:
+        """The request's timestamp, as a date in the device's time zone."""
+        return self.local_now.date()
+
+    @property
+    def preferences(self) -> dict[str, Any]:
+        """The patient's stored preferences (pace, devices that cannot stream)."""
+        return self.patient.preferences if self.patient else {}
 
     @property
     def surgery_date(self) -> date | None:

@@ -128,3 +128,13 @@ def client(app: Flask) -> FlaskClient:
 def dialog(client: FlaskClient) -> Dialog:
     """A patient talking to the skill, starting at NOW."""
     return Dialog(client, at=NOW)
+
+
+@pytest.fixture(scope="session")
+def built_audio(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The en-US coach audio, built once per run with the offline voice (espeak-ng)."""
+    from skill.coach_audio import EspeakEngine, build_audio
+
+    folder = tmp_path_factory.mktemp("coach-audio") / "audio"
+    build_audio(folder, locale="en-US", engine=EspeakEngine(), progress=False)
+    return folder

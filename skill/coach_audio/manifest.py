@@ -100,3 +100,22 @@ def repetition_at(track: Track, offset_ms: int) -> int:
         raise ValueError(f"{track.file}: the track has no repetitions")
     index = bisect_right([span.start_ms for span in spans], offset_ms) - 1
     return spans[max(index, 0)].repetition
+
+
+def repetitions_completed_at(track: Track, offset_ms: int) -> int:
+    """How many repetitions were over (rest included) when playback stopped at `offset_ms`.
+
+    Stopping inside repetition k means k - 1 are done and k is resumed from its start; stopping
+    during the introduction means none are done; stopping in the closing line, all of them.
+    """
+    return sum(1 for span in track.repetitions if span.end_ms <= offset_ms)
+
+
+def repetition_start_ms(track: Track, repetition: int) -> int:
+    """Where to start playing to do `repetition` (1..n): the introduction too for the first."""
+    if repetition <= 1:
+        return 0
+    for span in track.repetitions:
+        if span.repetition == repetition:
+            return span.start_ms
+    raise ValueError(f"{track.file}: no repetition {repetition}")

@@ -7,6 +7,7 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_request_type
 from ask_sdk_model import Response
 
+from skill.intents.exercise import unfinished_set_offer
 from skill.intents.surgery_date import ask_for_surgery_date
 from skill.phrases import elapsed_sentence, exercise_names, phase_name
 from skill.timeline import current_phase, elapsed
@@ -14,7 +15,8 @@ from skill.turn import turn_of
 
 
 class LaunchRequestHandler(AbstractRequestHandler):
-    """First time: the disclaimer and the surgery date. Later: where the patient is today."""
+    """First time: the disclaimer and the surgery date. Later: an unfinished set to finish, or
+    where the patient is today."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return bool(is_request_type("LaunchRequest")(handler_input))
@@ -25,6 +27,9 @@ class LaunchRequestHandler(AbstractRequestHandler):
             reply = turn.reply().say("welcome.first_time")
             return ask_for_surgery_date(reply).build(handler_input)
         surgery_date = turn.require_surgery_date()
+        unfinished = unfinished_set_offer(turn, turn.reply())
+        if unfinished is not None:
+            return unfinished.build(handler_input)
         return (
             turn.reply()
             .say(

@@ -55,12 +55,17 @@ def envelope(
     session_id: str | None = None,
     with_session: bool = True,
     interfaces: dict[str, Any] | None = None,
+    audio_player: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A full request envelope around `request`, with the common fields filled in."""
     body: dict[str, Any] = {
         "version": "1.0",
         "context": context(
-            user_id=user_id, device_id=device_id, skill_id=skill_id, interfaces=interfaces
+            user_id=user_id,
+            device_id=device_id,
+            skill_id=skill_id,
+            interfaces=interfaces,
+            audio_player=audio_player,
         ),
         "request": {
             "requestId": f"amzn1.echo-api.request.{uuid.uuid4()}",
@@ -145,10 +150,46 @@ def session_ended(
     return envelope({"type": "SessionEndedRequest", "reason": reason}, at=at, **options)
 
 
-def request_of_type(request_type: str, *, at: datetime, **fields: Any) -> dict[str, Any]:
-    """Any other request type (lifecycle events, AudioPlayer …) with extra request fields."""
-    with_session = fields.pop("with_session", False)
-    return envelope({"type": request_type, **fields}, at=at, with_session=with_session)
+def request_of_type(
+    request_type: str,
+    *,
+    at: datetime,
+    options: dict[str, Any] | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """Any other request type (lifecycle events, AudioPlayer …) with extra request fields;
+    `options` are envelope options (user, device, interfaces, audio_player …). No session
+    unless `options` asks for one."""
+    settings = {"with_session": False, **(options or {})}
+    return envelope({"type": request_type, **fields}, at=at, **settings)
+
+
+def audio_player_event(
+    event: str,
+    *,
+    at: datetime,
+    token: str,
+    offset_ms: int,
+    player_activity: str,
+    **options: Any,
+) -> dict[str, Any]:
+    """An AudioPlayer request as Alexa sends it: no session, the token and offset in the request
+    and in `context.AudioPlayer`."""
+    fields: dict[str, Any] = {"token": token, "offsetInMilliseconds": offset_ms}
+    if event == "PlaybackFailed":
+        fields = {
+            "token": token,
+            "error": {"type": "MEDIA_ERROR_SERVICE_UNAVAILABLE", "message": "stream unreachable"},
+            "currentPlaybackState": {
+                "token": token,
+                "offsetInMilliseconds": offset_ms,
+                "playerActivity": player_activity,
+            },
+        }
+    state = {"token": token, "offsetInMilliseconds": offset_ms, "playerActivity": player_activity}
+    return request_of_type(
+        f"AudioPlayer.{event}", at=at, options={**options, "audio_player": state}, **fields
+    )
 
 
 def now() -> datetime:

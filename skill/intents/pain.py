@@ -1,0 +1,120 @@
+"""'It hurts': stop the set at once, ask how bad, log it, and give the plan's rule and contact."""
+
+from __future__ import annotations
+
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_model import Response
+
+from skill.alexa_request import session_attributes, slot_value
+from skill.audio_player import player_state, stop
+from skill.coach_audio.manifest import repetitions_completed_at
+from skill.exercise_log import Delivery, ExerciseSet, Outcome
+from skill.guided_sets import owned_set, track_for
+from skill.intents.base import IntentHandler
+from skill.phrases import pain_advice
+from skill.turn import Turn, turn_of
+
+AWAITING = "awaiting"
+AWAITING_PAIN = "pain_score"
+PAIN_SET = "pain_set"
+
+
+def _score(handler_input: HandlerInput) -> int | None:
+    value = slot_value(handler_input, "score")
+    if value is None or not value.isdigit():
+        return None
+    score = int(value)
+    return score if 0 <= score <= 10 else None
+
+
+def _stop_current(turn: Turn) -> ExerciseSet | None:
+    """Stop the set under way, if any: the stream now, the log with the repetitions done."""
+    log = turn.services.exercise_log
+    state = player_state(turn.handler_input)
+    current = log.current(turn.user_id) if turn.user_id else None
+    if current is None:
+        return None
+    done = current.repetitions_done
+    if state is not None and current.delivery is Delivery.AUDIO:
+        playing = owned_set(turn, state.token)
+        track = track_for(turn, state.token.exercise_id, state.token.pace)
+        if playing is not None and playing.set_id == current.set_id and track is not None:
+            done = repetitions_completed_at(track, state.offset_ms)
+        turn.handler_input.response_builder.add_directive(stop())
+    log.finish(current.set_id, Outcome.STOPPED_FOR_PAIN, at=turn.now, repetitions_done=done)
+    return current
+
+
+def _ask_score(turn: Turn, set_id: str | None, *, lead: str | None) -> Response:
+    reply = turn.reply()
+    if lead:
+        reply.say(lead)
+    return (
+        reply.ask("pain.ask_score", "pain.ask_score_reprompt")
+        .expect(AWAITING, AWAITING_PAIN)
+        .expect(PAIN_SET, set_id)
+        .build(turn.handler_input)
+    )
+
+
+def _record(turn: Turn, score: int, set_id: str | None, *, stopped: bool) -> Response:
+    turn.services.exercise_log.record_pain(turn.user_id, score, at=turn.now, set_id=set_id)
+    reply = turn.reply()
+    if stopped:
+        reply.say("pain.stopped")
+    return (
+        reply.say("pain.noted", score=score)
+        .add(pain_advice(turn.strings, turn.plan, score))
+        .ask_anything_else()
+        .build(turn.handler_input)
+    )
+
+
+class PainReportIntentHandler(IntentHandler):
+    """'It hurts' / 'stop, my back hurts': the set stops at once; then the pain score."""
+
+    intents = ("PainReportIntent",)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = turn_of(handler_input)
+        stopped = _stop_current(turn)
+        set_id = stopped.set_id if stopped else None
+        score = _score(handler_input)
+        if score is not None:
+            return _record(turn, score, set_id, stopped=stopped is not None)
+        return _ask_score(turn, set_id, lead="pain.stopped" if stopped else None)
+
+
+class PainScoreIntentHandler(IntentHandler):
+    """The pain score, from 0 to 10: logged, with the plan's advice."""
+
+    intents = ("PainScoreIntent",)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = turn_of(handler_input)
+        session = session_attributes(handler_input)
+        set_id = session.get(PAIN_SET) if session.get(AWAITING) == AWAITING_PAIN else None
+        set_id = set_id if isinstance(set_id, str) else None
+        score = _score(handler_input)
+        if score is None:
+            return _ask_score(turn, set_id, lead="pain.score_not_understood")
+        return _record(turn, score, set_id, stopped=False)
+
+
+class PainScoreNotUnderstoodHandler(IntentHandler):
+    """Anything else right after 'how bad is the pain?': ask once more for a number."""
+
+    intents = ("AMAZON.FallbackIntent",)
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        session = session_attributes(handler_input)
+        return super().can_handle(handler_input) and session.get(AWAITING) == AWAITING_PAIN
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = turn_of(handler_input)
+        set_id = session_attributes(handler_input).get(PAIN_SET)
+        set_id = set_id if isinstance(set_id, str) else None
+        return _ask_score(turn, set_id, lead="pain.score_not_understood")
+
+
+HANDLERS = [PainReportIntentHandler(), PainScoreIntentHandler(), PainScoreNotUnderstoodHandler()]

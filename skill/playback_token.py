@@ -1,0 +1,62 @@
+"""The AudioPlayer stream token: which patient, exercise, pace and set a track plays.
+
+Alexa echoes the token back in every AudioPlayer event and in `context.AudioPlayer`. It names
+the patient by a short hash of the user id (never the id itself, which would end up in logs),
+and the handlers check that hash against the user id of the request that carries it. The last
+part tells one playing of a set from another (after "start over", say), so an event from a
+stream the skill has since replaced is recognised and ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+PREFIX = "sc1"
+_TOKEN = re.compile(
+    r"^sc1\.(?P<patient>[0-9a-f]{16})\.(?P<exercise>[a-z_]{1,64})\.(?P<pace>[a-z]{1,16})"
+    r"\.(?P<set>[0-9a-z-]{1,64})\.(?P<play>[0-9a-f]{8})$"
+)
+
+
+def patient_key(user_id: str) -> str:
+    """A short, stable, non-reversible name for the patient."""
+    return hashlib.sha256(user_id.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class PlaybackToken:
+    """The parts of a stream token."""
+
+    patient: str
+    exercise_id: str
+    pace: str
+    set_id: str
+    play: str
+
+    @classmethod
+    def for_set(cls, user_id: str, exercise_id: str, pace: str, set_id: str) -> PlaybackToken:
+        """A new token for playing a set for `user_id`."""
+        return cls(patient_key(user_id), exercise_id, pace, set_id, secrets.token_hex(4))
+
+    def encode(self) -> str:
+        """The token as sent in `AudioPlayer.Play`."""
+        return ".".join((PREFIX, self.patient, self.exercise_id, self.pace, self.set_id, self.play))
+
+    def belongs_to(self, user_id: str | None) -> bool:
+        """Whether the token was issued to this user."""
+        return user_id is not None and self.patient == patient_key(user_id)
+
+
+def parse_token(text: object) -> PlaybackToken | None:
+    """The token's parts, or None for anything this skill did not issue."""
+    if not isinstance(text, str):
+        return None
+    match = _TOKEN.match(text)
+    if match is None:
+        return None
+    return PlaybackToken(
+        match["patient"], match["exercise"], match["pace"], match["set"], match["play"]
+    )
