@@ -10,8 +10,8 @@ take a set up where it stopped.
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
 from collections.abc import Sequence
+from datetime import timedelta
 
 from ask_sdk_model.interfaces.audioplayer import PlayDirective
 from markupsafe import Markup
