@@ -486,3 +486,105 @@ def test_a_whole_set_at_the_slowest_pace_keeps_every_response_within_alexa_limit
             break
         reply = dialog.say("AMAZON.YesIntent")
     assert spoken == list(range(1, target.repetitions + 1))
+
+
+@pytest.mark.usefixtures("patient")
+def test_next_exercise_puts_the_set_aside_and_starts_the_next_one(
+    dialog: Dialog, exercise_log: ExerciseLog, engine: Engine
+) -> None:
+    dialog.launch()
+    dialog.say("StartExerciseIntent")  # the routine: knee presses, knee lifts, bridges
+    moved = dialog.say("NextExerciseIntent")
+    assert moved.speech.startswith("Let's do your knee lifts")
+    assert counts(moved) == [1, 2, 3, 4, 5]
+    rows = [exercise_log.get(set_id) for set_id in all_sets(engine)]
+    assert [(row.exercise_id, row.outcome) for row in rows if row] == [
+        ("knee_presses", Outcome.PARTIAL),
+        ("knee_lifts", Outcome.IN_PROGRESS),
+    ]
+    last = dialog.say("AMAZON.NextIntent")  # the built-in, outside any stream
+    assert last.speech.startswith("Let's do your bridges")
+    # Past the routine, "next" goes to what is still due: the knee presses skipped earlier.
+    skipped = dialog.say("NextExerciseIntent")
+    assert skipped.speech.startswith("Let's do your knee presses")
+
+
+@pytest.mark.usefixtures("patient")
+def test_next_exercise_when_everything_is_done_says_so(
+    dialog: Dialog, exercise_log: ExerciseLog
+) -> None:
+    for exercise_id, sets in (("knee_presses", 14), ("knee_lifts", 3), ("bridges", 3)):
+        for index in range(sets):
+            exercise_log.log_self_report(
+                USER, exercise_id, pace="normal", target=10, at=NOW, key=f"{exercise_id}{index}"
+            )
+    done = dialog.say("NextExerciseIntent")
+    assert done.speech == "That was the last exercise for now. Anything else?"
+    extra = dialog.say("StartExerciseIntent")
+    assert extra.speech == (
+        "You've done all of today's sets. Well done! Want to do an extra set of knee presses?"
+    )
+    assert dialog.say("AMAZON.YesIntent").speech.startswith("Let's do your knee presses")
+
+
+@pytest.mark.usefixtures("patient")
+def test_start_over_and_previous_in_a_spoken_set(
+    dialog: Dialog, exercise_log: ExerciseLog, engine: Engine
+) -> None:
+    dialog.launch()
+    dialog.say("StartExerciseIntent", exercise=exercise("bridges", "bridges"))
+    back = dialog.say("AMAZON.PreviousIntent")  # saved at 5 done: go back to repetition 5
+    assert back.speech.startswith("Back to your bridges, from repetition 5.")
+    assert counts(back)[0] == 5
+    again = dialog.say("AMAZON.StartOverIntent")
+    assert counts(again) == [1, 2, 3, 4, 5]
+    assert PLAN.in_bed_exercises.starting_position.text["en-US"] in again.speech
+    assert only_set(exercise_log, engine).repetitions_done == 5
+
+
+@pytest.mark.usefixtures("patient")
+def test_an_exercise_name_the_plan_does_not_have_gets_the_list(dialog: Dialog) -> None:
+    reply = dialog.say("StartExerciseIntent", exercise=exercise("push ups"))
+    assert reply.speech == (
+        "I only guide your in-bed exercises: knee presses, knee lifts, and bridges. "
+        "Which exercise? Knee presses, knee lifts or bridges?"
+    )
+    assert_asks(reply)
+    chosen = dialog.say("StartExerciseIntent", exercise=exercise("bridges", "bridges"))
+    assert chosen.speech.startswith("Let's do your bridges")
+
+
+@pytest.mark.usefixtures("patient")
+def test_two_devices_logging_at_once_lose_nothing_and_count_nothing_twice(
+    client: Any, exercise_log: ExerciseLog
+) -> None:
+    import threading
+
+    def request(key: int, request_id: str) -> dict[str, Any]:
+        body = envelopes.intent(
+            "LogExerciseIntent",
+            {"exercise": exercise("bridges", "bridges")},
+            at=NOW,
+            new_session=True,
+            device_id=f"amzn1.ask.device.ECHO{key % 2}",
+        )
+        body["request"]["requestId"] = request_id
+        return body
+
+    bodies = [request(n, f"amzn1.echo-api.request.distinct-{n}") for n in range(6)]
+    bodies += [request(n, "amzn1.echo-api.request.retried") for n in range(6)]
+    barrier = threading.Barrier(len(bodies))
+    statuses: list[int] = []
+
+    def post(body: dict[str, Any]) -> None:
+        barrier.wait()
+        statuses.append(client.post("/alexa", json=body).status_code)
+
+    threads = [threading.Thread(target=post, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * len(bodies)
+    day = (NOW - timedelta(hours=12), NOW + timedelta(hours=12))
+    assert exercise_log.completed_counts(USER, *day) == {"bridges": 7}
