@@ -406,3 +406,19 @@ def test_without_hosted_audio_an_echo_gets_the_spoken_set(
         assert reply.speech.startswith("Let's do your bridges")
     finally:
         app.extensions[EXTENSION].engine.dispose()
+
+
+def test_after_a_set_ends_repeat_and_next_belong_to_the_conversation_again(
+    echo: Dialog, exercise_log: ExerciseLog
+) -> None:
+    echo.say("StartExerciseIntent", exercise=exercise("bridges"))
+    echo.listen(minutes=5)
+    assert exercise_log.current(USER) is None
+    assert echo.player is not None
+    assert echo.player.activity == "FINISHED"
+    repeat = echo.say("AMAZON.RepeatIntent")
+    assert repeat.directive("AudioPlayer.Play") is None
+    assert repeat.speech.startswith("There's nothing to repeat yet.")
+    following = echo.say("AMAZON.NextIntent")
+    token, offset, _ = played(following)
+    assert (token.exercise_id, offset) == ("knee_presses", 0)

@@ -131,9 +131,13 @@ class PlayingSetIntentHandler(IntentHandler):
         if not super().can_handle(handler_input):
             return False
         state = player_state(handler_input)
-        if state is None or not state.token.belongs_to(turn_of(handler_input).user_id):
+        turn = turn_of(handler_input)
+        if state is None or not state.token.belongs_to(turn.user_id):
             return False
-        return state.active or intent_name(handler_input) not in STOPPING
+        if intent_name(handler_input) in STOPPING:
+            return state.active
+        # "Repeat" or "next" after the set ended mean the conversation, not the stream.
+        return _playing_set(turn, state) is not None
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = turn_of(handler_input)
