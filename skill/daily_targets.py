@@ -18,6 +18,10 @@ def _minutes(moment: time) -> int:
     return moment.hour * 60 + moment.minute
 
 
+def _seconds(moment: time) -> int:
+    return moment.hour * 3600 + moment.minute * 60 + moment.second
+
+
 def waking_minutes(hours: WakingHours) -> int:
     """How long the waking day is, in minutes."""
     return _minutes(hours.end) - _minutes(hours.start)
@@ -33,13 +37,14 @@ def sets_per_day(exercise: InBedExercise, hours: WakingHours) -> int:
 def sets_due_by(exercise: InBedExercise, hours: WakingHours, now: time) -> int:
     """How many of today's sets should have started by `now` (local time)."""
     target = sets_per_day(exercise, hours)
-    elapsed = _minutes(now) - _minutes(hours.start)
+    elapsed = _seconds(now) - _seconds(hours.start)
     if elapsed < 0:
         return 0
-    if _minutes(now) >= _minutes(hours.end):
+    if _seconds(now) >= _seconds(hours.end):
         return target
-    spacing = waking_minutes(hours) / target
-    return min(target, int(elapsed // spacing) + 1)
+    # Set i (from 0) is due at start + i * day / target: exact in whole seconds, no rounding.
+    day = _seconds(hours.end) - _seconds(hours.start)
+    return min(target, elapsed * target // day + 1)
 
 
 def is_allowed(exercise: InBedExercise, surgery_date: date, today: date) -> bool:
@@ -86,12 +91,8 @@ def standings(
 
 
 def due_order(items: Sequence[Standing]) -> list[InBedExercise]:
-    """Exercises with sets left today, most due first (most sets behind, then most remaining,
-    then plan order)."""
-    ranked = sorted(
-        (item for item in items if item.remaining > 0),
-        key=lambda item: (-item.behind, -item.remaining / item.target),
-    )
+    """Exercises with sets left today, most due first: most sets behind, then plan order."""
+    ranked = sorted((item for item in items if item.remaining > 0), key=lambda item: -item.behind)
     return [item.exercise for item in ranked]
 
 

@@ -54,7 +54,7 @@ def parse_token(text: object) -> PlaybackToken | None:
     """The token's parts, or None for anything this skill did not issue."""
     if not isinstance(text, str):
         return None
-    match = _TOKEN.match(text)
+    match = _TOKEN.fullmatch(text)
     if match is None:
         return None
     return PlaybackToken(

@@ -173,7 +173,7 @@ class InBedExercise(Sourced):
     `from_week` gates it: before that week the coach says "not yet", giving `not_yet_because`.
     """
 
-    id: Annotated[str, Field(pattern=r"^[a-z_]+$")]
+    id: Annotated[str, Field(pattern=r"^[a-z_]{1,64}$")]
     name: LocalizedText
     instruction: LocalizedText
     repetitions: Annotated[int, Field(ge=1, le=100)]

@@ -113,7 +113,7 @@ def repetitions_completed_at(track: Track, offset_ms: int) -> int:
 
 def repetition_start_ms(track: Track, repetition: int) -> int:
     """Where to start playing to do `repetition` (1..n): the introduction too for the first."""
-    if repetition <= 1:
+    if repetition == 1 and any(span.repetition == 1 for span in track.repetitions):
         return 0
     for span in track.repetitions:
         if span.repetition == repetition:
