@@ -114,13 +114,17 @@ class StartExerciseIntentHandler(IntentHandler):
         return start_set(turn, exercise, reply).build(handler_input)
 
 
-class SetOfferAcceptedHandler(IntentHandler):
-    """'Yes' to 'ready for the next five?', 'shall we finish them?' or 'next, bridges?'."""
-
-    intents = ("AMAZON.YesIntent",)
+class _SetOfferAnswerHandler(IntentHandler):
+    """An answer to the last question, when it offered a set."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return super().can_handle(handler_input) and _set_offer(handler_input) is not None
+
+
+class SetOfferAcceptedHandler(_SetOfferAnswerHandler):
+    """'Yes' to 'ready for the next five?', 'shall we finish them?' or 'next, bridges?'."""
+
+    intents = ("AMAZON.YesIntent",)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = turn_of(handler_input)
@@ -140,13 +144,10 @@ class SetOfferAcceptedHandler(IntentHandler):
         return resume_set(turn, exercise_set, reply).build(handler_input)
 
 
-class SetOfferDeclinedHandler(IntentHandler):
+class SetOfferDeclinedHandler(_SetOfferAnswerHandler):
     """'No': rest now (the set waits), put an old set aside, or end for today."""
 
     intents = ("AMAZON.NoIntent",)
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return super().can_handle(handler_input) and _set_offer(handler_input) is not None
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = turn_of(handler_input)
