@@ -21,6 +21,7 @@ from skill.coach_voice import CoachVoice
 from skill.config import ENV_PREFIX, ConfigError, Settings, load_settings
 from skill.database import make_engine, sqlite_url
 from skill.exercise_log import ExerciseLog
+from skill.patient_data import PatientData
 from skill.patients import PatientStore
 from skill.recovery_plan import load_plan
 from skill.services import Services
@@ -82,6 +83,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         catalogue=load_catalogue(),
         patients=PatientStore(engine),
         exercise_log=ExerciseLog(engine),
+        patient_data=PatientData(engine),
         time_zones=DeviceTimeZones(),
         coach_voice=coach_voice,
         default_time_zone=settings.DEFAULT_TIMEZONE,

@@ -63,7 +63,9 @@ class AlexaEndpoint:
         except Exception as error:
             raise BadRequest(f"envelope does not deserialize: {type(error).__name__}") from error
         try:
-            response_envelope = self.skill.invoke(request_envelope, None)
+            # The raw envelope rides along as the handler context: ask-sdk-model drops fields
+            # some handlers need (SkillDisabled's userInformationPersistenceStatus).
+            response_envelope = self.skill.invoke(request_envelope, envelope)
         except Exception:
             log.exception("skill failed for request %s", envelope["request"].get("requestId"))
             return self.apology(request_type)

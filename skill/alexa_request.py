@@ -34,6 +34,13 @@ def request_type(handler_input: HandlerInput) -> str:
     return _text(getattr(handler_input.request_envelope.request, "object_type", None)) or ""
 
 
+def raw_request(handler_input: HandlerInput) -> dict[str, Any]:
+    """The request object as Alexa sent it, with fields ask-sdk-model does not model."""
+    envelope = handler_input.context
+    request = envelope.get("request") if isinstance(envelope, dict) else None
+    return request if isinstance(request, dict) else {}
+
+
 def request_id(handler_input: HandlerInput) -> str | None:
     """The request's id (Alexa keeps it when it retries a request)."""
     return _text(getattr(handler_input.request_envelope.request, "request_id", None))

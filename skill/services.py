@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from skill.coach_voice import CoachVoice
 from skill.exercise_log import ExerciseLog
+from skill.patient_data import PatientData
 from skill.patients import PatientStore
 from skill.recovery_plan import RecoveryPlan
 from skill.strings import Catalogue
@@ -20,6 +21,7 @@ class Services:
     catalogue: Catalogue
     patients: PatientStore
     exercise_log: ExerciseLog
+    patient_data: PatientData
     time_zones: DeviceTimeZones
     coach_voice: CoachVoice
     default_time_zone: str = "UTC"

@@ -14,6 +14,7 @@ from ask_sdk_core.skill_builder import CustomSkillBuilder
 from skill.alexa_request import request_attributes
 from skill.intents import (
     conversation,
+    data_rights,
     errors,
     exercise,
     launch,
@@ -49,6 +50,7 @@ def request_handlers() -> list[AbstractRequestHandler]:
         *playback.INTENT_HANDLERS,
         *surgery_date.HANDLERS,
         *pain.HANDLERS,
+        *data_rights.HANDLERS,
         *exercise.HANDLERS,
         *recovery.HANDLERS,
         *conversation.HANDLERS,

@@ -1,0 +1,90 @@
+"""The patient's data rights: delete everything on request (after a yes), or when the skill is
+disabled with the choice not to keep the data."""
+
+from __future__ import annotations
+
+import logging
+
+from ask_sdk_core.dispatch_components import AbstractRequestHandler
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_model import Response
+
+from skill.alexa_request import raw_request, request_type, session_attributes
+from skill.intents.base import IntentHandler
+from skill.turn import turn_of
+
+log = logging.getLogger(__name__)
+AWAITING = "awaiting"
+AWAITING_DELETE = "delete_confirmation"
+
+
+def _confirming(handler_input: HandlerInput) -> bool:
+    return bool(session_attributes(handler_input).get(AWAITING) == AWAITING_DELETE)
+
+
+class DeleteMyDataIntentHandler(IntentHandler):
+    """'Delete my data': say what goes, and ask to be sure."""
+
+    intents = ("DeleteMyDataIntent",)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return (
+            turn_of(handler_input)
+            .reply()
+            .ask("data.confirm_delete", "data.confirm_delete_reprompt")
+            .expect(AWAITING, AWAITING_DELETE)
+            .build(handler_input)
+        )
+
+
+class DeleteConfirmedHandler(IntentHandler):
+    """'Yes' to 'delete everything?': every row about the patient goes, in one transaction."""
+
+    intents = ("AMAZON.YesIntent",)
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return super().can_handle(handler_input) and _confirming(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = turn_of(handler_input)
+        if turn.user_id:
+            turn.services.patient_data.delete(turn.user_id)
+        return turn.reply().say("data.deleted").build(handler_input)
+
+
+class DeleteCancelledHandler(IntentHandler):
+    """'No' to 'delete everything?': nothing is deleted."""
+
+    intents = ("AMAZON.NoIntent",)
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return super().can_handle(handler_input) and _confirming(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return (
+            turn_of(handler_input).reply().say("data.kept").ask_anything_else().build(handler_input)
+        )
+
+
+class SkillDisabledHandler(AbstractRequestHandler):
+    """Disabled without keeping the data (NOT_PERSISTED): delete it. Nothing may be said."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return request_type(handler_input) == "AlexaSkillEvent.SkillDisabled"
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        body = raw_request(handler_input).get("body")
+        status = body.get("userInformationPersistenceStatus") if isinstance(body, dict) else None
+        turn = turn_of(handler_input)
+        if status == "NOT_PERSISTED" and turn.user_id:
+            deleted = turn.services.patient_data.delete(turn.user_id)
+            log.info("skill disabled without keeping data: %d rows deleted", sum(deleted.values()))
+        return handler_input.response_builder.response
+
+
+HANDLERS = [
+    SkillDisabledHandler(),
+    DeleteMyDataIntentHandler(),
+    DeleteConfirmedHandler(),
+    DeleteCancelledHandler(),
+]
