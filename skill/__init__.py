@@ -16,6 +16,7 @@ from skill.alexa_api import TimeoutApiClient
 from skill.alexa_endpoint import EXTENSION, AlexaEndpoint, blueprint
 from skill.alexa_serializer import AlexaSerializer
 from skill.audio_files import AUDIO_DIR_KEY
+from skill.check_ins import CheckIns
 from skill.coach_audio.manifest import load_manifest
 from skill.coach_voice import CoachVoice
 from skill.config import ENV_PREFIX, ConfigError, Settings, load_settings
@@ -84,6 +85,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         patients=PatientStore(engine),
         exercise_log=ExerciseLog(engine),
         patient_data=PatientData(engine),
+        check_ins=CheckIns(engine),
         time_zones=DeviceTimeZones(),
         coach_voice=coach_voice,
         default_time_zone=settings.DEFAULT_TIMEZONE,

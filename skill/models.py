@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Date, DateTime, Index, Integer, String, func, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    func,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -81,3 +92,20 @@ class PainReport(Base):
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     score: Mapped[int] = mapped_column(Integer)
     set_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class CheckInRecord(Base):
+    """One spoken check-in: each answer (None when skipped) and the alerts it set off."""
+
+    __tablename__ = "check_ins"
+    __table_args__ = (Index("ix_check_ins_user_id_checked_at", "user_id", "checked_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(512))
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    pain: Mapped[int | None] = mapped_column(Integer)
+    walk_minutes: Mapped[int | None] = mapped_column(Integer)
+    sitting_minutes: Mapped[int | None] = mapped_column(Integer)
+    worried: Mapped[bool | None] = mapped_column(Boolean)
+    # Comma-separated ids of the plan's check-in alerts this check-in set off ("" for none).
+    alerts: Mapped[str] = mapped_column(String(512), server_default="")

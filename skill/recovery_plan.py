@@ -258,6 +258,52 @@ class InBedExercises(_Model):
         return self
 
 
+CheckInAnswer = Literal["pain", "walk_minutes", "sitting_minutes", "worried"]
+
+
+class CheckInAlert(Sourced):
+    """A check-in answer that is worrying: said at once with `advice`, and recorded as an alert.
+
+    A number answer is worrying at or above `at_least` (or at or below `at_most`); the yes/no
+    answer `worried` when it equals `equals`.
+    """
+
+    id: Annotated[str, Field(pattern=r"^[a-z_]{1,64}$")]
+    answer: CheckInAnswer
+    at_least: Annotated[int, Field(ge=0)] | None = None
+    at_most: Annotated[int, Field(ge=0)] | None = None
+    equals: bool | None = None
+    advice: LocalizedText
+
+    @model_validator(mode="after")
+    def _one_condition(self) -> Self:
+        given = [c for c in (self.at_least, self.at_most, self.equals) if c is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'at_least', 'at_most' or 'equals'")
+        if (self.answer == "worried") != (self.equals is not None):
+            raise ValueError("'equals' is for the yes/no answer 'worried' only")
+        return self
+
+    def applies(self, value: int | bool | None) -> bool:
+        """Whether an answer (None: skipped) sets off this alert."""
+        if value is None:
+            return False
+        if self.equals is not None:
+            return value is self.equals
+        if isinstance(value, bool):
+            return False
+        if self.at_least is not None:
+            return value >= self.at_least
+        return self.at_most is not None and value <= self.at_most
+
+
+class CheckIn(_Model):
+    """The daily check-in: which answers are worrying, and whom the advice names."""
+
+    contact: str
+    alerts: list[CheckInAlert]
+
+
 class RecoveryPlan(_Model):
     """The whole plan: sources, contacts, phases, milestones, activity rules, exercises."""
 
@@ -270,6 +316,7 @@ class RecoveryPlan(_Model):
     milestones: list[Milestone]
     activities: dict[str, ActivityRule]
     in_bed_exercises: InBedExercises
+    check_in: CheckIn
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -291,6 +338,11 @@ class RecoveryPlan(_Model):
             raise ValueError(
                 f"in_bed_exercises.pain.contact: no contact {self.in_bed_exercises.pain.contact!r}"
             )
+        if self.check_in.contact not in self.contacts:
+            raise ValueError(f"check_in.contact: no contact {self.check_in.contact!r}")
+        alert_ids = [alert.id for alert in self.check_in.alerts]
+        if len(alert_ids) != len(set(alert_ids)):
+            raise ValueError("check_in.alerts: each id may appear once")
         weeks = [self.milestone_week(milestone) for milestone in self.milestones]
         if weeks != sorted(weeks):
             raise ValueError("milestones: list them in the order they are reached")

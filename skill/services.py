@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from skill.check_ins import CheckIns
 from skill.coach_voice import CoachVoice
 from skill.exercise_log import ExerciseLog
 from skill.patient_data import PatientData
@@ -22,6 +23,7 @@ class Services:
     patients: PatientStore
     exercise_log: ExerciseLog
     patient_data: PatientData
+    check_ins: CheckIns
     time_zones: DeviceTimeZones
     coach_voice: CoachVoice
     default_time_zone: str = "UTC"

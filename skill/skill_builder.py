@@ -13,6 +13,7 @@ from ask_sdk_core.skill_builder import CustomSkillBuilder
 
 from skill.alexa_request import request_attributes
 from skill.intents import (
+    check_in,
     conversation,
     data_rights,
     errors,
@@ -49,6 +50,7 @@ def request_handlers() -> list[AbstractRequestHandler]:
         *playback.EVENT_HANDLERS,
         *playback.INTENT_HANDLERS,
         *surgery_date.HANDLERS,
+        *check_in.HANDLERS,
         *pain.HANDLERS,
         *data_rights.HANDLERS,
         *exercise.HANDLERS,

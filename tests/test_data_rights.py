@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, func, select
 
 from skill.alexa_endpoint import EXTENSION
+from skill.check_ins import CheckIns
 from skill.exercise_log import Delivery, ExerciseLog
 from skill.patient_data import patient_tables
 from skill.patients import PatientStore
@@ -47,6 +48,7 @@ def engine(app: Flask) -> Engine:
         )
         log.queue_next(started, "bridges", target=10, at=NOW)
         log.record_pain(user, 5, at=NOW, set_id=started.set_id)
+        CheckIns(engine).save(user, at=NOW, answers={"pain": 8}, alerts=["pain_too_much"])
     return engine
 
 
@@ -67,6 +69,7 @@ def test_every_table_about_patients_is_known() -> None:
         "patients",
         "exercise_sets",
         "pain_reports",
+        "check_ins",
     }
 
 
