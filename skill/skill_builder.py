@@ -22,6 +22,7 @@ from skill.intents import (
     pain,
     playback,
     recovery,
+    summary,
     surgery_date,
 )
 from skill.services import Services
@@ -55,6 +56,7 @@ def request_handlers() -> list[AbstractRequestHandler]:
         *data_rights.HANDLERS,
         *exercise.HANDLERS,
         *recovery.HANDLERS,
+        *summary.HANDLERS,
         *conversation.HANDLERS,
         *conversation.CATCH_ALL_HANDLERS,
     ]

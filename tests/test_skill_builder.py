@@ -56,6 +56,7 @@ def test_handler_order_is_pinned() -> None:
         "MilestonesIntentHandler",
         "TodayExercisesIntentHandler",
         "ContactIntentHandler",
+        "ProgressSummaryIntentHandler",
         "AcceptOfferHandler",
         "YesIntentHandler",
         "NoIntentHandler",
