@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint typecheck bench clean system-deps audio
+.PHONY: run test lint typecheck bench clean system-deps browser-deps audio
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(BIN)/python:
@@ -31,7 +31,15 @@ run: $(VENV)/.installed system-deps
 system-deps:
 	@command -v espeak-ng >/dev/null 2>&1 || { \
 		echo "Installing espeak-ng from the OS packages"; \
-		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq espeak-ng >/dev/null; }
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng >/dev/null; }
+
+# The browser the real-browser tests drive: Debian's Chromium (Playwright never downloads one).
+browser-deps:
+	@test -n "$${SPINE_COACH_CHROMIUM:-}" || test -x /usr/bin/chromium || { \
+		echo "Installing chromium from the OS packages"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 # The coach audio with the offline voice; `spine-coach build-audio` (gTTS) for real deployments.
 audio: $(VENV)/.installed system-deps
@@ -43,11 +51,11 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
-test: $(VENV)/.installed-test system-deps lint typecheck
+test: $(VENV)/.installed-test system-deps browser-deps lint typecheck
 	$(BIN)/pytest
 
 bench: $(VENV)/.installed-test
-	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+	@command -v wrk >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null)
 	$(BIN)/python -m bench
 
 clean:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,12 +12,15 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 
-from skill import audio_files
+from skill import audio_files, care_site
 from skill.alexa_api import TimeoutApiClient
 from skill.alexa_endpoint import EXTENSION, AlexaEndpoint, blueprint
 from skill.alexa_serializer import AlexaSerializer
 from skill.audio_files import AUDIO_DIR_KEY
+from skill.care_site import CareSite
+from skill.caregivers import CaregiverAccess
 from skill.check_ins import CheckIns
 from skill.coach_audio.manifest import load_manifest
 from skill.coach_voice import CoachVoice
@@ -79,6 +84,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if database_url is None:
         database_url = sqlite_url(app.instance_path)
     engine = make_engine(database_url)
+    secret_key = settings.SECRET_KEY or _instance_secret(Path(app.instance_path))
+    app.config["SECRET_KEY"] = secret_key
+    caregivers = CaregiverAccess(engine, secret_key.encode("utf-8"))
     services = Services(
         plan=load_plan(settings.PLAN),
         catalogue=load_catalogue(),
@@ -86,6 +94,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         exercise_log=ExerciseLog(engine),
         patient_data=PatientData(engine),
         check_ins=CheckIns(engine),
+        caregivers=caregivers,
         time_zones=DeviceTimeZones(),
         coach_voice=coach_voice,
         default_time_zone=settings.DEFAULT_TIMEZONE,
@@ -112,4 +121,34 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config[AUDIO_DIR_KEY] = audio_dir
     app.register_blueprint(blueprint)
     app.register_blueprint(audio_files.blueprint)
+    csrf = CSRFProtect(app)
+    csrf.exempt(blueprint)  # Alexa's requests are signed, not forms
+    csrf.exempt(audio_files.blueprint)
+    care_site.register(
+        app,
+        CareSite(services, caregivers, app.config.get("CLOCK") or _utc_now),
+        storage_uri=settings.RATELIMIT_STORAGE_URL,
+        per_client=settings.CARE_CODE_LIMIT,
+        overall=settings.CARE_CODE_GLOBAL_LIMIT,
+    )
     return app
+
+
+def _instance_secret(instance: Path) -> str:
+    """The secret key kept in the instance folder, made on first use (one machine only)."""
+    path = instance / "secret_key"
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    instance.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as file:
+        file.write(secret)
+    log.warning(
+        "made a secret key in %s; set %s_SECRET_KEY when running several instances",
+        path,
+        ENV_PREFIX,
+    )
+    return secret

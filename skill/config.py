@@ -35,6 +35,14 @@ class Settings(BaseModel):
     ALEXA_API_TIMEOUT: float = Field(default=1.5, gt=0)
     AUDIO_DIR: Path | None = None
     AUDIO_BASE_URL: str | None = None
+    # Signs the caregiver page's cookies and keys the stored code hashes; every instance must
+    # share it. Unset: one is made and kept in the instance folder (fine for a single machine).
+    SECRET_KEY: str | None = Field(default=None, min_length=32)
+    # Where rate-limit counters live: memory:// for one process, redis://host:6379 for several.
+    RATELIMIT_STORAGE_URL: str = "memory://"
+    CARE_CODE_LIMIT: str = "5 per minute; 20 per hour"
+    CARE_CODE_GLOBAL_LIMIT: str = "60 per minute"
+    SESSION_COOKIE_SECURE: bool = True
 
     @field_validator("AUDIO_BASE_URL")
     @classmethod
@@ -45,7 +53,7 @@ class Settings(BaseModel):
             raise ValueError("give a full URL, like https://cdn.example.org/spine-coach/audio/")
         return value if value.endswith("/") else value + "/"
 
-    @field_validator("SKILL_ID", "DATABASE_URL", "AUDIO_BASE_URL", mode="before")
+    @field_validator("SKILL_ID", "DATABASE_URL", "AUDIO_BASE_URL", "SECRET_KEY", mode="before")
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return None if value == "" else value

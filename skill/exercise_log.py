@@ -158,6 +158,16 @@ def _to_set(row: Mapping[Any, Any]) -> ExerciseSet:
     )
 
 
+def _completed_between(user_id: str, since: datetime, until: datetime) -> tuple[Any, ...]:
+    """Conditions for the patient's complete sets that ended in [since, until)."""
+    return (
+        _SETS.c.user_id == user_id,
+        _SETS.c.ended_at >= _utc(since),
+        _SETS.c.ended_at < _utc(until),
+        _SETS.c.outcome == Outcome.COMPLETE.value,
+    )
+
+
 def _lock_key(user_id: str) -> int:
     digest = hashlib.blake2b(user_id.encode(), digest_size=4).digest()
     return int.from_bytes(digest, "big", signed=True)
@@ -528,16 +538,29 @@ class ExerciseLog:
         """How many complete sets of each exercise ended in [since, until)."""
         statement = (
             select(_SETS.c.exercise_id, func.count())
-            .where(
-                _SETS.c.user_id == user_id,
-                _SETS.c.ended_at >= _utc(since),
-                _SETS.c.ended_at < _utc(until),
-                _SETS.c.outcome == Outcome.COMPLETE.value,
-            )
+            .where(*_completed_between(user_id, since, until))
             .group_by(_SETS.c.exercise_id)
         )
         with self._engine.connect() as connection:
             return {exercise_id: count for exercise_id, count in connection.execute(statement)}
+
+    def completed_times(
+        self, user_id: str, since: datetime, until: datetime
+    ) -> list[tuple[str, datetime]]:
+        """Each complete set ended in [since, until): its exercise and when it ended."""
+        statement = (
+            select(_SETS.c.exercise_id, _SETS.c.ended_at)
+            .where(*_completed_between(user_id, since, until))
+            .order_by(_SETS.c.ended_at)
+        )
+        with self._engine.connect() as connection:
+            return [(row[0], _read_utc(row[1])) for row in connection.execute(statement)]
+
+    def sets_of(self, user_id: str) -> list[ExerciseSet]:
+        """Every set of the patient, oldest first (for export)."""
+        statement = select(_SETS).where(_SETS.c.user_id == user_id).order_by(_SETS.c.started_at)
+        with self._engine.connect() as connection:
+            return [_to_set(row) for row in connection.execute(statement).mappings()]
 
     def pain_reports(self, user_id: str, since: datetime) -> list[tuple[datetime, int]]:
         """The patient's pain scores since `since`, oldest first."""

@@ -109,3 +109,40 @@ class CheckInRecord(Base):
     worried: Mapped[bool | None] = mapped_column(Boolean)
     # Comma-separated ids of the plan's check-in alerts this check-in set off ("" for none).
     alerts: Mapped[str] = mapped_column(String(512), server_default="")
+
+
+class CaregiverCode(Base):
+    """A one-time code a patient gives a caregiver: stored as a keyed hash, never in clear."""
+
+    __tablename__ = "caregiver_codes"
+    __table_args__ = (
+        # Two unused codes may never share a hash: redeeming one then names one patient.
+        Index(
+            "uq_caregiver_codes_unused_hash",
+            "code_hash",
+            unique=True,
+            sqlite_where=text("used_at IS NULL"),
+            postgresql_where=text("used_at IS NULL"),
+        ),
+        Index("ix_caregiver_codes_user_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(512))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CaregiverSession(Base):
+    """A caregiver's browser session, bound to one patient; the cookie holds the token, this
+    table only its hash."""
+
+    __tablename__ = "caregiver_sessions"
+    __table_args__ = (Index("ix_caregiver_sessions_user_id", "user_id"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

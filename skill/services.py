@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from skill.caregivers import CaregiverAccess
 from skill.check_ins import CheckIns
 from skill.coach_voice import CoachVoice
 from skill.exercise_log import ExerciseLog
@@ -24,6 +25,7 @@ class Services:
     exercise_log: ExerciseLog
     patient_data: PatientData
     check_ins: CheckIns
+    caregivers: CaregiverAccess
     time_zones: DeviceTimeZones
     coach_voice: CoachVoice
     default_time_zone: str = "UTC"

@@ -13,6 +13,7 @@ from ask_sdk_core.skill_builder import CustomSkillBuilder
 
 from skill.alexa_request import request_attributes
 from skill.intents import (
+    caregivers,
     check_in,
     conversation,
     data_rights,
@@ -57,6 +58,7 @@ def request_handlers() -> list[AbstractRequestHandler]:
         *exercise.HANDLERS,
         *recovery.HANDLERS,
         *summary.HANDLERS,
+        *caregivers.HANDLERS,
         *conversation.HANDLERS,
         *conversation.CATCH_ALL_HANDLERS,
     ]

@@ -6,6 +6,7 @@ from typing import Any
 
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Directive, Response
+from ask_sdk_model.ui import SimpleCard
 from markupsafe import Markup, escape
 
 from skill.alexa_request import has_session, session_attributes
@@ -47,6 +48,7 @@ class Reply:
         self._reprompt: Markup | None = None
         self._next_turn: dict[str, Any] = {}
         self._directives: list[Directive] = []
+        self._card: tuple[str, str] | None = None
 
     def say(self, key: str, /, **params: Any) -> Reply:
         """Add the catalogue message `key`."""
@@ -80,6 +82,11 @@ class Reply:
         self._directives.append(directive)
         return self
 
+    def card(self, title_key: str, text_key: str, /, **params: Any) -> Reply:
+        """Show a card (the Alexa app, screen devices) with catalogue text."""
+        self._card = (self.strings.plain(title_key), self.strings.plain(text_key, **params))
+        return self
+
     @property
     def asks(self) -> bool:
         """Whether the reply ends with a question (and keeps the session open)."""
@@ -103,6 +110,8 @@ class Reply:
             builder.speak(speech)
         for directive in self._directives:
             builder.add_directive(directive)
+        if self._card is not None:
+            builder.set_card(SimpleCard(title=self._card[0], content=self._card[1]))
         session = session_attributes(handler_input)
         for key in NEXT_TURN_STATE:
             session.pop(key, None)

@@ -19,11 +19,13 @@ from skill import create_app
 from skill.alexa_endpoint import EXTENSION
 from skill.database import upgrade
 from skill.testing.dialog import Dialog
+from tests.browser_support import browser, new_page  # noqa: F401  (shared: one Chromium per run)
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 ON_CI = bool(os.environ.get("CI"))
 # Friday 20 November 2026, 10:00 in New York: the suite's default "now".
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+TEST_SECRET_KEY = "test-secret-key-for-spine-coach-only-0123456789"
 TIME_ZONE_URL = "https://api.amazonalexa.com/v2/devices/{device}/settings/System.timeZone"
 
 
@@ -97,10 +99,13 @@ def alexa_api() -> Iterator[responses.RequestsMock]:
 
 @pytest.fixture(autouse=True)
 def empty_audio_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """No built audio unless a test builds some: the repository's audio/ is never read."""
+    """No built audio unless a test builds some: the repository's audio/ is never read.
+
+    Likewise a fixed secret key, so no test writes one into the repository's instance/."""
     folder = tmp_path / "no-audio"
     folder.mkdir()
     monkeypatch.setenv("SPINE_COACH_AUDIO_DIR", str(folder))
+    monkeypatch.setenv("SPINE_COACH_SECRET_KEY", TEST_SECRET_KEY)
     return folder
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import TEST_SECRET_KEY
+
 TRACK = bytes(range(256)) * 16
 SPINE_COACH = [sys.executable, "-c", "from skill.cli import main; main()"]
 
@@ -32,6 +34,7 @@ def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
     tracks.mkdir(parents=True, exist_ok=True)
     (tracks / "feedbeef.mp3").write_bytes(TRACK)
     env["SPINE_COACH_AUDIO_DIR"] = str(tmp_path / "audio")
+    env["SPINE_COACH_SECRET_KEY"] = TEST_SECRET_KEY  # never written into the repository
     env.update(extra)
     return env
 

@@ -88,3 +88,18 @@ def test_a_broken_plan_stops_start_up_naming_the_file_and_field(
         PlanError, match=r"broken\.yaml.*in_bed_exercises\.exercises\.0\.repetitions"
     ):
         create_app({"DATABASE_URL": sqlite_url, "VERIFY_REQUESTS": False, "PLAN": str(plan)})
+
+
+def test_without_a_secret_key_one_is_made_once_and_kept_private(tmp_path: Path) -> None:
+    from skill import _instance_secret
+
+    first = _instance_secret(tmp_path / "instance")
+    path = tmp_path / "instance" / "secret_key"
+    assert len(first) >= 48
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert _instance_secret(tmp_path / "instance") == first  # kept across restarts
+
+
+def test_a_short_secret_key_is_refused() -> None:
+    with pytest.raises(ConfigError, match="SPINE_COACH_SECRET_KEY"):
+        create_app({"VERIFY_REQUESTS": False, "SECRET_KEY": "too-short"})

@@ -12,13 +12,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, func, select
 
 from skill.alexa_endpoint import EXTENSION
+from skill.caregivers import CaregiverAccess
 from skill.check_ins import CheckIns
 from skill.exercise_log import Delivery, ExerciseLog
 from skill.patient_data import patient_tables
 from skill.patients import PatientStore
 from skill.testing import envelopes
 from skill.testing.dialog import AlexaReply, Dialog
-from tests.conftest import NOW
+from tests.conftest import NOW, TEST_SECRET_KEY
 
 PATIENT, OTHER = envelopes.DEFAULT_USER, "amzn1.ask.account.OTHERPATIENT"
 
@@ -49,6 +50,11 @@ def engine(app: Flask) -> Engine:
         log.queue_next(started, "bridges", target=10, at=NOW)
         log.record_pain(user, 5, at=NOW, set_id=started.set_id)
         CheckIns(engine).save(user, at=NOW, answers={"pain": 8}, alerts=["pain_too_much"])
+        access = CaregiverAccess(engine, TEST_SECRET_KEY.encode())
+        redeemed = access.redeem(access.issue_code(user, at=NOW), at=NOW)
+        assert redeemed == user
+        access.open_session(user, at=NOW)
+        access.issue_code(user, at=NOW)  # a second, unused code
     return engine
 
 
@@ -70,6 +76,8 @@ def test_every_table_about_patients_is_known() -> None:
         "exercise_sets",
         "pain_reports",
         "check_ins",
+        "caregiver_codes",
+        "caregiver_sessions",
     }
 
 

@@ -57,6 +57,8 @@ def test_handler_order_is_pinned() -> None:
         "TodayExercisesIntentHandler",
         "ContactIntentHandler",
         "ProgressSummaryIntentHandler",
+        "CaregiverCodeIntentHandler",
+        "RevokeCaregiversIntentHandler",
         "AcceptOfferHandler",
         "YesIntentHandler",
         "NoIntentHandler",
