@@ -136,6 +136,7 @@ class Dialog:
     player: Player | None = None
     history: list[AlexaReply] = field(default_factory=list)
     events: list[AlexaReply] = field(default_factory=list)
+    event_types: list[str] = field(default_factory=list)
     _session_id: str | None = None
     _attributes: dict[str, Any] = field(default_factory=dict)
 
@@ -219,6 +220,7 @@ class Dialog:
         )
         reply = self._post(body)
         self.events.append(reply)
+        self.event_types.append(body["request"]["type"])
         self._obey(reply)
         return reply
 
@@ -243,6 +245,7 @@ class Dialog:
         )
         reply = self._post(body)
         self.events.append(reply)
+        self.event_types.append(body["request"]["type"])
         self._obey(reply)
         return reply
 
