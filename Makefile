@@ -52,6 +52,7 @@ typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
 test: $(VENV)/.installed-test system-deps browser-deps lint typecheck
+	$(BIN)/spine-coach check-model
 	$(BIN)/pytest
 
 bench: $(VENV)/.installed-test

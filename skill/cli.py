@@ -114,6 +114,80 @@ def build_audio_command(locale: str, engine_name: str, out: Path | None) -> None
     click.echo(report.summary())
 
 
+@cli.command("check-model", with_appcontext=False)
+@click.argument(
+    "paths",
+    nargs=-1,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+def check_model_command(paths: tuple[Path, ...]) -> None:
+    """Lint interaction models offline [default: every interaction_model/*.json]."""
+    from skill.model_check import check_files, default_models, handled_intents
+
+    files = list(paths) or default_models()
+    if not files:
+        raise click.ClickException("no interaction models to check")
+    problems = check_files(files, handlers=handled_intents())
+    for problem in problems:
+        click.echo(str(problem))
+    errors = [problem for problem in problems if problem.severity == "error"]
+    warnings = len(problems) - len(errors)
+    if errors:
+        click.echo(f"{len(errors)} problem(s) in {len(files)} model(s).", err=True)
+        sys.exit(1)
+    locales = ", ".join(path.stem for path in files)
+    click.echo(
+        f"OK: {len(files)} model(s) ({locales}) pass every check"
+        + (f", {warnings} warning(s)." if warnings else ".")
+    )
+
+
+@cli.command("package", with_appcontext=False)
+@click.option(
+    "--endpoint",
+    required=True,
+    help="The skill's public HTTPS URL, e.g. https://your.host/alexa (port 443).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Where ask-resources.json and skill-package/ are written.",
+)
+@click.option(
+    "--certificate-type",
+    type=click.Choice(["Wildcard", "Trusted", "SelfSigned"]),
+    default="Wildcard",
+    show_default=True,
+    help="The endpoint's sslCertificateType.",
+)
+@click.option("--privacy-url", default=None, help="The privacy policy URL (every locale).")
+@click.option("--terms-url", default=None, help="The terms of use URL (every locale).")
+def package_command(
+    endpoint: str,
+    out: Path,
+    certificate_type: str,
+    privacy_url: str | None,
+    terms_url: str | None,
+) -> None:
+    """Write an ASK CLI v2 skill package (skill.json and interaction models) to deploy."""
+    from skill.skill_package import PackageError, write_package
+
+    try:
+        report = write_package(
+            out,
+            endpoint,
+            certificate_type=certificate_type,
+            privacy_url=privacy_url,
+            terms_url=terms_url,
+        )
+    except PackageError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(2)
+    click.echo(report.summary())
+
+
 def main() -> None:
     """Entry point of the `spine-coach` console script."""
     logging.basicConfig(
