@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -186,6 +189,74 @@ def package_command(
         click.echo(f"Error: {error}", err=True)
         sys.exit(2)
     click.echo(report.summary())
+
+
+@cli.command("chat", with_appcontext=False)
+@click.option("--locale", default="en-US", show_default=True, help="The model and strings to use.")
+@click.option("--speak", is_flag=True, help="Speak answers with espeak-ng and play the clips.")
+@click.option(
+    "--time-zone",
+    default="America/New_York",
+    show_default=True,
+    help="The simulated device's zone.",
+)
+def chat_command(locale: str, speak: bool, time_zone: str) -> None:
+    """Talk to the skill in the terminal, as if to an Echo by the bed."""
+    from datetime import UTC, datetime
+
+    from skill.audio_files import AUDIO_DIR_KEY
+    from skill.coach_audio.manifest import load_manifest
+    from skill.simulator.chat import HELP, Chat, Speaker
+    from skill.simulator.local_api import LocalAlexaApi
+    from skill.simulator.session import Simulator
+    from skill.simulator.understanding import Understanding
+
+    # In-process, nothing is exposed: verification is off. Audio "hosted" at a made-up HTTPS
+    # address lets the skill stream tracks to the simulated AudioPlayer.
+    app = create_app(
+        {
+            "VERIFY_REQUESTS": False,
+            "AUDIO_BASE_URL": "https://spine-coach.simulator/audio/",
+            "ALEXA_API_CLIENT": LocalAlexaApi(time_zone),
+        }
+    )
+    upgrade(app.config["DATABASE_URL_RESOLVED"])  # a local tool: bring the database up to date
+    manifest = load_manifest(app.config[AUDIO_DIR_KEY])
+    simulator = Simulator(
+        app.test_client(),
+        Understanding.for_locale(locale),
+        at=datetime.now(UTC),
+        locale=locale,
+        manifest=manifest,
+        user_id="amzn1.ask.account.CHAT",
+    )
+    speaker = Speaker(app.config[AUDIO_DIR_KEY]) if speak else None
+    chat = Chat(simulator, click.get_text_stream("stdout"), speaker)
+    click.echo(HELP)
+    chat.run(_typed_lines())
+
+
+def _typed_lines() -> Iterator[str]:
+    """Lines from the terminal with editing and history (readline), or from a pipe."""
+    if sys.stdin.isatty():
+        try:
+            import readline
+
+            history = Path.home() / ".spine_coach_history"
+            with contextlib.suppress(OSError):
+                readline.read_history_file(history)
+            atexit.register(lambda: readline.write_history_file(history))
+        except ImportError:  # pragma: no cover - Windows
+            pass
+        while True:
+            try:
+                yield input("you> ")
+            except EOFError:
+                return
+    else:
+        for line in sys.stdin:
+            click.echo(f"you> {line.rstrip()}")
+            yield line
 
 
 def main() -> None:

@@ -1,0 +1,102 @@
+"""`spine-coach chat` as a real process: typed lines in, Alexa's answers out."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from skill.coach_audio.manifest import load_manifest
+from tests.conftest import TEST_SECRET_KEY
+
+CHAT = [sys.executable, "-c", "from skill.cli import main; main()", "chat"]
+
+
+def chat(
+    lines: list[str], tmp_path: Path, audio: Path, *extra: str, path: str | None = None
+) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPINE_COACH_")}
+    env.update(
+        SPINE_COACH_DATABASE_URL=f"sqlite:///{tmp_path / 'chat.sqlite3'}",
+        SPINE_COACH_AUDIO_DIR=str(audio),
+        SPINE_COACH_SECRET_KEY=TEST_SECRET_KEY,
+    )
+    if path is not None:
+        env["PATH"] = path
+    result = subprocess.run(
+        [*CHAT, *extra],
+        input="\n".join(lines) + "\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_a_conversation_in_the_terminal_with_a_set_paused_and_resumed(
+    tmp_path: Path, built_audio: Path
+) -> None:
+    out = chat(
+        [
+            "open spine coach",
+            "my surgery was october twenty first",
+            "yes",
+            "can I drive yet",
+            "ask spine coach to start my bridges",
+            "pause after 75 seconds",
+            "/day",
+            "resume",
+            "/listen 600",
+            "how many have I done today",
+            "/quit",
+        ],
+        tmp_path,
+        built_audio,
+    )
+    assert "alexa> Hi, I'm Spine Coach." in out
+    assert "(heard SetSurgeryDateIntent surgeryDate=XXXX-10-21)" in out
+    assert "alexa> Not yet. From week 6" in out
+    assert "[playing bridges at a normal pace, from 0:00 of" in out
+    assert "(heard AMAZON.PauseIntent)" in out
+    assert "[stopped]" in out
+    resumed = out.split("(heard AMAZON.ResumeIntent)")[1]
+    assert "alexa> Back to your bridges, from repetition" in resumed
+    found = re.search(r"\[playing bridges at a normal pace, from (\d+):(\d\d) of", resumed)
+    assert found is not None
+    manifest = load_manifest(built_audio)
+    assert manifest is not None
+    track = manifest.track("en-US", "bridges", "normal")
+    assert track is not None
+    starts = {span.start_ms // 1000 for span in track.repetitions if span.repetition > 1}
+    assert int(found[1]) * 60 + int(found[2]) in starts  # the start of the interrupted one
+    assert "bridges, 1 of 3" in out
+    assert "<" not in out.replace("you> ", "")  # no SSML tags
+
+
+def test_speak_reads_answers_aloud_with_espeak(tmp_path: Path, built_audio: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    said = tmp_path / "said.txt"
+    fake = bin_dir / "espeak-ng"
+    fake.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> {said}\n')
+    fake.chmod(0o755)
+    chat(
+        ["open spine coach", "/quit"],
+        tmp_path,
+        built_audio,
+        "--speak",
+        path=f"{bin_dir}:{os.environ['PATH']}",
+    )
+    spoken = said.read_text()
+    assert spoken.startswith("-v en-us Hi, I'm Spine Coach.")
+    assert "When was your surgery?" in spoken
+
+
+def test_unknown_commands_show_the_help(tmp_path: Path, built_audio: Path) -> None:
+    out = chat(["/what", "/quit"], tmp_path, built_audio)
+    assert out.count("/listen SECONDS") == 2  # at start, and for the unknown command
