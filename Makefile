@@ -20,8 +20,13 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
-# A local trial: request verification off (loudly logged), the SQLite database in instance/.
+# A local trial: request verification off (loudly logged), the SQLite database in instance/,
+# the /try simulator on, and the audio named at an HTTPS address so sets stream to the
+# simulated Echo (which plays them from this server's /audio/).
 run: export SPINE_COACH_VERIFY_REQUESTS = 0
+run: export SPINE_COACH_SIMULATOR = 1
+run: export SPINE_COACH_DEFAULT_TIMEZONE ?= America/New_York
+run: export SPINE_COACH_AUDIO_BASE_URL ?= https://$(HOST):$(PORT)/audio/
 run: $(VENV)/.installed system-deps
 	$(BIN)/spine-coach db upgrade
 	@test -f audio/manifest.json || $(BIN)/spine-coach build-audio --engine espeak

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ask_sdk_core.api_client import ApiClient
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
@@ -99,7 +100,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         coach_voice=coach_voice,
         default_time_zone=settings.DEFAULT_TIMEZONE,
     )
-    api_client = app.config.get("ALEXA_API_CLIENT") or TimeoutApiClient(settings.ALEXA_API_TIMEOUT)
+    api_client = app.config.get("ALEXA_API_CLIENT") or _alexa_api(settings)
     verifier = None
     if settings.VERIFY_REQUESTS:
         verifier = _build_verifier(settings, app.config)
@@ -131,7 +132,21 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         per_client=settings.CARE_CODE_LIMIT,
         overall=settings.CARE_CODE_GLOBAL_LIMIT,
     )
+    if settings.SIMULATOR:
+        from skill.try_site import register as register_simulator
+
+        register_simulator(app)
     return app
+
+
+def _alexa_api(settings: Settings) -> ApiClient:
+    """Amazon's APIs over HTTPS; with the simulator on, answered locally (its requests come
+    from no real device, so there is nothing at Amazon to ask)."""
+    if settings.SIMULATOR:
+        from skill.simulator.local_api import LocalAlexaApi
+
+        return LocalAlexaApi(settings.DEFAULT_TIMEZONE)
+    return TimeoutApiClient(settings.ALEXA_API_TIMEOUT)
 
 
 def _instance_secret(instance: Path) -> str:

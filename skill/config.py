@@ -43,6 +43,8 @@ class Settings(BaseModel):
     CARE_CODE_LIMIT: str = "5 per minute; 20 per hour"
     CARE_CODE_GLOBAL_LIMIT: str = "60 per minute"
     SESSION_COOKIE_SECURE: bool = True
+    # /try, the web simulator of an Echo (local trials only; never on in production).
+    SIMULATOR: bool = False
 
     @field_validator("AUDIO_BASE_URL")
     @classmethod

@@ -1,0 +1,210 @@
+// The /try page: a chat with the simulated Echo, its answers spoken by the browser.
+(function () {
+  "use strict";
+  const transcript = document.getElementById("transcript");
+  const form = document.getElementById("say-form");
+  const input = document.getElementById("utterance");
+  const clock = document.getElementById("clock");
+  const muteButton = document.getElementById("mute");
+  const audio = document.getElementById("audio");
+  const progress = document.getElementById("progress");
+  const csrf = document.querySelector('meta[name="csrf-token"]');
+  const speech = "speechSynthesis" in window && "SpeechSynthesisUtterance" in window
+    ? window.speechSynthesis : null;
+  let muted = false;
+  let queue = Promise.resolve();
+
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function add(node) {
+    transcript.appendChild(node);
+    node.scrollIntoView({ block: "nearest" });
+    return node;
+  }
+
+  function minutes(milliseconds) {
+    const seconds = Math.max(0, Math.floor(milliseconds / 1000));
+    return Math.floor(seconds / 60) + ":" + String(seconds % 60).padStart(2, "0");
+  }
+
+  function showClock(iso) {
+    clock.setAttribute("datetime", iso);
+    const moment = new Date(iso);
+    clock.textContent = isNaN(moment) ? iso : moment.toLocaleString("en-US", {
+      timeZone: "UTC", weekday: "short", month: "short", day: "numeric",
+      hour: "2-digit", minute: "2-digit", second: "2-digit",
+    }) + " UTC";
+  }
+
+  // Speech: the browser's voice, if it has one; clips ([their phrase]) are read as words.
+  function speak(text) {
+    if (!speech || muted || !text) return;
+    speech.cancel();
+    const utterance = new SpeechSynthesisUtterance(text.replace(/\[([^\]]*)\]/g, "$1"));
+    utterance.lang = "en-US";
+    try { speech.speak(utterance); } catch (error) { /* no voice: the transcript has it */ }
+  }
+
+  // The player: the virtual position drives the bar; the <audio> plays the track for real.
+  function seek(seconds) {
+    if (audio.readyState > 0) {
+      audio.currentTime = seconds;
+    } else {
+      audio.addEventListener("loadedmetadata", function () { audio.currentTime = seconds; },
+        { once: true });
+    }
+  }
+
+  function showPlayer(player, sync) {
+    const track = document.getElementById("track");
+    document.getElementById("activity").textContent = player ? player.activity : "IDLE";
+    if (!player) {
+      track.textContent = "Nothing playing.";
+      progress.max = 1;
+      progress.value = 0;
+      progress.dataset.offset = "0";
+      document.getElementById("position").textContent = "0:00";
+      document.getElementById("duration").textContent = "0:00";
+      audio.pause();
+      return;
+    }
+    const name = player.exercise ? player.exercise.replace(/_/g, " ") : "A track";
+    track.textContent = name + (player.pace ? ", " + player.pace + " pace" : "");
+    progress.max = Math.max(player.duration_ms, 1);
+    progress.value = Math.min(player.offset_ms, progress.max);
+    progress.dataset.offset = String(player.offset_ms);
+    document.getElementById("position").textContent = minutes(player.offset_ms);
+    document.getElementById("duration").textContent = minutes(player.duration_ms);
+    if (!player.url) return;
+    if (audio.getAttribute("src") !== player.url) {
+      audio.src = player.url;
+      sync = true;
+    }
+    if (sync) seek(player.offset_ms / 1000);
+    if (player.activity === "PLAYING") {
+      const playing = audio.play();
+      if (playing && playing.catch) playing.catch(function () { /* autoplay refused */ });
+    } else {
+      audio.pause();
+    }
+  }
+
+  function showAnswer(answer, sync) {
+    if (answer.clock) showClock(answer.clock);
+    if (answer.speech || answer.card || answer.reprompt) {
+      const item = element("li", "alexa");
+      if (answer.speech) item.appendChild(element("p", "speech", answer.speech));
+      if (answer.reprompt && answer.reprompt !== answer.speech) {
+        item.appendChild(element("p", "reprompt", "If you say nothing: " + answer.reprompt));
+      }
+      if (answer.card) {
+        const card = element("div", "alexa-card");
+        card.appendChild(element("strong", "", answer.card.title));
+        card.appendChild(element("p", "", answer.card.content));
+        item.appendChild(card);
+      }
+      add(item);
+      speak(answer.speech);
+    }
+    const details = [];
+    if (answer.directives && answer.directives.length) {
+      details.push("directives: " + answer.directives.join(", "));
+    }
+    if (answer.events && answer.events.length) details.push("events: " + answer.events.join(", "));
+    if (details.length) add(element("li", "events", details.join(" · ")));
+    if (answer.ends_session) add(element("li", "ended", "The session is closed."));
+    const started = (answer.events || []).indexOf("PlaybackStarted") >= 0;
+    showPlayer(answer.player, sync || started);
+  }
+
+  function showHeard(line, heard) {
+    if (!heard) return;
+    const slots = Object.keys(heard.slots || {}).map(function (name) {
+      return name + "=" + heard.slots[name];
+    });
+    const text = (heard.intent || heard.request) + (slots.length ? " · " + slots.join(", ") : "");
+    line.appendChild(element("small", "heard", text));
+  }
+
+  function post(path, payload, retried) {
+    return fetch(path, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf.content },
+      body: JSON.stringify(payload),
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (body) {
+        if (body.csrf) csrf.content = body.csrf;
+        if (!response.ok && response.status === 400 && body.csrf && !retried) {
+          return post(path, payload, true);  // the page's token had expired
+        }
+        if (!response.ok) throw new Error(body.error || "The server answered " + response.status);
+        return body;
+      });
+    });
+  }
+
+  // One action at a time, in order: the transcript reads as it happened.
+  function act(path, payload, line, sync) {
+    document.body.classList.add("busy");
+    queue = queue.then(function () {
+      return post(path, payload).then(function (answer) {
+        if (line) showHeard(line, answer.heard);
+        showAnswer(answer, sync);
+      }).catch(function (error) {
+        add(element("li", "error", error.message)).setAttribute("role", "alert");
+      });
+    }).then(function () { document.body.classList.remove("busy"); });
+  }
+
+  function say(text) {
+    text = text.trim();
+    if (!text) return;
+    const line = add(element("li", "you"));
+    line.appendChild(element("p", "said", text));
+    act("/try/say", { text: text }, line, false);
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    say(input.value);
+    input.value = "";
+    input.focus();
+  });
+
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest("button");
+    if (!button) return;
+    if (button.dataset.say) {
+      say(button.dataset.say);
+    } else if (button.dataset.listen) {
+      add(element("li", "note", "You listen for " + button.textContent.replace(/^Listen /, "") + "."));
+      act("/try/listen", { seconds: Number(button.dataset.listen) }, null, true);
+    } else if (button.dataset.advance) {
+      add(element("li", "note", "A day passes."));
+      act("/try/advance", { days: Number(button.dataset.advance) }, null, true);
+    } else if (button.dataset.press) {
+      add(element("li", "note", "You press " + button.dataset.press + " on the Echo."));
+      act("/try/press", { button: button.dataset.press }, null, false);
+    } else if (button.id === "reset") {
+      transcript.textContent = "";
+      add(element("li", "note", "A new patient, on a new Echo."));
+      if (speech) speech.cancel();
+      act("/try/reset", {}, null, true);
+    } else if (button.id === "mute") {
+      muted = !muted;
+      button.setAttribute("aria-pressed", String(muted));
+      button.textContent = muted ? "Unmute" : "Mute";
+      audio.muted = muted;
+      if (muted && speech) speech.cancel();
+    }
+  });
+
+  showClock(clock.getAttribute("datetime"));
+  if (!speech) muteButton.title = "This browser cannot speak: answers are shown only.";
+})();
