@@ -20,11 +20,12 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
-# A local trial: request verification off (loudly logged), the SQLite database in instance/,
-# the /try simulator on, and the audio named at an HTTPS address so sets stream to the
-# simulated Echo (which plays them from this server's /audio/).
+# A local trial over plain HTTP: request verification off (loudly logged), cookies allowed
+# without HTTPS, the SQLite database in instance/, the /try simulator on, and the audio named
+# at an HTTPS address so sets stream to the simulated Echo (it plays them from /audio/ here).
 run: export SPINE_COACH_VERIFY_REQUESTS = 0
 run: export SPINE_COACH_SIMULATOR = 1
+run: export SPINE_COACH_SESSION_COOKIE_SECURE = 0
 run: export SPINE_COACH_DEFAULT_TIMEZONE ?= America/New_York
 run: export SPINE_COACH_AUDIO_BASE_URL ?= https://$(HOST):$(PORT)/audio/
 run: $(VENV)/.installed system-deps

@@ -75,6 +75,9 @@ def load_settings(app: Flask, overrides: dict[str, Any] | None) -> Settings:
             for issue in error.errors()
         )
         raise ConfigError(f"Invalid settings: {problems}") from error
+    # Flask reads some settings from app.config itself: give it the validated values
+    # (an environment "0" is the number 0 there, which Werkzeug would write as "Secure=0").
+    app.config["SESSION_COOKIE_SECURE"] = settings.SESSION_COOKIE_SECURE
     if settings.VERIFY_REQUESTS and not settings.SKILL_ID:
         raise ConfigError(
             f"{ENV_PREFIX}_SKILL_ID is required while request verification is on. "

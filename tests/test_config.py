@@ -103,3 +103,19 @@ def test_without_a_secret_key_one_is_made_once_and_kept_private(tmp_path: Path) 
 def test_a_short_secret_key_is_refused() -> None:
     with pytest.raises(ConfigError, match="SPINE_COACH_SECRET_KEY"):
         create_app({"VERIFY_REQUESTS": False, "SECRET_KEY": "too-short"})
+
+
+@pytest.mark.parametrize(("value", "secure"), [("0", False), ("1", True)])
+def test_cookie_security_from_the_environment_is_a_true_flag(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, value: str, secure: bool
+) -> None:
+    monkeypatch.setenv("SPINE_COACH_SESSION_COOKIE_SECURE", value)
+    app = create_app(
+        {"VERIFY_REQUESTS": False, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    )
+    try:
+        cookie = app.test_client().get("/care").headers["Set-Cookie"]
+        assert ("Secure" in cookie) is secure
+        assert "Secure=" not in cookie
+    finally:
+        app.extensions[EXTENSION].engine.dispose()
