@@ -52,6 +52,7 @@ def play(script: Script, sqlite_url: str, built_audio: Path) -> list[str]:
             at=script.options.now,
             locale=script.options.locale,
             audio_player=script.options.audio_player,
+            screen=script.options.screen,
             manifest=load_manifest(built_audio) if script.options.audio_player else None,
         )
         problems = []

@@ -61,6 +61,7 @@ class Turn(_Model):
     not_speech: list[str] = Field(default=[], alias="not")
     directives: list[str] = []
     no_directives: list[str] = []
+    card: list[str] = []
     events: list[str] | None = None
     ends_session: bool | None = None
 
@@ -130,6 +131,14 @@ def check_turn(
     for pattern in turn.not_speech:
         if re.search(pattern, spoken, re.IGNORECASE):
             problems.append(f"speech matches {pattern!r}, which it must not: {spoken!r}")
+    cards = " ".join(
+        f"{card.get('title', '')}: {card.get('content', '')}"
+        for reply in replies
+        if isinstance(card := reply.response.get("card"), dict)
+    )
+    for pattern in turn.card:
+        if not re.search(pattern, cards, re.IGNORECASE):
+            problems.append(f"card does not match {pattern!r}: {cards!r}")
     sent = {directive.get("type") for reply in replies for directive in reply.directives}
     for kind in turn.directives:
         if kind not in sent:

@@ -69,6 +69,7 @@ class Simulator:
         at: datetime,
         locale: str = "en-US",
         audio_player: bool = True,
+        screen: bool = False,
         manifest: Manifest | None = None,
         user_id: str | None = None,
         device_id: str | None = None,
@@ -77,7 +78,7 @@ class Simulator:
         self.manifest = manifest
         self._phrases = clip_phrases(manifest)
         player = Player(duration_of=track_durations(manifest)) if audio_player else None
-        options: dict[str, Any] = {"locale": locale, "player": player}
+        options: dict[str, Any] = {"locale": locale, "player": player, "screen": screen}
         if user_id:
             options["user_id"] = user_id
         if device_id:

@@ -134,6 +134,7 @@ class Dialog:
     locale: str = "en-US"
     path: str = "/alexa"
     player: Player | None = None
+    screen: bool = False
     history: list[AlexaReply] = field(default_factory=list)
     events: list[AlexaReply] = field(default_factory=list)
     event_types: list[str] = field(default_factory=list)
@@ -284,9 +285,14 @@ class Dialog:
             "device_id": self.device_id,
             "locale": self.locale,
         }
+        interfaces: dict[str, Any] = {}
         if self.player is not None:
-            options["interfaces"] = {"AudioPlayer": {}}
+            interfaces["AudioPlayer"] = {}
             options["audio_player"] = self.player.context()
+        if self.screen:
+            interfaces["Alexa.Presentation.APL"] = {"runtime": {"maxVersion": "2024.2"}}
+        if interfaces:
+            options["interfaces"] = interfaces
         return options
 
     def _options(self) -> dict[str, Any]:
