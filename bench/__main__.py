@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import sys
 import tempfile
 import time
@@ -20,7 +22,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import audio_build, load, probe, report, server
+from bench import audio_build, growth, load, paced, probe, report, server, startup
 from bench.fixtures import Fixtures, prepare
 from bench.scenarios import APPS, SCENARIOS, SPINE, Scenario
 from bench.spine_app import CHAIN_PEM_ENV, DATABASE_URL_ENV, ROOT_PEM_ENV
@@ -44,12 +46,19 @@ class Options:
         """The settings, for results.json."""
         return {
             "gunicorn": list(server.options(workers=self.workers, threads=self.threads)),
-            "wrk": {"threads": load.WRK_THREADS, "connections": self.connections,
-                    "warmup_s": self.warmup_s, "duration_s": self.duration_s},
+            "wrk": {
+                "threads": load.WRK_THREADS,
+                "connections": self.connections,
+                "warmup_s": self.warmup_s,
+                "duration_s": self.duration_s,
+            },
             "rounds": self.rounds,
-            "spine": {"verification": True, "database": "sqlite, one patient read per request",
-                      "cert_chain": "local file, cached by the verifier",
-                      "alexa_api": "local stand-in (device time zone)"},
+            "spine": {
+                "verification": True,
+                "database": "sqlite, one patient read per request",
+                "cert_chain": "local file, cached by the verifier",
+                "alexa_api": "local stand-in (device time zone)",
+            },
         }
 
 
@@ -87,8 +96,16 @@ def signed_run(scenario: Scenario, url: str, fixtures: Fixtures, workdir: Path) 
     return script
 
 
-def run_all(workdir: Path, options: Options) -> dict[str, list[load.Figures]]:
-    """Warm up and measure every scenario; each scenario's rounds by name."""
+@dataclass
+class Extras:
+    """What is measured besides throughput: latency at half load, memory per worker."""
+
+    half_load: dict[str, paced.PacedFigures]
+    worker_memory_mb: dict[str, list[float]]
+
+
+def run_all(workdir: Path, options: Options) -> tuple[dict[str, list[load.Figures]], Extras]:
+    """Warm up and measure every scenario; each scenario's rounds by name, and the extras."""
     fixtures = prepare(workdir)
     gunicorn_options = server.options(workers=options.workers, threads=options.threads)
     scenarios = measurement_order(SCENARIOS)
@@ -97,81 +114,188 @@ def run_all(workdir: Path, options: Options) -> dict[str, list[load.Figures]]:
         urls: dict[str, str] = {}
         for app, target in APPS.items():
             _say(f"serving {target}: gunicorn {' '.join(gunicorn_options)}")
-            base_url = servers.enter_context(server.gunicorn(
-                target, gunicorn_options=gunicorn_options, env=app_env(app, fixtures),
-                log_path=workdir / f"{app}.log",
-            ))
+            base_url = servers.enter_context(
+                server.gunicorn(
+                    target,
+                    gunicorn_options=gunicorn_options,
+                    env=app_env(app, fixtures),
+                    log_path=workdir / f"{app}.log",
+                )
+            )
             urls[app] = f"{base_url}/alexa"
         for scenario in scenarios:
             url = urls[scenario.app]
             script = signed_run(scenario, url, fixtures, workdir)
             if options.warmup_s:
-                load.run(url, script, duration_s=options.warmup_s,
-                         connections=options.connections)
+                load.run(url, script, duration_s=options.warmup_s, connections=options.connections)
         for round_number in range(1, options.rounds + 1):
             for scenario in scenarios:
                 url = urls[scenario.app]
                 script = signed_run(scenario, url, fixtures, workdir)
-                measured = load.run(url, script, duration_s=options.duration_s,
-                                    connections=options.connections)
+                measured = load.run(
+                    url, script, duration_s=options.duration_s, connections=options.connections
+                )
                 figures[scenario.name].append(measured)
-                _say(f"  round {round_number}  {scenario.name:<26} "
-                     f"{measured.requests_per_second:8.1f} req/s")
-    return figures
+                _say(
+                    f"  round {round_number}  {scenario.name:<26} "
+                    f"{measured.requests_per_second:8.1f} req/s"
+                )
+        extras = Extras({}, {})
+        for scenario in scenarios:
+            if scenario.app != SPINE:
+                continue
+            best = statistics.median(f.requests_per_second for f in figures[scenario.name])
+            body = json.dumps(scenario.envelope(datetime.now(UTC))).encode("utf-8")
+            half = paced.run(
+                urls[scenario.app],
+                body,
+                fixtures.pki.headers(body),
+                rate_per_s=best / 2,
+                duration_s=options.duration_s,
+            )
+            extras.half_load[scenario.name] = half
+            _say(
+                f"  half load {scenario.name:<26} {half.rate_per_s:7.0f} req/s: "
+                f"p99 {half.p99_ms:.1f} ms"
+            )
+        for app, url in urls.items():
+            master = server.MASTERS.get(url.removesuffix("/alexa"))
+            if master is not None:
+                extras.worker_memory_mb[app] = startup.worker_memory_mb(master)
+    return figures, extras
 
 
-def parse_options(argv: Sequence[str] | None) -> tuple[Options, Path, bool]:
+def parse_options(argv: Sequence[str] | None) -> tuple[Options, Path, bool, str]:
     """Options, the results path and whether to enforce the target, from the command line."""
     defaults = Options()
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=defaults.duration_s,
-                        help="seconds per measured run (default %(default)s)")
-    parser.add_argument("--warmup", type=int, default=defaults.warmup_s,
-                        help="seconds of warm-up per scenario (default %(default)s)")
-    parser.add_argument("--rounds", type=int, default=defaults.rounds,
-                        help="measured runs per scenario (default %(default)s)")
-    parser.add_argument("--workers", type=int, default=defaults.workers,
-                        help="gunicorn workers for each app (default %(default)s)")
-    parser.add_argument("--threads", type=int, default=defaults.threads,
-                        help="gunicorn threads per worker (default %(default)s)")
-    parser.add_argument("--connections", type=int, default=defaults.connections,
-                        help="wrk connections (default %(default)s)")
-    parser.add_argument("--output", type=Path, default=report.RESULTS_PATH,
-                        help="where to write the results (default bench/results.json)")
-    parser.add_argument("--enforce", action="store_true",
-                        help="exit 1 when a scenario misses the target ratio")
+    parser.add_argument(
+        "--duration",
+        type=int,
+        default=defaults.duration_s,
+        help="seconds per measured run (default %(default)s)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=defaults.warmup_s,
+        help="seconds of warm-up per scenario (default %(default)s)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=defaults.rounds,
+        help="measured runs per scenario (default %(default)s)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=defaults.workers,
+        help="gunicorn workers for each app (default %(default)s)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=defaults.threads,
+        help="gunicorn threads per worker (default %(default)s)",
+    )
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=defaults.connections,
+        help="wrk connections (default %(default)s)",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=report.RESULTS_PATH,
+        help="where to write the results (default bench/results.json)",
+    )
+    parser.add_argument(
+        "--enforce", action="store_true", help="exit 1 when a scenario misses a target"
+    )
+    parser.add_argument(
+        "--growth",
+        choices=["full", "quick", "none"],
+        default="full",
+        help="growth sizes: up to 1M rows, up to 100k, or none (default %(default)s)",
+    )
     args = parser.parse_args(argv)
     if not (1 <= args.duration <= MAX_RUN_S and 0 <= args.warmup <= MAX_RUN_S):
         parser.error(f"--duration and --warmup must be at most {MAX_RUN_S} s")
     if min(args.rounds, args.workers, args.threads, args.connections) < 1:
         parser.error("--rounds, --workers, --threads and --connections must be at least 1")
-    options = Options(warmup_s=args.warmup, duration_s=args.duration, rounds=args.rounds,
-                      workers=args.workers, threads=args.threads, connections=args.connections)
-    return options, args.output, args.enforce
+    options = Options(
+        warmup_s=args.warmup,
+        duration_s=args.duration,
+        rounds=args.rounds,
+        workers=args.workers,
+        threads=args.threads,
+        connections=args.connections,
+    )
+    return options, args.output, args.enforce, args.growth
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the benchmark; 0 on success, 1 if --enforce and a ratio misses, 2 on errors."""
-    options, output, enforce = parse_options(argv)
+    """Run the benchmark; 0 on success, 1 if --enforce and a target is missed, 2 on errors."""
+    options, output, enforce, growth_sizes = parse_options(argv)
     started = time.monotonic()
     try:
         load.wrk_path()
         with tempfile.TemporaryDirectory(prefix="spine-coach-bench-") as workdir:
-            figures = run_all(Path(workdir), options)
+            figures, extras = run_all(Path(workdir), options)
+            cold = startup.cold_start(Path(workdir))
+            timings: list[growth.Timing] = []
+            if growth_sizes != "none":
+                sizes = growth.SIZES if growth_sizes == "full" else growth.SIZES[:3]
+                timings = growth.run(Path(workdir), os.environ.get("TEST_DATABASE_URL"), sizes)
     except (load.LoadError, probe.ProbeError, server.ServerError) as error:
         print(f"bench failed: {error}", file=sys.stderr)
         return 2
     result = report.rows(SCENARIOS, figures)
     print(report.table(result))
+    print(f"p99 at half the measured maximum (target <= {paced.P99_TARGET_MS:.0f} ms):")
+    for name, half in extras.half_load.items():
+        mark = "ok" if half.passed else "MISSED"
+        print(
+            f"  {name:<28} {half.rate_per_s:7.0f} req/s  p50 {half.p50_ms:5.1f} ms  "
+            f"p99 {half.p99_ms:5.1f} ms  {mark}"
+        )
+    print(
+        f"cold start (import + create_app): median {cold.median_s:.2f} s, worst "
+        f"{cold.worst_s:.2f} s (target < {cold.target_s:.0f} s) {'ok' if cold.passed else 'MISSED'}"
+    )
+    for app, sizes_mb in extras.worker_memory_mb.items():
+        print(f"memory per worker ({app}): {', '.join(f'{mb:.0f} MiB' for mb in sizes_mb)}")
+    if timings:
+        print(growth.table(timings))
     times = audio_build.measure()
     print(
         f"coach audio (espeak, en-US): first build {times.first_build_s:.2f} s "
         f"({times.clips} clips, {times.tracks} tracks); rebuild {times.rebuild_s:.3f} s "
         f"({times.rebuild_synthesised} synthesised, {times.rebuild_tracks_built} built)"
     )
-    report.write(output, result, {**options.settings(), "audio_build": asdict(times)})
+    report.write(
+        output,
+        result,
+        {
+            **options.settings(),
+            "audio_build": asdict(times),
+            "half_load": {
+                name: {**asdict(h), "passed": h.passed} for name, h in extras.half_load.items()
+            },
+            "worker_memory_mb": extras.worker_memory_mb,
+            "cold_start": {**asdict(cold), "passed": cold.passed},
+            "growth": growth.as_json(timings),
+        },
+    )
     _say(f"wrote {output} ({time.monotonic() - started:.0f} s)")
-    missed = any(row.passed is False for row in result)
+    missed = (
+        any(row.passed is False for row in result)
+        or any(not h.passed for h in extras.half_load.values())
+        or not cold.passed
+        or any(not v["passed"] for v in growth.verdicts(timings))
+    )
     return 1 if enforce and missed else 0
 
 

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.scenarios import AUDIO_SET, AUDIO_TOKEN, AUDIO_USER, EXERCISE_USER
 from skill.database import make_engine, upgrade
+from skill.exercise_log import Delivery, ExerciseLog
 from skill.patients import PatientStore
 from skill.testing import envelopes
 from skill.testing.signing import LocalPki, make_pki
@@ -51,5 +53,19 @@ def seed(database_url: str) -> None:
         record = store.get(envelopes.DEFAULT_USER)
         if record is None or record.surgery_date != surgery_date:
             raise RuntimeError("the benchmark patient was not stored")
+        for user in (AUDIO_USER, EXERCISE_USER):
+            store.save_surgery_date(user, surgery_date, locale="en-US")
+            store.save_time_zone(user, TIME_ZONE)
+        log = ExerciseLog(engine)
+        playing = log.start(
+            AUDIO_USER,
+            "bridges",
+            pace="normal",
+            delivery=Delivery.AUDIO,
+            target=10,
+            at=datetime.now(UTC),
+            set_id=AUDIO_SET,
+        )
+        log.update(playing.set_id, stream=AUDIO_TOKEN.encode())
     finally:
         engine.dispose()

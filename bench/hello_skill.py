@@ -40,11 +40,23 @@ class IntentRequestHandler(AbstractRequestHandler):
         return handler_input.response_builder.speak(SPEECH).ask(SPEECH).response
 
 
+class AudioPlayerEventHandler(AbstractRequestHandler):
+    """AudioPlayer events: an empty answer, as every AudioPlayer skill gives."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        request_type = getattr(handler_input.request_envelope.request, "object_type", "") or ""
+        return bool(request_type.startswith("AudioPlayer."))
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return handler_input.response_builder.response
+
+
 def build_skill() -> CustomSkill:
     """The hello-world skill."""
     builder = SkillBuilder()
     builder.add_request_handler(LaunchRequestHandler())
     builder.add_request_handler(IntentRequestHandler())
+    builder.add_request_handler(AudioPlayerEventHandler())
     return builder.create()
 
 

@@ -55,23 +55,37 @@ def write_script(path: Path, body_path: Path, headers: Mapping[str, str]) -> Non
     """A wrk Lua script that POSTs the bytes of `body_path` with `headers`."""
     lines = [
         'wrk.method = "POST"',
-        f"local file = assert(io.open({_lua_string(str(body_path))}, \"rb\"))",
+        f'local file = assert(io.open({_lua_string(str(body_path))}, "rb"))',
         'wrk.body = file:read("*a")',
         "file:close()",
         f'wrk.headers["Content-Type"] = {_lua_string("application/json")}',
-        *(f"wrk.headers[{_lua_string(name)}] = {_lua_string(value)}"
-          for name, value in headers.items()),
+        *(
+            f"wrk.headers[{_lua_string(name)}] = {_lua_string(value)}"
+            for name, value in headers.items()
+        ),
     ]
     path.write_text("\n".join(lines) + "\n")
 
 
-def run(url: str, script: Path, *, duration_s: int, threads: int = WRK_THREADS,
-        connections: int = WRK_CONNECTIONS) -> Figures:
+def run(
+    url: str,
+    script: Path,
+    *,
+    duration_s: int,
+    threads: int = WRK_THREADS,
+    connections: int = WRK_CONNECTIONS,
+) -> Figures:
     """Run wrk against `url` for `duration_s`; LoadError if any request failed."""
     command = [
         wrk_path(),
-        f"-t{threads}", f"-c{connections}", f"-d{duration_s}s", f"--timeout={TIMEOUT_S}s",
-        "--latency", "-s", str(script), url,
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{duration_s}s",
+        f"--timeout={TIMEOUT_S}s",
+        "--latency",
+        "-s",
+        str(script),
+        url,
     ]
     try:
         completed = subprocess.run(

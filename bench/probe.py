@@ -17,8 +17,9 @@ class ProbeError(RuntimeError):
     """The app did not give the real answer."""
 
 
-def check(url: str, body: bytes, headers: Mapping[str, str], expected_speech: str) -> str:
-    """POST the body; the spoken words, or ProbeError unless 200 with `expected_speech`."""
+def check(url: str, body: bytes, headers: Mapping[str, str], expected_speech: str | None) -> str:
+    """POST the body; the spoken words, or ProbeError unless 200 with `expected_speech`
+    (None: a valid answer that says nothing, as to AudioPlayer requests)."""
     request = urllib.request.Request(
         url, data=body, method="POST", headers={"Content-Type": "application/json", **headers}
     )
@@ -31,6 +32,14 @@ def check(url: str, body: bytes, headers: Mapping[str, str], expected_speech: st
         raise ProbeError(f"{url} did not answer: {error}") from error
     if status != 200:
         raise ProbeError(f"{url} answered HTTP {status}: {raw[:500]!r}")
+    if expected_speech is None:
+        try:
+            silent = "outputSpeech" not in json.loads(raw)["response"]
+        except (ValueError, KeyError, TypeError):
+            silent = False
+        if not silent:
+            raise ProbeError(f"{url} did not answer silently: {raw[:500]!r}")
+        return ""
     try:
         answer: Any = json.loads(raw)
         ssml = answer["response"]["outputSpeech"]["ssml"]

@@ -55,26 +55,30 @@ def rows(scenarios: Sequence[Scenario], figures: Mapping[str, Sequence[Figures]]
             ]
             ratio, ratio_min, ratio_max = statistics.median(ratios), min(ratios), max(ratios)
             passed = ratio >= TARGET_RATIO
-        result.append(Row(
-            scenario=scenario.name,
-            app=scenario.app,
-            requests_per_second=statistics.median(r.requests_per_second for r in rounds),
-            p50_ms=statistics.median(r.p50_ms for r in rounds),
-            p99_ms=statistics.median(r.p99_ms for r in rounds),
-            baseline=scenario.baseline,
-            ratio=ratio,
-            ratio_min=ratio_min,
-            ratio_max=ratio_max,
-            passed=passed,
-            rounds=rounds,
-        ))
+        result.append(
+            Row(
+                scenario=scenario.name,
+                app=scenario.app,
+                requests_per_second=statistics.median(r.requests_per_second for r in rounds),
+                p50_ms=statistics.median(r.p50_ms for r in rounds),
+                p99_ms=statistics.median(r.p99_ms for r in rounds),
+                baseline=scenario.baseline,
+                ratio=ratio,
+                ratio_min=ratio_min,
+                ratio_max=ratio_max,
+                passed=passed,
+                rounds=rounds,
+            )
+        )
     return result
 
 
 def table(result: Sequence[Row]) -> str:
     """A plain-text table, one line per scenario (medians over rounds)."""
-    header = (f"{'scenario':<26} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
-              f"{'vs hello':>8} {'(range)':>11}  target {TARGET_RATIO:.1f}x")
+    header = (
+        f"{'scenario':<26} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'vs hello':>8} {'(range)':>11}  target {TARGET_RATIO:.1f}x"
+    )
     lines = [header, "-" * len(header)]
     for row in result:
         ratio = spread = verdict = ""
@@ -82,8 +86,10 @@ def table(result: Sequence[Row]) -> str:
             ratio = f"{row.ratio:.2f}x"
             spread = f"{row.ratio_min:.2f}-{row.ratio_max:.2f}"
             verdict = "PASS" if row.passed else "FAIL"
-        lines.append(f"{row.scenario:<26} {row.requests_per_second:>8.1f} {row.p50_ms:>7.2f} "
-                     f"{row.p99_ms:>7.2f} {ratio:>8} {spread:>11}  {verdict}")
+        lines.append(
+            f"{row.scenario:<26} {row.requests_per_second:>8.1f} {row.p50_ms:>7.2f} "
+            f"{row.p99_ms:>7.2f} {ratio:>8} {spread:>11}  {verdict}"
+        )
     return "\n".join(lines)
 
 
@@ -120,8 +126,9 @@ def _version(package: str) -> str | None:
 
 def _wrk_version() -> str | None:
     try:
-        completed = subprocess.run(["wrk", "--version"], capture_output=True, text=True,
-                                   timeout=5, check=False)
+        completed = subprocess.run(
+            ["wrk", "--version"], capture_output=True, text=True, timeout=5, check=False
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     first_line = (completed.stdout or completed.stderr).splitlines()[:1]

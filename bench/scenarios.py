@@ -11,7 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from skill.playback_token import PlaybackToken, patient_key
 from skill.testing import envelopes
+
+# A second patient with a set playing as a track, so PlaybackStopped has a stream to record
+# (the first patient's sets are started and put aside by the StartExerciseIntent scenario).
+AUDIO_USER = "amzn1.ask.account.BENCHAUDIO"
+# A third, who starts a set with every request (the launch patient has none unfinished).
+EXERCISE_USER = "amzn1.ask.account.BENCHEXERCISE"
+AUDIO_SET = "benchset"
+AUDIO_TOKEN = PlaybackToken(patient_key(AUDIO_USER), "bridges", "normal", AUDIO_SET, "0badcafe")
 
 HELLO = "hello"
 SPINE = "spine"
@@ -27,7 +36,7 @@ class Scenario:
     name: str
     app: str
     envelope: Callable[[datetime], dict[str, Any]]
-    expected_speech: str
+    expected_speech: str | None
     baseline: str | None = None
 
 
@@ -39,12 +48,60 @@ def _current_phase(at: datetime) -> dict[str, Any]:
     return envelopes.intent("CurrentPhaseIntent", at=at)
 
 
+def _start_exercise(at: datetime) -> dict[str, Any]:
+    exercise = envelopes.slot("exercise", "bridges", resolved_id="bridges", authority="EXERCISE")
+    return envelopes.intent(
+        "StartExerciseIntent", {"exercise": exercise}, at=at, user_id=EXERCISE_USER
+    )
+
+
+def _playback_stopped(at: datetime) -> dict[str, Any]:
+    return envelopes.audio_player_event(
+        "PlaybackStopped",
+        at=at,
+        token=AUDIO_TOKEN.encode(),
+        offset_ms=60_000,
+        player_activity="STOPPED",
+        user_id=AUDIO_USER,
+    )
+
+
+def _progress_summary(at: datetime) -> dict[str, Any]:
+    return envelopes.intent("ProgressSummaryIntent", at=at)
+
+
 # The hello skill gets the very same envelopes, so body sizes and parsing work are equal.
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("hello LaunchRequest", HELLO, _launch, "Hello world"),
     Scenario("hello IntentRequest", HELLO, _current_phase, "Hello world"),
-    Scenario("spine LaunchRequest", SPINE, _launch, "Welcome back.",
-             baseline="hello LaunchRequest"),
-    Scenario("spine CurrentPhaseIntent", SPINE, _current_phase, "You're in",
-             baseline="hello IntentRequest"),
+    Scenario(
+        "spine LaunchRequest", SPINE, _launch, "Welcome back.", baseline="hello LaunchRequest"
+    ),
+    Scenario(
+        "spine CurrentPhaseIntent",
+        SPINE,
+        _current_phase,
+        "You're in",
+        baseline="hello IntentRequest",
+    ),
+    Scenario("hello StartExercise", HELLO, _start_exercise, "Hello world"),
+    Scenario(
+        "spine StartExerciseIntent",
+        SPINE,
+        _start_exercise,
+        "Let's do your bridges",
+        baseline="hello StartExercise",
+    ),
+    Scenario("hello PlaybackStopped", HELLO, _playback_stopped, None),
+    Scenario(
+        "spine PlaybackStopped", SPINE, _playback_stopped, None, baseline="hello PlaybackStopped"
+    ),
+    Scenario("hello ProgressSummary", HELLO, _progress_summary, "Hello world"),
+    Scenario(
+        "spine ProgressSummaryIntent",
+        SPINE,
+        _progress_summary,
+        "In the last 7 days",
+        baseline="hello ProgressSummary",
+    ),
 )

@@ -31,6 +31,10 @@ class ServerError(RuntimeError):
     """gunicorn did not come up; the message carries the end of its log."""
 
 
+# The gunicorn master's pid of each base URL being served (to read its workers' memory).
+MASTERS: dict[str, int] = {}
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -42,11 +46,16 @@ def free_port() -> int:
 def options(*, workers: int = DEFAULT_WORKERS, threads: int = DEFAULT_THREADS) -> tuple[str, ...]:
     """The gunicorn options every app is served with."""
     return (
-        "--workers", str(workers),
-        "--worker-class", "gthread",
-        "--threads", str(threads),
-        "--keep-alive", "5",
-        "--log-level", "warning",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(threads),
+        "--keep-alive",
+        "5",
+        "--log-level",
+        "warning",
     )
 
 
@@ -57,9 +66,13 @@ def gunicorn(
     """Serve `app` ("module:factory()"); yields the base URL once /healthz answers."""
     port = free_port()
     command: Sequence[str] = (
-        sys.executable, "-m", "gunicorn",
-        "--bind", f"{HOST}:{port}",
-        "--chdir", str(REPO_ROOT),
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{HOST}:{port}",
+        "--chdir",
+        str(REPO_ROOT),
         *gunicorn_options,
         app,
     )
@@ -72,8 +85,10 @@ def gunicorn(
         )
         try:
             _wait_healthy(process, base_url, log_path)
+            MASTERS[base_url] = process.pid
             yield base_url
         finally:
+            MASTERS.pop(base_url, None)
             _stop(process)
 
 
@@ -89,8 +104,9 @@ def _wait_healthy(process: subprocess.Popen[bytes], base_url: str, log_path: Pat
         except (OSError, urllib.error.URLError):
             pass
         time.sleep(0.1)
-    raise ServerError(f"gunicorn did not answer /healthz in {START_TIMEOUT_S:.0f} s:\n"
-                      f"{_tail(log_path)}")
+    raise ServerError(
+        f"gunicorn did not answer /healthz in {START_TIMEOUT_S:.0f} s:\n{_tail(log_path)}"
+    )
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

@@ -7,16 +7,15 @@ the device time zone comes from a stand-in for Amazon's settings API. Nothing is
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
 
-from ask_sdk_model.services import ApiClient, ApiClientRequest, ApiClientResponse
 from cryptography import x509
 from flask import Flask
 
 from skill import create_app
+from skill.simulator.local_api import LocalAlexaApi
 from skill.testing import envelopes
 
 # Set by the driver (bench.__main__) for the gunicorn workers.
@@ -27,19 +26,6 @@ CHAIN_PEM_ENV = "BENCH_CHAIN_PEM"
 DEVICE_TIME_ZONE = "America/New_York"
 _TIME_ZONE_PATH = re.compile(r"/v2/devices/[^/]+/settings/System\.timeZone$")
 _JSON = [("Content-Type", "application/json")]
-
-
-class LocalAlexaApi(ApiClient):
-    """Amazon's Alexa settings API, answered locally: every device is in New York."""
-
-    def invoke(self, request: ApiClientRequest) -> ApiClientResponse:
-        """The time zone for GET .../v2/devices/{id}/settings/System.timeZone, else 404."""
-        path = (request.url or "").split("?", 1)[0]
-        if (request.method or "").upper() == "GET" and _TIME_ZONE_PATH.search(path):
-            return ApiClientResponse(headers=_JSON, status_code=200,
-                                     body=json.dumps(DEVICE_TIME_ZONE))
-        body = json.dumps({"code": "NOT_FOUND", "message": "not served by the benchmark"})
-        return ApiClientResponse(headers=_JSON, status_code=404, body=body)
 
 
 class ChainFile:
@@ -74,6 +60,6 @@ def create() -> Flask:
             "DATABASE_URL": database_url,
             "TRUST_ROOTS": x509.load_pem_x509_certificates(root_pem),
             "CERT_CHAIN_FETCHER": ChainFile(_required_path(CHAIN_PEM_ENV)),
-            "ALEXA_API_CLIENT": LocalAlexaApi(),
+            "ALEXA_API_CLIENT": LocalAlexaApi(DEVICE_TIME_ZONE),
         }
     )

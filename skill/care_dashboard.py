@@ -19,6 +19,8 @@ from skill.weekly_summary import pain_scores
 
 CHART_DAYS = 14
 HISTORY_DAYS = 90
+# The page lists the latest check-ins; every one of them is in the export.
+CHECK_IN_ROWS = 20
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,6 @@ def build_dashboard(
         CheckInRow(
             entry.checked_at.astimezone(zone), entry, [advice.get(a, a) for a in entry.alerts]
         )
-        for entry in reversed(stored)
+        for entry in reversed(stored[-CHECK_IN_ROWS:])
     ]
     return board

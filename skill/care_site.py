@@ -215,6 +215,8 @@ def register(
 ) -> None:
     """Mount /care with its rate limits (per client and across clients)."""
     limiter = Limiter(get_remote_address, app=app, storage_uri=storage_uri, default_limits=[])
+    # Only the caregiver pages are limited: every other request skips the limiter at once.
+    limiter.request_filter(lambda: not request.path.startswith("/care"))
     redeem = limiter.limit(per_client)(
         limiter.shared_limit(overall, scope="care-code-all", key_func=lambda: "all")(redeem_code)
     )
