@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -248,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             timings: list[growth.Timing] = []
             if growth_sizes != "none":
                 sizes = growth.SIZES if growth_sizes == "full" else growth.SIZES[:3]
-                timings = growth.run(Path(workdir), os.environ.get("TEST_DATABASE_URL"), sizes)
+                timings = growth.run(Path(workdir), growth.postgres_server(), sizes)
     except (load.LoadError, probe.ProbeError, server.ServerError) as error:
         print(f"bench failed: {error}", file=sys.stderr)
         return 2

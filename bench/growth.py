@@ -9,6 +9,7 @@ case (indexes, no full scans).
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -193,6 +194,27 @@ def measure(database: str, url: str, count: int, runs: int = 40) -> Timing:
     finally:
         engine.dispose()
     return Timing(database, count, summary_ms, summary_p90, dashboard_ms, dashboard_p90, seed_s)
+
+
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def postgres_server() -> str | None:
+    """TEST_DATABASE_URL, else the machine's PostgreSQL, if it answers; None (and a note)."""
+    url = os.environ.get("TEST_DATABASE_URL") or DEFAULT_POSTGRES
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:
+        print(
+            f"  growth: no PostgreSQL at {url} ({type(error).__name__}); SQLite only",
+            file=sys.stderr,
+        )
+        return None
+    finally:
+        engine.dispose()
+    return url
 
 
 @contextmanager
