@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -17,8 +18,10 @@ MAX_AUDIO_CLIPS = 5
 MAX_BREAK_MS = 10_000
 
 
+@lru_cache(maxsize=512)
 def pause(milliseconds: int) -> Markup:
-    """An SSML pause of any length, as breaks of at most 10 s each."""
+    """An SSML pause of any length, as breaks of at most 10 s each (the few lengths a plan
+    uses are made once)."""
     breaks = []
     remaining = milliseconds
     while remaining > 0:

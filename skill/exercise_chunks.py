@@ -63,24 +63,30 @@ def next_chunk(
     by_repetition: dict[int, list[Part]] = {}
     for step in script.steps:
         by_repetition.setdefault(step.repetition, []).append(step.part)
-    parts: list[Part] = list(by_repetition.get(0, [])) if first == 1 else []
-    chosen: Chunk | None = None
-    for last in range(first, min(script.repetitions, first + limits.max_repetitions - 1) + 1):
-        parts.extend(by_repetition.get(last, []))
-        finishes = last == script.repetitions
-        candidate = [
-            *parts,
-            *(by_repetition.get(script.closing_repetition, []) if finishes else []),
-        ]
-        if estimated_ms(candidate) > limits.max_ms or len(render(candidate)) > limits.max_chars:
+    opening: list[Part] = list(by_repetition.get(0, [])) if first == 1 else []
+    closing = by_repetition.get(script.closing_repetition, [])
+
+    def candidate(last: int) -> list[Part]:
+        parts = list(opening)
+        for repetition in range(first, last + 1):
+            parts.extend(by_repetition.get(repetition, []))
+        return parts + (list(closing) if last == script.repetitions else [])
+
+    # Grow by the cheap measure (time), then render once; shrink only if the text is too long.
+    last = first - 1
+    for repetition in range(first, min(script.repetitions, first + limits.max_repetitions - 1) + 1):
+        if estimated_ms(candidate(repetition)) > limits.max_ms:
             break
-        chosen = Chunk(first, last, tuple(candidate), finishes)
-    if chosen is None:
-        raise ValueError(
-            f"repetition {first} of {script.exercise_id} at {script.pace} pace does not fit "
-            "in one response"
-        )
-    return chosen
+        last = repetition
+    while last >= first:
+        parts = candidate(last)
+        if len(render(parts)) <= limits.max_chars:
+            return Chunk(first, last, tuple(parts), last == script.repetitions)
+        last -= 1
+    raise ValueError(
+        f"repetition {first} of {script.exercise_id} at {script.pace} pace does not fit "
+        "in one response"
+    )
 
 
 def all_chunks(script: Script, render: Render, limits: ChunkLimits | None = None) -> list[Chunk]:

@@ -321,6 +321,8 @@ class ExerciseLog:
         at: datetime,
         up_next: Sequence[str] = (),
         set_id: str | None = None,
+        repetitions_done: int = 0,
+        stream: str | None = None,
     ) -> ExerciseSet:
         """Start a set, closing as partial whatever set the patient had open.
 
@@ -335,12 +337,12 @@ class ExerciseLog:
             "outcome": Outcome.IN_PROGRESS.value,
             "started_at": _utc(at),
             "ended_at": None,
-            "repetitions_done": 0,
+            "repetitions_done": min(_check_count("repetitions done", repetitions_done), target),
             "repetitions_target": _check_target(target),
             "pain_score": None,
             "up_next": _joined(up_next),
             "follows": None,
-            "stream": None,
+            "stream": _check_text("stream", stream, 256) if stream is not None else None,
         }
 
         def work(connection: Connection) -> ExerciseSet:

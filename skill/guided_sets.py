@@ -10,8 +10,10 @@ take a set up where it stopped.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from ask_sdk_model.interfaces.audioplayer import PlayDirective
 from markupsafe import Markup
@@ -19,7 +21,7 @@ from markupsafe import Markup
 from skill.audio_player import play, supports_audio_player
 from skill.coach_audio.manifest import Track, repetition_start_ms
 from skill.daily_targets import Standing, due_order, is_allowed, local_day_bounds, standings
-from skill.exercise_chunks import Render, next_chunk
+from skill.exercise_chunks import Chunk, Render, next_chunk
 from skill.exercise_log import Delivery, ExerciseSet, Outcome
 from skill.exercise_script import Pace, Say, Script, Silence, build_script
 from skill.playback_token import PlaybackToken
@@ -124,24 +126,38 @@ def not_yet(turn: Turn, exercise: InBedExercise, reply: Reply) -> Reply:
 def start_set(
     turn: Turn, exercise: InBedExercise, reply: Reply, *, up_next: Sequence[str] = ()
 ) -> Reply:
-    """Begin a set of `exercise`: as a track when it can stream, else spoken."""
+    """Begin a set of `exercise`: as a track when it can stream, else spoken. The set is
+    stored once, already at its first chunk or with its stream (one write, not two)."""
     pace = preferred_pace(turn).value
-    delivery = Delivery.AUDIO if can_stream(turn, exercise.id, pace) else Delivery.SPEECH
-    exercise_set = turn.services.exercise_log.start(
-        turn.user_id,
-        exercise.id,
-        pace=pace,
-        delivery=delivery,
-        target=exercise.repetitions,
-        at=turn.now,
-        up_next=list(up_next),
-    )
+    log = turn.services.exercise_log
     name, spoken_pace = exercise_name(turn, exercise.id), pace_name(turn, pace)
-    if delivery is Delivery.AUDIO:
+
+    def begin(delivery: Delivery, **details: Any) -> ExerciseSet:
+        return log.start(
+            turn.user_id,
+            exercise.id,
+            pace=pace,
+            delivery=delivery,
+            target=exercise.repetitions,
+            at=turn.now,
+            up_next=list(up_next),
+            **details,
+        )
+
+    track = track_for(turn, exercise.id, pace) if can_stream(turn, exercise.id, pace) else None
+    if track is not None:
+        set_id = uuid.uuid4().hex
+        token = PlaybackToken.for_set(turn.user_id, exercise.id, pace, set_id)
+        begin(Delivery.AUDIO, set_id=set_id, stream=token.encode())
         reply.say("session.start_audio", exercise=name, pace=spoken_pace)
-        return play_set(turn, exercise_set, reply, repetition=1)
+        url = turn.services.coach_voice.url(track.file)
+        return reply.directive(play(url, token, repetition_start_ms(track, 1)))
     reply.say("session.start", exercise=name, pace=spoken_pace)
-    return speak_chunk(turn, exercise_set, reply)
+    script = script_for(turn, exercise, pace)
+    chunk = next_chunk(script, 1, _render(turn))
+    done = 0 if chunk.finishes_set else chunk.last_repetition
+    exercise_set = begin(Delivery.SPEECH, repetitions_done=done)
+    return _say_chunk(turn, exercise_set, script, chunk, reply)
 
 
 def play_directive(turn: Turn, exercise_set: ExerciseSet, *, repetition: int) -> PlayDirective:
@@ -183,15 +199,24 @@ def speak_chunk(turn: Turn, exercise_set: ExerciseSet, reply: Reply) -> Reply:
         turn.services.exercise_log.finish(exercise_set.set_id, Outcome.PARTIAL, at=turn.now)
         return reply.say("session.nothing_to_resume").ask_anything_else()
     script = script_for(turn, exercise, exercise_set.pace)
-    render = _render(turn)
-    chunk = next_chunk(script, exercise_set.next_repetition, render)
+    chunk = next_chunk(script, exercise_set.next_repetition, _render(turn))
+    if not chunk.finishes_set:
+        turn.services.exercise_log.record_progress(
+            exercise_set.set_id, chunk.last_repetition, at=turn.now
+        )
+    return _say_chunk(turn, exercise_set, script, chunk, reply)
+
+
+def _say_chunk(
+    turn: Turn, exercise_set: ExerciseSet, script: Script, chunk: Chunk, reply: Reply
+) -> Reply:
+    """The chunk, then 'ready for the next five?' — or, at the end, the set logged complete
+    and the next exercise offered. Progress up to the chunk is already saved."""
     reply.add(turn.services.coach_voice.render(turn.strings.locale, chunk.parts))
-    log = turn.services.exercise_log
     if chunk.finishes_set:
-        log.finish(exercise_set.set_id, Outcome.COMPLETE, at=turn.now)
+        turn.services.exercise_log.finish(exercise_set.set_id, Outcome.COMPLETE, at=turn.now)
         return offer_next(turn, reply, after=exercise_set)
-    log.record_progress(exercise_set.set_id, chunk.last_repetition, at=turn.now)
-    following = next_chunk(script, chunk.last_repetition + 1, render)
+    following = next_chunk(script, chunk.last_repetition + 1, _render(turn))
     return reply.ask(
         "session.ready_next", "session.ready_reprompt", count=following.repetitions
     ).expect(OFFER, {"kind": CHUNK, "set": exercise_set.set_id})
