@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ask_sdk_core.api_client import ApiClient
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from skill import audio_files, care_site
+from skill import audio_files, care_site, logs
 from skill.alexa_api import TimeoutApiClient
 from skill.alexa_endpoint import EXTENSION, AlexaEndpoint, blueprint
 from skill.alexa_serializer import AlexaSerializer
@@ -69,6 +70,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     CERT_CHAIN_FETCHER, TRUST_ROOTS, CLOCK (for verification) and ALEXA_API_CLIENT.
     """
     app = Flask(__name__, instance_relative_config=True)
+    logs.init_app(app)  # first: request ids and access lines around every other hook
     settings = load_settings(app, dict(config or {}))
     try:
         ZoneInfo(settings.DEFAULT_TIMEZONE)
@@ -78,6 +80,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             f"zone name like 'Europe/Amsterdam'"
         ) from error
     app.config["MAX_CONTENT_LENGTH"] = settings.MAX_REQUEST_BYTES
+    if settings.PROXY_HOPS:
+        hops = settings.PROXY_HOPS
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     audio_dir = (settings.AUDIO_DIR or DEFAULT_AUDIO_DIR).resolve()
     coach_voice = CoachVoice(load_manifest(audio_dir), settings.AUDIO_BASE_URL)

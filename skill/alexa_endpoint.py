@@ -102,6 +102,8 @@ def parse_envelope(body: bytes) -> dict[str, Any]:
         envelope = json.loads(body)
     except (UnicodeDecodeError, ValueError) as error:
         raise BadRequest("body is not JSON") from error
+    except RecursionError as error:  # `[[[[…` nested past the decoder's limit: not ValueError
+        raise BadRequest("body is nested too deeply") from error
     if not isinstance(envelope, dict):
         raise BadRequest("body is not a JSON object")
     alexa_request, context = envelope.get("request"), envelope.get("context")

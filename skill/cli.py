@@ -43,22 +43,116 @@ def cli() -> None:
     """Spine Coach: an Alexa skill for recovery after spinal fusion."""
 
 
-@cli.command()
+@cli.command(with_appcontext=False)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@with_appcontext
-def serve(host: str, port: int) -> None:
-    """Serve the skill over HTTP (Werkzeug; put HTTPS in front for Alexa)."""
-    verifying = current_app.extensions["spine_coach"].verifier is not None
-    script = Path(sys.executable).parent / "spine-coach"
-    click.echo(
-        TRY_IT.format(
-            host=host, port=port, verification="on" if verifying else "OFF", script=script
+@click.option(
+    "--production",
+    is_flag=True,
+    help="Serve with gunicorn: gthread workers, JSON logs, graceful shutdown on SIGTERM.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes (--production) [default: one per usable CPU, at least 2].",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Threads per worker (--production) [default: 4].",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default=None,
+    help="The lowest level logged (--production) [default: info].",
+)
+@click.option(
+    "--insecure-local",
+    is_flag=True,
+    help="Allow --production with request verification off (or /try on), on a loopback "
+    "address only: for local load tests, never for Alexa.",
+)
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    production: bool,
+    workers: int | None,
+    threads: int | None,
+    log_level: str | None,
+    insecure_local: bool,
+) -> None:
+    """Serve the skill over HTTP: Werkzeug, or gunicorn with --production (HTTPS in front)."""
+    if not production:
+        given = [
+            name
+            for name, value in (
+                ("--workers", workers),
+                ("--threads", threads),
+                ("--log-level", log_level),
+                ("--insecure-local", insecure_local or None),
+            )
+            if value is not None
+        ]
+        if given:
+            raise click.UsageError(f"{', '.join(given)}: only with --production")
+        from flask.cli import ScriptInfo
+
+        app = ctx.ensure_object(ScriptInfo).load_app()
+        verifying = app.extensions["spine_coach"].verifier is not None
+        script = Path(sys.executable).parent / "spine-coach"
+        click.echo(
+            TRY_IT.format(
+                host=host, port=port, verification="on" if verifying else "OFF", script=script
+            )
         )
+        # Flask's app.run() refuses to run inside its own CLI; Werkzeug's server is what it
+        # would use.
+        run_simple(host, port, app, threaded=True)
+        return
+
+    import gc
+
+    from skill import logs
+    from skill.alexa_endpoint import EXTENSION
+    from skill.gunicorn_config import (
+        ProductionServer,
+        bind_address,
+        production_settings,
+        startup_problems,
     )
-    # Flask's app.run() refuses to run inside its own CLI; Werkzeug's server is what it would use.
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    run_simple(host, port, app, threaded=True)
+
+    level = log_level or "info"
+    logs.configure(level)  # before the app is built: every line from here on is JSON
+    log = logging.getLogger("skill.serve")
+    try:  # built once here, to fail with one clear line before any worker starts
+        app = create_app()
+    except (ConfigError, PlanError, StringsError, ManifestError) as error:
+        log.critical("cannot start: %s", error)
+        sys.exit(2)
+    problems = startup_problems(app, host=host, insecure_local=insecure_local)
+    for problem in problems:
+        log.critical(problem)
+    if problems:
+        sys.exit(2)
+    if insecure_local and app.extensions[EXTENSION].verifier is None:
+        log.warning(
+            "!!! --insecure-local: serving WITHOUT request verification on %s:%d. "
+            "Never put this behind a public address. !!!",
+            host,
+            port,
+        )
+    app.extensions[EXTENSION].engine.dispose()  # the workers build their own app and pools
+    del app
+    gc.collect()
+    settings = production_settings(
+        bind=bind_address(host, port), workers=workers, threads=threads, log_level=level
+    )
+    ProductionServer(settings).run()
 
 
 @cli.group()

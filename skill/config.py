@@ -43,6 +43,9 @@ class Settings(BaseModel):
     CARE_CODE_LIMIT: str = "5 per minute; 20 per hour"
     CARE_CODE_GLOBAL_LIMIT: str = "60 per minute"
     SESSION_COOKIE_SECURE: bool = True
+    # Behind N reverse proxies / load balancers: trust N X-Forwarded-For/-Proto hops, so rate
+    # limits see each caregiver's address rather than the balancer's (0: none trusted).
+    PROXY_HOPS: int = Field(default=0, ge=0, le=5)
     # /try, the web simulator of an Echo (local trials only; never on in production).
     SIMULATOR: bool = False
 

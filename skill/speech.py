@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
+from xml.etree import ElementTree
 
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Directive, Response
@@ -125,11 +126,23 @@ class Reply:
         return builder.response
 
 
+def _well_formed(value: object) -> TypeGuard[str]:
+    """Whether a session value is SSML this skill could have said: text within Alexa's limit
+    that parses inside <speak>."""
+    if not isinstance(value, str) or not value or len(value) > MAX_SSML_CHARS - 20:
+        return False
+    try:
+        ElementTree.fromstring(f"<speak>{value}</speak>")
+    except ElementTree.ParseError:
+        return False
+    return True
+
+
 def repeat_last(handler_input: HandlerInput) -> Response | None:
     """The last question-ending response again, if this session has one."""
     session = session_attributes(handler_input)
     speech, reprompt = session.get(LAST_SPEECH), session.get(LAST_REPROMPT)
-    if not speech or not reprompt:
-        return None
+    if not (_well_formed(speech) and _well_formed(reprompt)):
+        return None  # nothing said yet, or a session that did not come from this skill
     builder = handler_input.response_builder.speak(speech).ask(reprompt)
     return builder.set_should_end_session(False).response

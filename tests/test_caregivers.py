@@ -256,3 +256,29 @@ def test_revoking_ends_every_caregiver_session_of_the_patient(
         assert "Enter the code" in browser.get("/care").get_data(as_text=True)
         assert browser.get("/care/export.csv").status_code == 401
     assert "Surgery on Tuesday, September 1" in other.get("/care").get_data(as_text=True)
+
+
+def test_behind_a_load_balancer_each_caregiver_is_limited_on_their_own_address(
+    database_url: str, alexa_api: Any, clock: Clock
+) -> None:
+    app = create_app(
+        {"DATABASE_URL": database_url, "VERIFY_REQUESTS": False, "CLOCK": clock, "PROXY_HOPS": 1}
+    )
+    try:
+        client = app.test_client()
+
+        def attempt(forwarded_for: str) -> int:
+            token = csrf_token(client)
+            return int(
+                client.post(
+                    "/care",
+                    data={"code": "000000", "csrf_token": token},
+                    headers={"X-Forwarded-For": forwarded_for},
+                    environ_base={"REMOTE_ADDR": "10.0.0.1"},  # the balancer
+                ).status_code
+            )
+
+        assert [attempt("198.51.100.20") for _ in range(6)] == [400] * 5 + [429]
+        assert attempt("198.51.100.21") == 400  # another caregiver is not locked out
+    finally:
+        app.extensions[EXTENSION].engine.dispose()

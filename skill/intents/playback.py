@@ -222,14 +222,15 @@ class AudioPlayerEventHandler(AbstractRequestHandler):
             log_.finish(exercise_set.set_id, Outcome.COMPLETE, at=turn.now)
         elif kind == "PlaybackNearlyFinished" and current_stream:
             return _silent(handler_input, *self._enqueue_next(turn, exercise_set, event.token))
-        elif kind == "PlaybackFailed":
+        elif kind == "PlaybackFailed" and current_stream:
+            # Only the stream the set plays now counts: a replaced one failing says nothing.
             error = getattr(handler_input.request_envelope.request, "error", None)
             log.warning(
                 "stream failed (%s): spoken sets on this device from now on",
                 getattr(error, "object_type", None),
             )
             mark_device_speech_only(turn)
-            if current_stream and exercise_set.outcome is Outcome.IN_PROGRESS:
+            if exercise_set.outcome is Outcome.IN_PROGRESS:
                 _save_position(turn, exercise_set, event.token, event.offset_ms)
         return _silent(handler_input)
 
