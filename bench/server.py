@@ -73,6 +73,7 @@ def gunicorn(
         f"{HOST}:{port}",
         "--chdir",
         str(REPO_ROOT),
+        "--no-control-socket",  # gunicorn 27 would make one in $HOME
         *gunicorn_options,
         app,
     )
