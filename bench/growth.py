@@ -15,7 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -30,6 +30,7 @@ from skill.caregivers import CaregiverAccess
 from skill.database import make_engine, upgrade
 from skill.simulator.local_api import LocalAlexaApi
 from skill.testing import envelopes
+from skill.testing.databases import postgres_schema
 
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
 PATIENTS = 1_000
@@ -225,22 +226,9 @@ def sqlite_database(workdir: Path) -> Iterator[str]:
     yield url
 
 
-@contextmanager
-def postgres_database(server_url: str) -> Iterator[str]:
+def postgres_database(server_url: str) -> AbstractContextManager[str]:
     """A fresh migrated schema on the PostgreSQL server, dropped afterwards."""
-    schema = f"growth_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server_url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in server_url else "?"
-    url = f"{server_url}{separator}options=-csearch_path%3D{schema}"
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    return postgres_schema(server_url, prefix="growth")
 
 
 def run(workdir: Path, postgres_url: str | None, sizes: tuple[int, ...] = SIZES) -> list[Timing]:

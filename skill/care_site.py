@@ -72,6 +72,7 @@ def _private(response: Response) -> Response:
 
 
 def _code_page(error: str | None = None, status: int = 200) -> Response:
+    """The code form; `error` names the message the template shows ("refused", "too_many")."""
     return _private(make_response(render_template("care/code.html", error=error), status))
 
 
@@ -113,19 +114,27 @@ def redeem_code() -> ResponseBase:
     site = _site()
     user_id = site.caregivers.redeem(request.form.get("code", ""), at=site.clock())
     if user_id is None:
-        return _code_page("That code didn't work. Codes work once, for 10 minutes.", 400)
+        return _code_page("refused", 400)
     token = site.caregivers.open_session(user_id, at=site.clock())
     response = redirect("/care", code=303)
+    set_private_cookie(response, COOKIE, token, path="/care", max_age=COOKIE_MAX_AGE)
+    return response
+
+
+def set_private_cookie(
+    response: ResponseBase, name: str, value: str, *, path: str, max_age: int
+) -> None:
+    """A cookie only this site's pages under `path` get: HTTP-only, SameSite=Lax, and Secure
+    unless SESSION_COOKIE_SECURE is off (a plain-HTTP local trial)."""
     response.set_cookie(
-        COOKIE,
-        token,
-        max_age=COOKIE_MAX_AGE,
+        name,
+        value,
+        max_age=max_age,
         secure=bool(current_app.config["SESSION_COOKIE_SECURE"]),
         httponly=True,
         samesite="Lax",
-        path="/care",
+        path=path,
     )
-    return response
 
 
 def _export_rows(site: CareSite, user_id: str) -> list[dict[str, Any]]:
@@ -230,4 +239,4 @@ def register(
 
     @app.errorhandler(RateLimitExceeded)
     def too_many(_error: RateLimitExceeded) -> Response:
-        return _code_page("Too many tries. Please wait a minute and try again.", 429)
+        return _code_page("too_many", 429)

@@ -389,11 +389,6 @@ class ExerciseLog:
         grown = _grown_to(_check_count("repetitions done", repetitions_done))
         return self._update_open(set_id, {"repetitions_done": grown}, (Outcome.IN_PROGRESS.value,))
 
-    def rewind(self, set_id: str, repetitions_done: int) -> ExerciseSet | None:
-        """Set the repetitions done of a set in progress, lower or higher (capped at target)."""
-        capped = _at_most_target(_check_count("repetitions done", repetitions_done))
-        return self._update_open(set_id, {"repetitions_done": capped}, (Outcome.IN_PROGRESS.value,))
-
     def record_position(self, set_id: str, repetitions_done: int, *, stream: str) -> bool:
         """Where a stream stopped, as repetitions done (lower or higher), if the set is still
         in progress on that stream; an event from a replaced stream changes nothing."""
@@ -421,7 +416,8 @@ class ExerciseLog:
         stream: str | None = None,
         repetitions_done: int | None = None,
     ) -> ExerciseSet | None:
-        """Change the pace, delivery, stream or position (like `rewind`) of an open set."""
+        """Change the pace, delivery, stream or position (lower or higher, capped at the target)
+        of an open set."""
         values: dict[str, Any] = {}
         if pace is not None:
             values["pace"] = _check_text("pace", pace, 16)

@@ -231,15 +231,11 @@ def resume_set(turn: Turn, exercise_set: ExerciseSet, reply: Reply) -> Reply:
     if can_stream(turn, exercise_set.exercise_id, exercise_set.pace):
         return play_set(turn, exercise_set, reply, repetition=repetition)
     if exercise_set.delivery is not Delivery.SPEECH:
-        exercise_set = _switch(turn, exercise_set, delivery=Delivery.SPEECH)
+        moved = turn.services.exercise_log.update(exercise_set.set_id, delivery=Delivery.SPEECH)
+        exercise_set = moved or exercise_set
     if repetition == 1:
         reply.say("session.start", exercise=name, pace=pace_name(turn, exercise_set.pace))
     return speak_chunk(turn, exercise_set, reply)
-
-
-def _switch(turn: Turn, exercise_set: ExerciseSet, *, delivery: Delivery) -> ExerciseSet:
-    updated = turn.services.exercise_log.update(exercise_set.set_id, delivery=delivery)
-    return updated or exercise_set
 
 
 def next_exercises(turn: Turn, *, after: ExerciseSet | None) -> list[InBedExercise]:

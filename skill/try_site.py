@@ -36,6 +36,7 @@ from flask import (
 from flask_wtf.csrf import CSRFError, generate_csrf
 
 from skill.audio_files import AUDIO_DIR_KEY
+from skill.care_site import set_private_cookie
 from skill.coach_audio.manifest import Manifest, load_manifest
 from skill.playback_token import parse_token
 from skill.simulator.session import Simulator
@@ -252,15 +253,7 @@ def _trim(simulator: Simulator) -> None:
 def _answer(key: str, body: dict[str, Any], status: int = 200) -> Response:
     response = make_response(jsonify(body), status)
     response.headers["Cache-Control"] = "no-store"
-    response.set_cookie(
-        COOKIE,
-        key,
-        max_age=COOKIE_MAX_AGE,
-        secure=bool(current_app.config["SESSION_COOKIE_SECURE"]),
-        httponly=True,
-        samesite="Lax",
-        path="/try",
-    )
+    set_private_cookie(response, COOKIE, key, path="/try", max_age=COOKIE_MAX_AGE)
     return response
 
 

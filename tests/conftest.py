@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ from sqlalchemy import create_engine, text
 from skill import create_app
 from skill.alexa_endpoint import EXTENSION
 from skill.database import upgrade
+from skill.testing.databases import postgres_schema
 from skill.testing.dialog import Dialog
 from tests.browser_support import browser, new_page  # noqa: F401  (shared: one Chromium per run)
 
@@ -54,19 +54,8 @@ def postgres_server() -> str:
 @pytest.fixture
 def postgres_url(postgres_server: str) -> Iterator[str]:
     """A fresh, migrated schema on the PostgreSQL server, dropped afterwards."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_server)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in postgres_server else "?"
-    url = f"{postgres_server}{separator}options=-csearch_path%3D{schema}"
-    try:
-        upgrade(url)
+    with postgres_schema(postgres_server) as url:
         yield url
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture
@@ -143,3 +132,33 @@ def built_audio(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("coach-audio") / "audio"
     build_audio(folder, locale="en-US", engine=EspeakEngine(), progress=False)
     return folder
+
+
+# Where tests say the built audio is hosted (an HTTPS address, so sets stream).
+AUDIO_BASE_URL = "https://audio.example.org/spine-coach/"
+
+
+def _simulator_app(config: dict[str, Any]) -> Iterator[Flask]:
+    app = create_app({"VERIFY_REQUESTS": False, "SIMULATOR": True, "CLOCK": lambda: NOW, **config})
+    yield app
+    app.extensions[EXTENSION].engine.dispose()
+
+
+@pytest.fixture
+def try_app(sqlite_url: str, alexa_api: responses.RequestsMock) -> Iterator[Flask]:
+    """The app with /try on, no built audio: sets are spoken."""
+    yield from _simulator_app({"DATABASE_URL": sqlite_url})
+
+
+@pytest.fixture
+def audio_app(
+    sqlite_url: str, alexa_api: responses.RequestsMock, built_audio: Path
+) -> Iterator[Flask]:
+    """The app with /try on, built audio and an HTTPS base URL: sets are streamed."""
+    yield from _simulator_app(
+        {
+            "DATABASE_URL": sqlite_url,
+            "AUDIO_DIR": str(built_audio),
+            "AUDIO_BASE_URL": AUDIO_BASE_URL,
+        }
+    )

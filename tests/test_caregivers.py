@@ -136,7 +136,9 @@ def test_a_code_works_once_and_only_for_ten_minutes(
     second_browser = app.test_client()
     reused = enter(second_browser, code)
     assert reused.status_code == 400
-    assert "That code didn&#39;t work" in reused.get_data(as_text=True)
+    assert "That code didn't work. Codes work once, for 10 minutes." in reused.get_data(
+        as_text=True
+    )
     late = code_for(client, PATIENT)
     clock.now = NOW + CODE_LIFETIME + timedelta(seconds=1)
     assert enter(app.test_client(), late).status_code == 400

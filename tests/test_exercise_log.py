@@ -209,17 +209,17 @@ def test_progress_is_not_recorded_on_ended_or_unknown_sets(log: ExerciseLog) -> 
     assert ended.repetitions_done == 2
 
 
-def test_rewind_moves_back_and_stays_within_the_target(log: ExerciseLog) -> None:
+def test_moving_the_position_goes_back_and_stays_within_the_target(log: ExerciseLog) -> None:
     started = start(log)
     log.record_progress(started.set_id, 7, at=minutes(1))
-    rewound = log.rewind(started.set_id, 2)
+    rewound = log.update(started.set_id, repetitions_done=2)
     assert rewound is not None
     assert (rewound.repetitions_done, rewound.next_repetition) == (2, 3)
-    capped = log.rewind(started.set_id, 40)
+    capped = log.update(started.set_id, repetitions_done=40)
     assert capped is not None
     assert capped.repetitions_done == 10
     log.finish(started.set_id, Outcome.COMPLETE, at=minutes(2))
-    assert log.rewind(started.set_id, 0) is None
+    assert log.update(started.set_id, repetitions_done=0) is None
 
 
 def test_update_changes_pace_and_delivery_of_open_sets_only(log: ExerciseLog) -> None:

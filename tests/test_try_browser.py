@@ -6,43 +6,14 @@ the page ignores), so nothing is stubbed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from flask import Flask
 from playwright.sync_api import Locator, Page, ViewportSize, expect
 
-from skill import create_app
-from skill.alexa_endpoint import EXTENSION
 from tests.browser_support import LiveServer, test_output_dir
-from tests.conftest import NOW
 
-AUDIO_BASE_URL = "https://audio.example.org/spine-coach/"
 PHONE: ViewportSize = {"width": 400, "height": 860}
-
-
-def _app(config: dict[str, Any]) -> Iterator[Flask]:
-    app = create_app({"VERIFY_REQUESTS": False, "SIMULATOR": True, "CLOCK": lambda: NOW, **config})
-    yield app
-    app.extensions[EXTENSION].engine.dispose()
-
-
-@pytest.fixture
-def try_app(sqlite_url: str, alexa_api: Any) -> Iterator[Flask]:
-    yield from _app({"DATABASE_URL": sqlite_url})
-
-
-@pytest.fixture
-def audio_app(sqlite_url: str, alexa_api: Any, built_audio: Path) -> Iterator[Flask]:
-    yield from _app(
-        {
-            "DATABASE_URL": sqlite_url,
-            "AUDIO_DIR": str(built_audio),
-            "AUDIO_BASE_URL": AUDIO_BASE_URL,
-        }
-    )
 
 
 def _answers(page: Page) -> Locator:

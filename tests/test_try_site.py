@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -21,7 +20,6 @@ from skill.simulator.session import Simulator
 from skill.try_site import COOKIE, MAX_TEXT, USER_PREFIX, Simulators
 from tests.conftest import NOW
 
-AUDIO_BASE_URL = "https://audio.example.org/spine-coach/"
 _CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
 
@@ -54,30 +52,6 @@ class Browser:
         cookie = self.client.get_cookie(COOKIE, path="/try")
         assert cookie is not None
         return USER_PREFIX + cookie.value
-
-
-def _app(config: dict[str, Any]) -> Iterator[Flask]:
-    app = create_app({"VERIFY_REQUESTS": False, "SIMULATOR": True, "CLOCK": lambda: NOW, **config})
-    yield app
-    app.extensions[EXTENSION].engine.dispose()
-
-
-@pytest.fixture
-def try_app(sqlite_url: str, alexa_api: Any) -> Iterator[Flask]:
-    """The app with /try on, no built audio: sets are spoken."""
-    yield from _app({"DATABASE_URL": sqlite_url})
-
-
-@pytest.fixture
-def audio_app(sqlite_url: str, alexa_api: Any, built_audio: Path) -> Iterator[Flask]:
-    """The app with /try on, built audio and an HTTPS base URL: sets are streamed."""
-    yield from _app(
-        {
-            "DATABASE_URL": sqlite_url,
-            "AUDIO_DIR": str(built_audio),
-            "AUDIO_BASE_URL": AUDIO_BASE_URL,
-        }
-    )
 
 
 def _engine(app: Flask) -> Engine:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -183,8 +183,3 @@ def describe(outcome: Outcome, index: int) -> str:
     """A failed turn, for the test report."""
     action = outcome.turn.model_dump(exclude_defaults=True, by_alias=True)
     return f"turn {index + 1} {action}: " + "; ".join(outcome.problems)
-
-
-def script_options(script: Script) -> dict[str, Any]:
-    """The simulator options a script asks for."""
-    return {"at": script.options.now, "locale": script.options.locale}

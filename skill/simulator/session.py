@@ -16,10 +16,9 @@ from typing import Any
 
 from skill.coach_audio.manifest import Manifest
 from skill.simulator.understanding import Understanding, Understood
-from skill.testing.dialog import AlexaReply, Dialog, JsonPoster, Player
+from skill.testing.dialog import AlexaReply, Dialog, JsonPoster, Player, ssml_to_text
 
 _AUDIO = re.compile(r'<audio src="([^"]+)"\s*/>')
-_TAG = re.compile(r"<[^>]+>")
 
 
 @dataclass
@@ -139,17 +138,7 @@ class Simulator:
 
     def spoken(self, reply: AlexaReply) -> str:
         """The answer as words: tags removed, recorded clips shown as [their phrase]."""
-        text = _AUDIO.sub(lambda m: f" [{self._clip_text(m[1])}] ", reply.ssml)
-        text = _TAG.sub(" ", text)
-        for entity, char in (
-            ("&lt;", "<"),
-            ("&gt;", ">"),
-            ("&quot;", '"'),
-            ("&#39;", "'"),
-            ("&amp;", "&"),
-        ):
-            text = text.replace(entity, char)
-        return " ".join(text.split())
+        return ssml_to_text(_AUDIO.sub(lambda m: f" [{self._clip_text(m[1])}] ", reply.ssml))
 
     def _clip_text(self, url: str) -> str:
         return next((text for file, text in self._phrases.items() if url.endswith(file)), url)
