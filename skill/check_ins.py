@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import cast
 
-from sqlalchemy import Engine, Table, insert, select
+from sqlalchemy import Engine, Table, bindparam, insert, select
 
 from skill.check_in import Answers
 from skill.models import CheckInRecord
+from skill.prepared_sql import HotPath
 
 _TABLE = cast(Table, CheckInRecord.__table__)
 
@@ -36,6 +37,15 @@ class CheckIns:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        # Read by every spoken summary: prepared once (skill.prepared_sql).
+        self._hot = HotPath(engine)
+        self._since_sql = self._hot.prepare(
+            select(_TABLE)
+            .where(
+                _TABLE.c.user_id == bindparam("user_id"), _TABLE.c.checked_at >= bindparam("since")
+            )
+            .order_by(_TABLE.c.checked_at)
+        )
 
     def save(self, user_id: str, *, at: datetime, answers: Answers, alerts: Sequence[str]) -> None:
         """Store a finished check-in."""
@@ -55,13 +65,11 @@ class CheckIns:
 
     def since(self, user_id: str, since: datetime) -> list[StoredCheckIn]:
         """The patient's check-ins from `since` on, oldest first."""
-        statement = (
-            select(_TABLE)
-            .where(_TABLE.c.user_id == user_id, _TABLE.c.checked_at >= since.astimezone(UTC))
-            .order_by(_TABLE.c.checked_at)
-        )
-        with self._engine.connect() as connection:
-            rows = connection.execute(statement).mappings().all()
+        statement = self._since_sql
+        rows = [
+            dict(zip(statement.columns, row, strict=True))
+            for row in self._hot.rows(statement, user_id=user_id, since=since.astimezone(UTC))
+        ]
         return [
             StoredCheckIn(
                 checked_at=(

@@ -12,18 +12,30 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, Engine, Table, bindparam, case, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    Table,
+    bindparam,
+    case,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from skill.models import ExerciseSetRow, PainReport
+from skill.prepared_sql import HotPath, Prepared, constant
 
 _SETS = cast(Table, ExerciseSetRow.__table__)
 _PAIN = cast(Table, PainReport.__table__)
@@ -158,14 +170,13 @@ def _to_set(row: Mapping[Any, Any]) -> ExerciseSet:
     )
 
 
-def _completed_between(user_id: str, since: datetime, until: datetime) -> tuple[Any, ...]:
-    """Conditions for the patient's complete sets that ended in [since, until)."""
-    return (
-        _SETS.c.user_id == user_id,
-        _SETS.c.ended_at >= _utc(since),
-        _SETS.c.ended_at < _utc(until),
-        _SETS.c.outcome == Outcome.COMPLETE.value,
-    )
+# The patient's complete sets that ended in [since, until).
+_COMPLETED_BETWEEN = (
+    _SETS.c.user_id == bindparam("user_id"),
+    _SETS.c.ended_at >= bindparam("since"),
+    _SETS.c.ended_at < bindparam("until"),
+    _SETS.c.outcome == constant(Outcome.COMPLETE.value),
+)
 
 
 def _lock_key(user_id: str) -> int:
@@ -181,7 +192,7 @@ def _is_transient(error: IntegrityError | OperationalError) -> bool:
     return getattr(error.orig, "sqlstate", None) in _TRANSIENT_SQLSTATES
 
 
-def _at_most_target(value: int) -> Any:
+def _at_most_target(value: Any) -> Any:
     """`value`, or the set's target when `value` is above it (a SQL expression)."""
     return case(
         (_SETS.c.repetitions_target < value, _SETS.c.repetitions_target),
@@ -195,15 +206,6 @@ def _grown_to(value: int) -> Any:
     return case((_SETS.c.repetitions_done < capped, capped), else_=_SETS.c.repetitions_done)
 
 
-@dataclass(frozen=True)
-class _RawQuery:
-    """SQL compiled once for the engine's dialect, with its fixed parameters."""
-
-    sql: str
-    defaults: dict[str, Any]
-    order: list[str] | None
-
-
 class ExerciseLog:
     """Each method is one short transaction; safe under concurrent requests for one patient."""
 
@@ -211,41 +213,64 @@ class ExerciseLog:
         self._engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
         self._insert = sqlite_insert if self._sqlite else pg_insert
-        # The reads on the hot path (every launch, every AudioPlayer event) run as SQL compiled
-        # once by SQLAlchemy for this dialect, on a pooled DBAPI connection: a quarter of the
-        # cost of a Core execution. Everything else goes through SQLAlchemy.
-        self._current_sql = self._compile(
+        # What runs on every launch, AudioPlayer event, set start and summary is prepared once
+        # (skill.prepared_sql); everything else goes through SQLAlchemy Core.
+        hot = self._hot = HotPath(engine)
+        self._current_sql = hot.prepare(
             select(_SETS).where(
-                _SETS.c.user_id == bindparam("key"),
-                _SETS.c.outcome == Outcome.IN_PROGRESS.value,
+                _SETS.c.user_id == bindparam("user_id"),
+                _SETS.c.outcome == constant(Outcome.IN_PROGRESS.value),
             )
         )
-        self._get_sql = self._compile(select(_SETS).where(_SETS.c.set_id == bindparam("key")))
+        self._get_sql = hot.prepare(select(_SETS).where(_SETS.c.set_id == bindparam("set_id")))
+        self._lock_sql = hot.prepare(
+            select(func.pg_advisory_xact_lock(_LOCK_CLASS, bindparam("lock_key", type_=Integer)))
+        )
+        # In progress first, then queued: the order promote() locks rows in.
+        self._close_open_sql = [
+            hot.prepare(
+                update(_SETS)
+                .where(_SETS.c.user_id == bindparam("user_id"), _SETS.c.outcome == constant(open))
+                .values(outcome=Outcome.PARTIAL.value, ended_at=bindparam("closed_at"))
+            )
+            for open in _OPEN
+        ]
+        self._insert_sql = hot.prepare(
+            self._insert(_SETS)
+            .on_conflict_do_nothing(index_elements=[_SETS.c.set_id])
+            .returning(_SETS.c.set_id)
+        )
+        self._position_sql = hot.prepare(
+            update(_SETS)
+            .where(
+                _SETS.c.set_id == bindparam("set_id"),
+                _SETS.c.outcome == constant(Outcome.IN_PROGRESS.value),
+                _SETS.c.stream == bindparam("stream"),
+            )
+            .values(repetitions_done=_at_most_target(bindparam("done", type_=Integer)))
+            .returning(_SETS.c.set_id)
+        )
+        self._counts_sql = hot.prepare(
+            select(_SETS.c.exercise_id, func.count())
+            .where(*_COMPLETED_BETWEEN)
+            .group_by(_SETS.c.exercise_id)
+        )
+        self._times_sql = hot.prepare(
+            select(_SETS.c.exercise_id, _SETS.c.ended_at)
+            .where(*_COMPLETED_BETWEEN)
+            .order_by(_SETS.c.ended_at)
+        )
+        self._pain_sql = hot.prepare(
+            select(_PAIN.c.reported_at, _PAIN.c.score)
+            .where(
+                _PAIN.c.user_id == bindparam("user_id"), _PAIN.c.reported_at >= bindparam("since")
+            )
+            .order_by(_PAIN.c.reported_at, _PAIN.c.id)
+        )
 
-    def _compile(self, statement: Any) -> _RawQuery:
-        compiled = statement.compile(dialect=self._engine.dialect)
-        order = list(compiled.positiontup or []) if compiled.positional else None
-        return _RawQuery(str(compiled), dict(compiled.params), order)
-
-    def _raw_one(self, query: _RawQuery, key: str) -> ExerciseSet | None:
-        params = {**query.defaults, "key": key}
-        arguments: Any = tuple(params[name] for name in query.order) if query.order else params
-        connection = self._engine.raw_connection()
-        try:
-            cursor = connection.cursor()
-            cursor.execute(query.sql, arguments)
-            row = cursor.fetchone()
-            names = [column[0] for column in cursor.description or []]
-            cursor.close()
-        finally:
-            connection.close()
-        if row is None:
-            return None
-        values = dict(zip(names, row, strict=True))
-        for name in ("started_at", "ended_at"):
-            if isinstance(values[name], str):  # SQLite's DBAPI hands back text
-                values[name] = datetime.fromisoformat(values[name])
-        return _to_set(values)
+    def _one(self, statement: Prepared, **params: Any) -> ExerciseSet | None:
+        row = self._hot.first(statement, **params)
+        return None if row is None else _to_set(dict(zip(statement.columns, row, strict=True)))
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
@@ -256,10 +281,15 @@ class ExerciseLog:
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
             yield connection
 
-    def _retrying(self, work: Callable[[Connection], _T]) -> _T:
+    def _retrying(
+        self,
+        work: Callable[[Any], _T],
+        transaction: Callable[[], AbstractContextManager[Any]] | None = None,
+    ) -> _T:
+        """Run `work` in a transaction (a Core one unless given), again if it lost a race."""
         for attempt in range(1, _ATTEMPTS + 1):
             try:
-                with self._transaction() as connection:
+                with (transaction or self._transaction)() as connection:
                     return work(connection)
             except (IntegrityError, OperationalError) as error:
                 if attempt == _ATTEMPTS or not _is_transient(error):
@@ -345,29 +375,25 @@ class ExerciseLog:
             "stream": _check_text("stream", stream, 256) if stream is not None else None,
         }
 
-        def work(connection: Connection) -> ExerciseSet:
-            self._lock_patient(connection, user_id)
-            # In progress first, then queued: the order promote() locks rows in.
-            for outcome in _OPEN:
-                connection.execute(
-                    update(_SETS)
-                    .where(_SETS.c.user_id == user_id, _SETS.c.outcome == outcome)
-                    .values(outcome=Outcome.PARTIAL.value, ended_at=row["started_at"])
-                )
+        def work(cursor: Any) -> ExerciseSet:
+            if not self._sqlite:  # see _lock_patient
+                self._lock_sql.run(cursor, lock_key=_lock_key(user_id))
+            for closing in self._close_open_sql:
+                closing.run(cursor, user_id=user_id, closed_at=row["started_at"])
             # A taken set id is the caller's mistake, not a race: no retry clears it.
-            if not self._insert_once(connection, row):
+            if not self._insert_sql.rows(cursor, **row):
                 raise ValueError(f"set id {row['set_id']!r} is already used")
             return _to_set(row)
 
-        return self._retrying(work)
+        return self._retrying(work, self._hot.transaction)
 
     def get(self, set_id: str) -> ExerciseSet | None:
         """The set with this id, if there is one."""
-        return self._raw_one(self._get_sql, set_id)
+        return self._one(self._get_sql, set_id=set_id)
 
     def current(self, user_id: str) -> ExerciseSet | None:
         """The patient's set in progress, if any."""
-        return self._raw_one(self._current_sql, user_id)
+        return self._one(self._current_sql, user_id=user_id)
 
     def latest_finished(self, user_id: str, since: datetime) -> ExerciseSet | None:
         """The patient's most recently ended set, if it ended at or after `since`."""
@@ -392,20 +418,9 @@ class ExerciseLog:
     def record_position(self, set_id: str, repetitions_done: int, *, stream: str) -> bool:
         """Where a stream stopped, as repetitions done (lower or higher), if the set is still
         in progress on that stream; an event from a replaced stream changes nothing."""
-        statement = (
-            update(_SETS)
-            .where(
-                _SETS.c.set_id == set_id,
-                _SETS.c.outcome == Outcome.IN_PROGRESS.value,
-                _SETS.c.stream == stream,
-            )
-            .values(
-                repetitions_done=_at_most_target(_check_count("repetitions done", repetitions_done))
-            )
-            .returning(_SETS.c.set_id)
-        )
-        with self._transaction() as connection:
-            return connection.execute(statement).first() is not None
+        done = _check_count("repetitions done", repetitions_done)
+        with self._hot.transaction() as cursor:
+            return bool(self._position_sql.rows(cursor, set_id=set_id, stream=stream, done=done))
 
     def update(
         self,
@@ -574,25 +589,19 @@ class ExerciseLog:
 
     def completed_counts(self, user_id: str, since: datetime, until: datetime) -> dict[str, int]:
         """How many complete sets of each exercise ended in [since, until)."""
-        statement = (
-            select(_SETS.c.exercise_id, func.count())
-            .where(*_completed_between(user_id, since, until))
-            .group_by(_SETS.c.exercise_id)
+        rows = self._hot.rows(
+            self._counts_sql, user_id=user_id, since=_utc(since), until=_utc(until)
         )
-        with self._engine.connect() as connection:
-            return {exercise_id: count for exercise_id, count in connection.execute(statement)}
+        return {exercise_id: count for exercise_id, count in rows}
 
     def completed_times(
         self, user_id: str, since: datetime, until: datetime
     ) -> list[tuple[str, datetime]]:
         """Each complete set ended in [since, until): its exercise and when it ended."""
-        statement = (
-            select(_SETS.c.exercise_id, _SETS.c.ended_at)
-            .where(*_completed_between(user_id, since, until))
-            .order_by(_SETS.c.ended_at)
+        rows = self._hot.rows(
+            self._times_sql, user_id=user_id, since=_utc(since), until=_utc(until)
         )
-        with self._engine.connect() as connection:
-            return [(row[0], _read_utc(row[1])) for row in connection.execute(statement)]
+        return [(exercise_id, _read_utc(ended_at)) for exercise_id, ended_at in rows]
 
     def sets_of(self, user_id: str) -> list[ExerciseSet]:
         """Every set of the patient, oldest first (for export)."""
@@ -602,11 +611,5 @@ class ExerciseLog:
 
     def pain_reports(self, user_id: str, since: datetime) -> list[tuple[datetime, int]]:
         """The patient's pain scores since `since`, oldest first."""
-        statement = (
-            select(_PAIN.c.reported_at, _PAIN.c.score)
-            .where(_PAIN.c.user_id == user_id, _PAIN.c.reported_at >= _utc(since))
-            .order_by(_PAIN.c.reported_at, _PAIN.c.id)
-        )
-        with self._engine.connect() as connection:
-            rows = connection.execute(statement).all()
+        rows = self._hot.rows(self._pain_sql, user_id=user_id, since=_utc(since))
         return [(_read_utc(reported_at), score) for reported_at, score in rows]

@@ -55,6 +55,13 @@ class ExerciseSetRow(Base):
             sqlite_where=text("outcome = 'in_progress'"),
             postgresql_where=text("outcome = 'in_progress'"),
         ),
+        # A patient's queued sets, closed whenever a set starts (migration 0005).
+        Index(
+            "ix_exercise_sets_user_id_queued",
+            "user_id",
+            sqlite_where=text("outcome = 'queued'"),
+            postgresql_where=text("outcome = 'queued'"),
+        ),
     )
 
     set_id: Mapped[str] = mapped_column(String(64), primary_key=True)

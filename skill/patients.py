@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from skill.models import Patient
+from skill.prepared_sql import HotPath
 
 _PATIENTS = cast(Table, Patient.__table__)
 _SELECT_PATIENT = select(
@@ -58,26 +59,13 @@ class PatientStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
-        compiled = _SELECT_PATIENT.compile(dialect=engine.dialect)
-        self._select_sql = str(compiled)
-        self._positional = compiled.positional
+        # Read on most requests: prepared once (skill.prepared_sql); writes go through Core.
+        self._hot = HotPath(engine)
+        self._select = self._hot.prepare(_SELECT_PATIENT)
 
     def get(self, user_id: str) -> PatientRecord | None:
         """The patient with this Alexa user id, if the skill knows them."""
-        # This read runs on most requests: the statement is compiled once by SQLAlchemy for
-        # the engine's dialect and run on a pooled DBAPI connection, which costs a quarter of
-        # a Core execution. Writes keep going through SQLAlchemy.
-        params: tuple[str] | dict[str, str] = (
-            (user_id,) if self._positional else {"user_id": user_id}
-        )
-        connection = self._engine.raw_connection()
-        try:
-            cursor = connection.cursor()
-            cursor.execute(self._select_sql, params)
-            row = cursor.fetchone()
-            cursor.close()
-        finally:
-            connection.close()
+        row = self._hot.first(self._select, user_id=user_id)
         if row is None:
             return None
         found_id, surgery_date, time_zone, locale, preferences = row

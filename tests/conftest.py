@@ -12,11 +12,11 @@ import pytest
 import responses
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from skill import create_app
 from skill.alexa_endpoint import EXTENSION
-from skill.database import upgrade
+from skill.database import make_engine, upgrade
 from skill.testing.databases import postgres_schema
 from skill.testing.dialog import Dialog
 from tests.browser_support import browser, new_page  # noqa: F401  (shared: one Chromium per run)
@@ -72,6 +72,14 @@ def database_url(request: pytest.FixtureRequest) -> str:
     fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
     url: str = request.getfixturevalue(fixture)
     return url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on each database (modules that test through the app define their own)."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, TypeVar, cast
 
@@ -15,7 +15,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, Table, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from skill.database import downgrade, make_engine, upgrade
+from skill.database import downgrade, upgrade
 from skill.exercise_log import Delivery, ExerciseLog, ExerciseSet, Outcome
 from skill.models import Base, ExerciseSetRow, PainReport
 
@@ -26,13 +26,6 @@ THREADS = 8
 TABLES = {"exercise_sets", "pain_reports"}
 SETS = cast(Table, ExerciseSetRow.__table__)
 PAIN = cast(Table, PainReport.__table__)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

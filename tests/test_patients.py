@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -11,13 +10,6 @@ from sqlalchemy import Engine, inspect, text
 
 from skill.database import downgrade, is_reachable, make_engine, upgrade
 from skill.patients import PatientRecord, PatientStore
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

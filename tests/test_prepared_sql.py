@@ -1,0 +1,212 @@
+"""Prepared hot-path statements give what SQLAlchemy Core gives, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, cast
+
+import pytest
+from sqlalchemy import Engine, Table, bindparam, create_engine, func, insert, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from skill.models import CheckInRecord, ExerciseSetRow, Patient
+from skill.prepared_sql import HotPath
+
+SETS = cast(Table, ExerciseSetRow.__table__)
+CHECK_INS = cast(Table, CheckInRecord.__table__)
+PATIENTS = cast(Table, Patient.__table__)
+AT = datetime(2026, 11, 20, 15, 0, 0, 123456, tzinfo=UTC)
+
+
+@pytest.fixture
+def hot(engine: Engine) -> HotPath:
+    return HotPath(engine)
+
+
+def a_set(
+    set_id: str, *, user: str = "u1", outcome: str = "complete", minutes: int = 0
+) -> dict[str, Any]:
+    started = AT + timedelta(minutes=minutes)
+    return {
+        "set_id": set_id,
+        "user_id": user,
+        "exercise_id": "bridges",
+        "pace": "normal",
+        "delivery": "speech",
+        "outcome": outcome,
+        "started_at": started,
+        "ended_at": started + timedelta(minutes=3) if outcome == "complete" else None,
+        "repetitions_done": 10,
+        "repetitions_target": 10,
+        "pain_score": None,
+        "up_next": "",
+        "follows": None,
+        "stream": None,
+    }
+
+
+def seed(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(insert(SETS), [a_set(f"s{n}", minutes=n) for n in range(5)])
+        connection.execute(
+            insert(SETS), [a_set("other", user="u2"), a_set("open", outcome="in_progress")]
+        )
+        connection.execute(
+            insert(CHECK_INS),
+            [
+                {"user_id": "u1", "checked_at": AT, "pain": 4, "worried": True, "alerts": "a"},
+                {
+                    "user_id": "u1",
+                    "checked_at": AT + timedelta(days=1),
+                    "pain": None,
+                    "worried": False,
+                    "alerts": "",
+                },
+            ],
+        )
+        connection.execute(
+            insert(PATIENTS),
+            {"user_id": "u1", "surgery_date": date(2026, 10, 30), "preferences": {"pace": "slow"}},
+        )
+
+
+@pytest.mark.parametrize(
+    ("statement", "params"),
+    [
+        (
+            select(SETS).where(SETS.c.user_id == bindparam("user_id")).order_by(SETS.c.set_id),
+            {"user_id": "u1"},
+        ),
+        (
+            select(SETS.c.exercise_id, func.count())
+            .where(SETS.c.user_id == bindparam("user_id"), SETS.c.ended_at >= bindparam("since"))
+            .group_by(SETS.c.exercise_id),
+            {"user_id": "u1", "since": AT + timedelta(minutes=2)},
+        ),
+        (
+            select(
+                CHECK_INS.c.checked_at, CHECK_INS.c.pain, CHECK_INS.c.worried, CHECK_INS.c.alerts
+            )
+            .where(CHECK_INS.c.user_id == bindparam("user_id"))
+            .order_by(CHECK_INS.c.checked_at),
+            {"user_id": "u1"},
+        ),
+        (
+            select(PATIENTS.c.surgery_date, PATIENTS.c.preferences).where(
+                PATIENTS.c.user_id == bindparam("user_id")
+            ),
+            {"user_id": "u1"},
+        ),
+        (
+            select(SETS.c.set_id).where(SETS.c.user_id == bindparam("user_id")),
+            {"user_id": "nobody"},
+        ),
+    ],
+    ids=["whole rows", "count since a time", "datetimes and booleans", "date and JSON", "no rows"],
+)
+def test_reads_give_what_core_gives(
+    engine: Engine, hot: HotPath, statement: Any, params: dict[str, Any]
+) -> None:
+    seed(engine)
+    with engine.connect() as connection:
+        expected = [tuple(row) for row in connection.execute(statement, params)]
+    assert hot.rows(hot.prepare(statement), **params) == expected
+    assert hot.first(hot.prepare(statement), **params) == (expected[0] if expected else None)
+
+
+def test_a_comparison_with_an_aware_time_matches_stored_values(
+    engine: Engine, hot: HotPath
+) -> None:
+    # SQLite keeps wall-clock text: the time must be bound exactly as Core binds it.
+    seed(engine)
+    statement = hot.prepare(select(SETS.c.set_id).where(SETS.c.started_at == bindparam("at")))
+    assert hot.rows(statement, at=AT + timedelta(minutes=1)) == [("s1",)]
+
+
+def test_the_column_names_come_with_the_statement(hot: HotPath) -> None:
+    statement = hot.prepare(select(SETS.c.set_id, SETS.c.ended_at))
+    assert statement.columns == ("set_id", "ended_at")
+
+
+def test_writes_commit_and_return_rows(engine: Engine, hot: HotPath) -> None:
+    seed(engine)
+    closing = hot.prepare(
+        update(SETS)
+        .where(SETS.c.user_id == bindparam("user_id"), SETS.c.outcome == "in_progress")
+        .values(outcome="partial", ended_at=bindparam("closed_at"))
+        .returning(SETS.c.set_id, SETS.c.ended_at)
+    )
+    with hot.transaction() as cursor:
+        returned = closing.rows(cursor, user_id="u1", closed_at=AT)
+    assert [set_id for set_id, _ in returned] == ["open"]
+    assert returned[0][1].replace(tzinfo=UTC) == AT
+    with engine.connect() as connection:
+        stored = connection.execute(
+            select(SETS.c.outcome, SETS.c.ended_at).where(SETS.c.set_id == "open")
+        ).one()
+    assert stored.outcome == "partial"
+    assert stored.ended_at.replace(tzinfo=stored.ended_at.tzinfo or UTC) == AT
+
+
+def test_an_error_in_a_transaction_rolls_everything_back(engine: Engine, hot: HotPath) -> None:
+    adding = hot.prepare(insert(SETS))
+
+    def failing_handler() -> None:
+        with hot.transaction() as cursor:
+            adding.run(cursor, **a_set("first"))
+            raise RuntimeError("the handler failed")
+
+    with pytest.raises(RuntimeError):
+        failing_handler()
+    with engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(SETS)) == 0
+
+
+def test_database_errors_come_out_as_sqlalchemy_errors_and_undo_the_transaction(
+    engine: Engine, hot: HotPath
+) -> None:
+    adding = hot.prepare(insert(SETS))
+
+    def insert_twice() -> None:
+        with hot.transaction() as cursor:
+            adding.run(cursor, **a_set("twice"))
+            adding.run(cursor, **a_set("twice"))
+
+    with pytest.raises(IntegrityError):
+        insert_twice()
+    with engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(SETS)) == 0
+    with hot.transaction() as cursor:  # the pooled connection is usable again
+        adding.run(cursor, **a_set("twice"))
+    assert hot.rows(hot.prepare(select(SETS.c.set_id))) == [("twice",)]
+
+
+def test_missing_and_unknown_parameters_are_refused(hot: HotPath) -> None:
+    statement = hot.prepare(select(SETS.c.set_id).where(SETS.c.user_id == bindparam("user_id")))
+    with pytest.raises(TypeError, match="missing: \\['user_id'\\]"):
+        hot.rows(statement)
+    with pytest.raises(TypeError, match="unknown: \\['usr_id'\\]"):
+        hot.rows(statement, user_id="u1", usr_id="u1")
+
+
+@pytest.mark.postgres
+def test_a_connection_the_server_dropped_is_replaced(postgres_url: str) -> None:
+    # Without pre-ping the pool hands out the dead connection once: that request fails with
+    # SQLAlchemy's error, the connection is discarded, and the next request works.
+    engine = create_engine(postgres_url, pool_size=1, max_overflow=0)
+    hot = HotPath(engine)
+    pid = hot.prepare(select(func.pg_backend_pid()))
+    try:
+        (first_pid,) = hot.first(pid) or (None,)
+        admin = create_engine(postgres_url)
+        with admin.begin() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first_pid})
+        admin.dispose()
+        with pytest.raises(DBAPIError) as raised:
+            hot.first(pid)
+        assert raised.value.connection_invalidated or "terminat" in str(raised.value).lower()
+        (second_pid,) = hot.first(pid) or (None,)
+        assert second_pid is not None
+        assert second_pid != first_pid
+    finally:
+        engine.dispose()
