@@ -34,6 +34,7 @@ from skill.patients import PatientStore
 from skill.recovery_plan import load_plan
 from skill.services import Services
 from skill.skill_builder import build_skill
+from skill.spoken_sets import SpokenSets
 from skill.strings import load_catalogue
 from skill.time_zones import DeviceTimeZones
 from skill.verification import RequestVerifier, fetch_chain_over_https, load_trust_roots
@@ -93,9 +94,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     secret_key = settings.SECRET_KEY or _instance_secret(Path(app.instance_path))
     app.config["SECRET_KEY"] = secret_key
     caregivers = CaregiverAccess(engine, secret_key.encode("utf-8"))
+    plan, catalogue = load_plan(settings.PLAN), load_catalogue()
     services = Services(
-        plan=load_plan(settings.PLAN),
-        catalogue=load_catalogue(),
+        plan=plan,
+        catalogue=catalogue,
         patients=PatientStore(engine),
         exercise_log=ExerciseLog(engine),
         patient_data=PatientData(engine),
@@ -103,6 +105,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         caregivers=caregivers,
         time_zones=DeviceTimeZones(),
         coach_voice=coach_voice,
+        spoken_sets=SpokenSets(plan, catalogue, coach_voice),
         default_time_zone=settings.DEFAULT_TIMEZONE,
     )
     api_client = app.config.get("ALEXA_API_CLIENT") or _alexa_api(settings)

@@ -21,12 +21,12 @@ from markupsafe import Markup
 from skill.audio_player import play, supports_audio_player
 from skill.coach_audio.manifest import Track, repetition_start_ms
 from skill.daily_targets import Standing, due_order, is_allowed, local_day_bounds, standings
-from skill.exercise_chunks import Chunk, Render, next_chunk
 from skill.exercise_log import Delivery, ExerciseSet, Outcome
-from skill.exercise_script import Pace, Say, Script, Silence, build_script
+from skill.exercise_script import Pace
 from skill.playback_token import PlaybackToken
 from skill.recovery_plan import InBedExercise, week_start
-from skill.speech import Reply, plain, ssml
+from skill.speech import Reply, plain
+from skill.spoken_sets import SpokenChunk
 from skill.turn import Turn
 
 OFFER = "offer"
@@ -86,9 +86,10 @@ def can_stream(turn: Turn, exercise_id: str, pace: str) -> bool:
     )
 
 
-def script_for(turn: Turn, exercise: InBedExercise, pace: str) -> Script:
-    """The guided set's script in the patient's language."""
-    return build_script(turn.plan, turn.strings, exercise, Pace(pace))
+def spoken_chunk(turn: Turn, exercise_id: str, pace: str, from_repetition: int) -> SpokenChunk:
+    """The chunk of a spoken set from `from_repetition` on, in the patient's language (made
+    once for every patient: the chunks do not depend on who is speaking)."""
+    return turn.services.spoken_sets.chunk(turn.strings.locale, exercise_id, pace, from_repetition)
 
 
 def allowed_exercises(turn: Turn) -> list[InBedExercise]:
@@ -153,11 +154,11 @@ def start_set(
         url = turn.services.coach_voice.url(track.file)
         return reply.directive(play(url, token, repetition_start_ms(track, 1)))
     reply.say("session.start", exercise=name, pace=spoken_pace)
-    script = script_for(turn, exercise, pace)
-    chunk = next_chunk(script, 1, _render(turn))
+    spoken = spoken_chunk(turn, exercise.id, pace, 1)
+    chunk = spoken.chunk
     done = 0 if chunk.finishes_set else chunk.last_repetition
     exercise_set = begin(Delivery.SPEECH, repetitions_done=done)
-    return _say_chunk(turn, exercise_set, script, chunk, reply)
+    return _say_chunk(turn, exercise_set, spoken, reply)
 
 
 def play_directive(turn: Turn, exercise_set: ExerciseSet, *, repetition: int) -> PlayDirective:
@@ -183,40 +184,32 @@ def play_set(turn: Turn, exercise_set: ExerciseSet, reply: Reply, *, repetition:
     return reply.directive(play_directive(turn, exercise_set, repetition=repetition))
 
 
-def _render(turn: Turn) -> Render:
-    voice, locale = turn.services.coach_voice, turn.strings.locale
-
-    def render(parts: Sequence[Say | Silence]) -> str:
-        return ssml(voice.render(locale, parts))
-
-    return render
-
-
 def speak_chunk(turn: Turn, exercise_set: ExerciseSet, reply: Reply) -> Reply:
     """Speak the next chunk of a spoken set, save progress, and ask to go on (or offer next)."""
     exercise = turn.plan.exercise(exercise_set.exercise_id)
     if exercise is None:
         turn.services.exercise_log.finish(exercise_set.set_id, Outcome.PARTIAL, at=turn.now)
         return reply.say("session.nothing_to_resume").ask_anything_else()
-    script = script_for(turn, exercise, exercise_set.pace)
-    chunk = next_chunk(script, exercise_set.next_repetition, _render(turn))
+    spoken = spoken_chunk(turn, exercise.id, exercise_set.pace, exercise_set.next_repetition)
+    chunk = spoken.chunk
     if not chunk.finishes_set:
         turn.services.exercise_log.record_progress(
             exercise_set.set_id, chunk.last_repetition, at=turn.now
         )
-    return _say_chunk(turn, exercise_set, script, chunk, reply)
+    return _say_chunk(turn, exercise_set, spoken, reply)
 
 
-def _say_chunk(
-    turn: Turn, exercise_set: ExerciseSet, script: Script, chunk: Chunk, reply: Reply
-) -> Reply:
+def _say_chunk(turn: Turn, exercise_set: ExerciseSet, spoken: SpokenChunk, reply: Reply) -> Reply:
     """The chunk, then 'ready for the next five?' — or, at the end, the set logged complete
     and the next exercise offered. Progress up to the chunk is already saved."""
-    reply.add(turn.services.coach_voice.render(turn.strings.locale, chunk.parts))
+    chunk = spoken.chunk
+    reply.add(spoken.markup)
     if chunk.finishes_set:
         turn.services.exercise_log.finish(exercise_set.set_id, Outcome.COMPLETE, at=turn.now)
         return offer_next(turn, reply, after=exercise_set)
-    following = next_chunk(script, chunk.last_repetition + 1, _render(turn))
+    following = spoken_chunk(
+        turn, exercise_set.exercise_id, exercise_set.pace, chunk.last_repetition + 1
+    ).chunk
     return reply.ask(
         "session.ready_next", "session.ready_reprompt", count=following.repetitions
     ).expect(OFFER, {"kind": CHUNK, "set": exercise_set.set_id})

@@ -11,13 +11,15 @@ from skill.exercise_log import ExerciseLog
 from skill.patient_data import PatientData
 from skill.patients import PatientStore
 from skill.recovery_plan import RecoveryPlan
+from skill.spoken_sets import SpokenSets
 from skill.strings import Catalogue
 from skill.time_zones import DeviceTimeZones
 
 
 @dataclass(frozen=True)
 class Services:
-    """Plan, strings, stores, time zones, coach voice: what handlers use, never globals."""
+    """Plan, strings, stores, time zones, coach voice and the spoken sets made from them:
+    what handlers use, never globals."""
 
     plan: RecoveryPlan
     catalogue: Catalogue
@@ -28,6 +30,7 @@ class Services:
     caregivers: CaregiverAccess
     time_zones: DeviceTimeZones
     coach_voice: CoachVoice
+    spoken_sets: SpokenSets
     default_time_zone: str = "UTC"
 
     def __post_init__(self) -> None:
