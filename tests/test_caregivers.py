@@ -224,6 +224,30 @@ def test_limits_are_shared_between_instances_through_redis(
             app.extensions[EXTENSION].engine.dispose()
 
 
+def test_alexa_never_touches_the_rate_limit_storage(sqlite_url: str, alexa_api: Any) -> None:
+    # Only /care is limited: with the limiter's storage unreachable, Alexa is answered as
+    # ever, and /care falls back to limits kept in memory (a wrong code is still a 400).
+    app = create_app(
+        {
+            "DATABASE_URL": sqlite_url,
+            "VERIFY_REQUESTS": False,
+            "RATELIMIT_STORAGE_URL": "redis://127.0.0.1:1",
+        }
+    )
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    try:
+        client = app.test_client()
+        answered = client.post("/alexa", json=envelopes.launch(at=NOW))
+        assert answered.status_code == 200
+        assert answered.get_json()["response"]["outputSpeech"]["type"] == "SSML"
+        assert [enter(client, "000000", ip="192.0.2.9").status_code for _ in range(6)] == [
+            *[400] * 5,
+            429,
+        ]
+    finally:
+        app.extensions[EXTENSION].engine.dispose()
+
+
 @pytest.mark.usefixtures("engine")
 def test_each_caregiver_sees_only_their_patient(client: FlaskClient, app: Flask) -> None:
     mine, theirs = app.test_client(), app.test_client()
