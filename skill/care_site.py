@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -219,26 +220,43 @@ def export_json() -> Response:
     return _private(response)
 
 
+@contextmanager
+def hooks_scoped_to(app: Flask, blueprint: str) -> Iterator[None]:
+    """Request hooks that an extension adds to the whole app within this block run for
+    `blueprint`'s requests only (Flask keeps app-wide hooks under None, a blueprint's under
+    its name)."""
+    registries: tuple[dict[str | None, list[Any]], ...] = (
+        app.before_request_funcs,  # type: ignore[arg-type]
+        app.after_request_funcs,  # type: ignore[arg-type]
+        app.teardown_request_funcs,  # type: ignore[arg-type]
+    )
+    before = [list(registry.get(None, [])) for registry in registries]
+    yield
+    for registry, kept in zip(registries, before, strict=True):
+        added = [hook for hook in registry.get(None, []) if hook not in kept]
+        registry[None] = [hook for hook in registry.get(None, []) if hook in kept]
+        registry.setdefault(blueprint, []).extend(added)
+
+
 def register(
     app: Flask, site: CareSite, *, storage_uri: str, per_client: str, overall: str
 ) -> None:
     """Mount /care with its rate limits (per client and across clients)."""
-    # Should Redis go away, each instance keeps limiting in memory until it is back.
-    limiter = Limiter(
-        get_remote_address,
-        app=app,
-        storage_uri=storage_uri,
-        default_limits=[],
-        in_memory_fallback_enabled=True,
-    )
-    # Only the decorated caregiver view is limited, and it checks its limits itself when
-    # called. The check Flask-Limiter adds before every request serves application-wide
-    # limits, which this app has none of: take it off, so /alexa never pays for it.
-    app.before_request_funcs[None].remove(limiter._check_request_limit)
+    pages = Blueprint("care", __name__, url_prefix="/care")
+    # Flask-Limiter hooks into every request of the app; only /care is limited, so its hooks
+    # run for /care alone and /alexa never pays for them. Should Redis go away, each
+    # instance keeps limiting in memory until it is back.
+    with hooks_scoped_to(app, pages.name):
+        limiter = Limiter(
+            get_remote_address,
+            app=app,
+            storage_uri=storage_uri,
+            default_limits=[],
+            in_memory_fallback_enabled=True,
+        )
     redeem = limiter.limit(per_client)(
         limiter.shared_limit(overall, scope="care-code-all", key_func=lambda: "all")(redeem_code)
     )
-    pages = Blueprint("care", __name__, url_prefix="/care")
     pages.add_url_rule("", "dashboard", dashboard, methods=["GET"])
     pages.add_url_rule("", "redeem_code", redeem, methods=["POST"])
     pages.add_url_rule("/export.csv", "export_csv", export_csv, methods=["GET"])

@@ -15,12 +15,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Blueprint, Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
 from skill import create_app
 from skill.alexa_endpoint import EXTENSION
+from skill.care_site import hooks_scoped_to
 from skill.caregivers import CODE_DIGITS, CODE_LIFETIME
 from skill.exercise_log import ExerciseLog
 from skill.patients import PatientStore
@@ -222,6 +223,33 @@ def test_limits_are_shared_between_instances_through_redis(
     finally:
         for app in (first, second):
             app.extensions[EXTENSION].engine.dispose()
+
+
+def test_hooks_added_in_scope_run_for_that_blueprint_only() -> None:
+    app = Flask(__name__)
+    calls: list[str] = []
+
+    def record(name: str) -> Any:
+        def hook(response: Any = None) -> Any:
+            calls.append(name)
+            return response if name == "after" else None
+
+        return hook
+
+    app.before_request(record("app-wide"))
+    pages = Blueprint("pages", __name__, url_prefix="/pages")
+    pages.add_url_rule("", "page", lambda: "page")
+    app.add_url_rule("/other", "other", lambda: "other")
+    with hooks_scoped_to(app, pages.name):
+        app.before_request(record("before"))
+        app.after_request(record("after"))
+        app.teardown_request(record("teardown"))
+    app.register_blueprint(pages)
+    client = app.test_client()
+    assert client.get("/other").status_code == 200
+    assert calls == ["app-wide"]
+    assert client.get("/pages").status_code == 200
+    assert calls == ["app-wide", "app-wide", "before", "after", "teardown"]
 
 
 def test_alexa_never_touches_the_rate_limit_storage(sqlite_url: str, alexa_api: Any) -> None:
