@@ -226,9 +226,9 @@ def hooks_scoped_to(app: Flask, blueprint: str) -> Iterator[None]:
     `blueprint`'s requests only (Flask keeps app-wide hooks under None, a blueprint's under
     its name)."""
     registries: tuple[dict[str | None, list[Any]], ...] = (
-        app.before_request_funcs,  # type: ignore[arg-type]
-        app.after_request_funcs,  # type: ignore[arg-type]
-        app.teardown_request_funcs,  # type: ignore[arg-type]
+        app.before_request_funcs,
+        app.after_request_funcs,
+        app.teardown_request_funcs,
     )
     before = [list(registry.get(None, [])) for registry in registries]
     yield
