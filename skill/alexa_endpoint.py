@@ -69,7 +69,10 @@ class AlexaEndpoint:
         except Exception:
             log.exception("skill failed for request %s", envelope["request"].get("requestId"))
             return self.apology(request_type)
-        return _as_dict(self.serializer.serialize(response_envelope))
+        try:
+            return _as_dict(self.serializer.serialize(response_envelope))
+        except RecursionError as error:  # session attributes nested hundreds deep, sent back
+            raise BadRequest("session attributes are nested too deeply") from error
 
     def apology(self, request_type: str) -> dict[str, Any]:
         """A valid response when even the skill's own error handling failed."""

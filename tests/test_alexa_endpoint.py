@@ -73,6 +73,21 @@ def test_a_body_just_under_the_limit_is_answered(client: FlaskClient) -> None:
     assert "Spine Coach" in response.get_json()["response"]["outputSpeech"]["ssml"]
 
 
+@pytest.mark.parametrize(("depth", "status"), [(20, 200), (400, 400), (2500, 400)])
+def test_session_attributes_nested_too_deep_to_send_back_get_a_400(
+    client: FlaskClient, depth: int, status: int
+) -> None:
+    # Sent back with the answer: deep enough to break serializing (400 levels) or parsing.
+    body = envelopes.launch(at=NOW)
+    text = json.dumps(body).replace(
+        '"attributes": {}', '"attributes": {"x": ' + '{"a": ' * depth + "1" + "}" * depth + "}"
+    )
+    response = post(client, text.encode())
+    assert response.status_code == status
+    if status == 200:
+        assert response.get_json()["response"]["outputSpeech"]["type"] == "SSML"
+
+
 def test_an_unknown_request_type_gets_a_valid_empty_response(client: FlaskClient) -> None:
     body = envelopes.request_of_type("Alexa.Something.New", at=NOW)
     response = post(client, json.dumps(body).encode())
