@@ -6,7 +6,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from skill.coach_audio import EspeakEngine, build_audio
+from skill.coach_audio.build import build_audio
+from skill.coach_audio.synthesis import EspeakEngine
 
 
 @dataclass(frozen=True)

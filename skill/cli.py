@@ -16,14 +16,9 @@ from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 
 from skill import create_app
-from skill.coach_audio import (
-    AudioBuildError,
-    EspeakEngine,
-    GttsEngine,
-    build_audio,
-    default_audio_dir,
-)
+from skill.coach_audio.build import AudioBuildError, build_audio, default_audio_dir
 from skill.coach_audio.manifest import ManifestError
+from skill.coach_audio.synthesis import EspeakEngine, GttsEngine
 from skill.config import ConfigError
 from skill.database import upgrade
 from skill.recovery_plan import PlanError

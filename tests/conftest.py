@@ -135,7 +135,8 @@ def dialog(client: FlaskClient) -> Dialog:
 @pytest.fixture(scope="session")
 def built_audio(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The en-US coach audio, built once per run with the offline voice (espeak-ng)."""
-    from skill.coach_audio import EspeakEngine, build_audio
+    from skill.coach_audio.build import build_audio
+    from skill.coach_audio.synthesis import EspeakEngine
 
     folder = tmp_path_factory.mktemp("coach-audio") / "audio"
     build_audio(folder, locale="en-US", engine=EspeakEngine(), progress=False)

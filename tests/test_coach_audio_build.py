@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from skill.coach_audio import AudioBuildError, BuildReport, EspeakEngine, build_audio
+from skill.coach_audio.build import AudioBuildError, BuildReport, build_audio
 from skill.coach_audio.encoding import ENCODER_LEAD_SAMPLES, SAMPLE_WIDTH, Encoder
 from skill.coach_audio.manifest import MANIFEST_NAME, Manifest, load_manifest, repetition_at
+from skill.coach_audio.synthesis import EspeakEngine
 from skill.coach_audio.tracks import CueMap
 from skill.exercise_script import Say, Script, all_scripts, unique_phrases
 from skill.recovery_plan import RecoveryPlan, load_plan
@@ -234,7 +235,8 @@ SLOW_BUILD = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from skill.coach_audio import EspeakEngine, build_audio
+    from skill.coach_audio.build import build_audio
+    from skill.coach_audio.synthesis import EspeakEngine
     from skill.coach_audio.encoding import Encoder
 
     class SlowEncoder(Encoder):

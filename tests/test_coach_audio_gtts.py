@@ -15,10 +15,10 @@ import requests
 import responses
 from requests import PreparedRequest
 
-from skill.coach_audio import AudioBuildError, GttsEngine, build_audio
+from skill.coach_audio.build import AudioBuildError, build_audio
 from skill.coach_audio.encoding import Encoder, ffmpeg_executable
 from skill.coach_audio.manifest import MANIFEST_NAME, load_manifest
-from skill.coach_audio.synthesis import RetryPolicy, SynthesisError
+from skill.coach_audio.synthesis import GttsEngine, RetryPolicy, SynthesisError
 from skill.exercise_script import all_scripts, unique_phrases
 from skill.recovery_plan import RecoveryPlan, load_plan
 from skill.strings import load_catalogue

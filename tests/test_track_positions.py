@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from skill.coach_audio import build_audio
+from skill.coach_audio.build import build_audio
 from skill.coach_audio.manifest import (
     Track,
     load_manifest,
