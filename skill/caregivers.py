@@ -13,18 +13,17 @@ import hmac
 import re
 import secrets
 from datetime import UTC, datetime, timedelta
-from typing import cast
 
-from sqlalchemy import Engine, Table, delete, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from skill.models import CaregiverCode, CaregiverSession
+from skill.models import CAREGIVER_CODES, CAREGIVER_SESSIONS
 
 CODE_DIGITS = 6
 CODE_LIFETIME = timedelta(minutes=10)
 _CODE = re.compile(r"\d{6}")
-_CODES = cast(Table, CaregiverCode.__table__)
-_SESSIONS = cast(Table, CaregiverSession.__table__)
+_CODES = CAREGIVER_CODES
+_SESSIONS = CAREGIVER_SESSIONS
 
 
 def _utc(moment: datetime) -> datetime:

@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import cast
 
-from sqlalchemy import Engine, Table, bindparam, insert, select
+from sqlalchemy import Engine, bindparam, insert, select
 
 from skill.check_in import Answers
-from skill.models import CheckInRecord
+from skill.models import CHECK_INS
 from skill.prepared_sql import HotPath
 
-_TABLE = cast(Table, CheckInRecord.__table__)
+_TABLE = CHECK_INS
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,12 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Connection,
     Engine,
     Integer,
-    Table,
     bindparam,
     case,
     func,
@@ -34,11 +33,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from skill.models import ExerciseSetRow, PainReport
+from skill.models import EXERCISE_SETS, PAIN_REPORTS
 from skill.prepared_sql import HotPath, Prepared, constant
 
-_SETS = cast(Table, ExerciseSetRow.__table__)
-_PAIN = cast(Table, PainReport.__table__)
+_SETS = EXERCISE_SETS
+_PAIN = PAIN_REPORTS
 _RETURNING = tuple(_SETS.c)
 _T = TypeVar("_T")
 

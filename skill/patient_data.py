@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, Table, delete
 
-from skill.models import Base
+from skill.models import metadata
 
 USER_COLUMN = "user_id"
 
 
 def patient_tables() -> list[Table]:
     """The tables that hold data about patients (each has a `user_id` column)."""
-    return [table for table in Base.metadata.sorted_tables if USER_COLUMN in table.c]
+    return [table for table in metadata.sorted_tables if USER_COLUMN in table.c]
 
 
 class PatientData:

@@ -5,18 +5,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Engine, Table, bindparam, func, select
+from sqlalchemy import JSON, ColumnElement, Engine, bindparam, func, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from skill.models import Patient
+from skill.models import PATIENTS
 from skill.prepared_sql import HotPath
 
-_PATIENTS = cast(Table, Patient.__table__)
+_PATIENTS = PATIENTS
 _SELECT_PATIENT = select(
     _PATIENTS.c.user_id,
     _PATIENTS.c.surgery_date,

@@ -7,25 +7,25 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, Table, insert, inspect, select
+from sqlalchemy import Engine, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from skill.database import downgrade, upgrade
 from skill.exercise_log import Delivery, ExerciseLog, ExerciseSet, Outcome
-from skill.models import Base, ExerciseSetRow, PainReport
+from skill.models import EXERCISE_SETS, PAIN_REPORTS, metadata
 
 T = TypeVar("T")
 AT = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 USER = "amzn1.ask.account.patient"
 THREADS = 8
 TABLES = {"exercise_sets", "pain_reports"}
-SETS = cast(Table, ExerciseSetRow.__table__)
-PAIN = cast(Table, PainReport.__table__)
+SETS = EXERCISE_SETS
+PAIN = PAIN_REPORTS
 
 
 @pytest.fixture
@@ -628,7 +628,7 @@ def test_the_migrations_match_the_models(engine: Engine) -> None:
 
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"include_object": ours})
-        assert compare_metadata(context, Base.metadata) == []
+        assert compare_metadata(context, metadata) == []
 
 
 def test_migrations_create_and_drop_the_exercise_log(database_url: str, engine: Engine) -> None:

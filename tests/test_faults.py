@@ -34,7 +34,7 @@ from skill import create_app, database
 from skill.alexa_endpoint import EXTENSION
 from skill.database import make_engine, upgrade
 from skill.exercise_log import Delivery, ExerciseLog, ExerciseSet, Outcome
-from skill.models import ExerciseSetRow
+from skill.models import EXERCISE_SETS
 from skill.patient_data import patient_tables
 from skill.patients import PatientStore
 from skill.playback_token import PlaybackToken, patient_key
@@ -50,7 +50,7 @@ USER = envelopes.DEFAULT_USER
 OTHER = "amzn1.ask.account.SOMEONEELSE"
 SURGERY = date(2026, 10, 21)
 APOLOGY = "Sorry, something went wrong on my side"
-SETS = ExerciseSetRow.__table__
+SETS = EXERCISE_SETS
 
 
 # --- shared helpers -------------------------------------------------------------------------

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, Table, bindparam, create_engine, func, insert, select, text, update
+from sqlalchemy import Engine, bindparam, create_engine, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from skill.models import CheckInRecord, ExerciseSetRow, Patient
+from skill.models import CHECK_INS, EXERCISE_SETS, PATIENTS
 from skill.prepared_sql import HotPath
 
-SETS = cast(Table, ExerciseSetRow.__table__)
-CHECK_INS = cast(Table, CheckInRecord.__table__)
-PATIENTS = cast(Table, Patient.__table__)
+SETS = EXERCISE_SETS
 AT = datetime(2026, 11, 20, 15, 0, 0, 123456, tzinfo=UTC)
 
 
