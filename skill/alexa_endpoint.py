@@ -130,10 +130,12 @@ def alexa() -> Response | tuple[Response, int]:
         return _bad_request()
     body = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: 413
     try:
-        return jsonify(endpoint.answer(body, request.headers))
+        answer = endpoint.answer(body, request.headers)
     except (BadRequest, VerificationError) as error:
         log.warning("refused request: %s", error)
         return _bad_request()
+    # Compact, in the order built: Alexa reads any order, and jsonify would sort the keys.
+    return Response(json.dumps(answer, separators=(",", ":")), mimetype="application/json")
 
 
 @blueprint.get("/healthz")
