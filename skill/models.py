@@ -67,7 +67,8 @@ EXERCISE_SETS = Table(
     Column("follows", String(64)),
     # The AudioPlayer token the set last played under: events of older streams are ignored.
     Column("stream", String(256)),
-    Index("ix_exercise_sets_user_id_ended_at", "user_id", "ended_at"),
+    # Covering the summary's and dashboard's reads of a patient's recent sets (migration 0006).
+    Index("ix_exercise_sets_user_id_ended_at", "user_id", "ended_at", "outcome", "exercise_id"),
     Index("ix_exercise_sets_user_id_started_at", "user_id", "started_at"),
     # At most one set in progress per patient, whatever two devices send at once.
     Index(
