@@ -46,6 +46,9 @@ def free_port() -> int:
 def options(*, workers: int = DEFAULT_WORKERS, threads: int = DEFAULT_THREADS) -> tuple[str, ...]:
     """The gunicorn options every app is served with."""
     return (
+        # Production's worker hook, for both apps alike (bench/gunicorn_settings.py).
+        "--config",
+        "python:bench.gunicorn_settings",
         "--workers",
         str(workers),
         "--worker-class",

@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ask_sdk_core.api_client import ApiClient
+from ask_sdk_model.services import ApiClient
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from skill import audio_files, care_site, logs
-from skill.alexa_api import TimeoutApiClient
+from skill.alexa_api import AlexaApiClient
 from skill.alexa_endpoint import EXTENSION, AlexaEndpoint, blueprint
 from skill.alexa_serializer import AlexaSerializer
 from skill.audio_files import AUDIO_DIR_KEY
@@ -154,7 +154,7 @@ def _alexa_api(settings: Settings) -> ApiClient:
         from skill.simulator.local_api import LocalAlexaApi
 
         return LocalAlexaApi(settings.DEFAULT_TIMEZONE)
-    return TimeoutApiClient(settings.ALEXA_API_TIMEOUT)
+    return AlexaApiClient(settings.ALEXA_API_TIMEOUT)
 
 
 def _instance_secret(instance: Path) -> str:

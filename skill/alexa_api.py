@@ -1,25 +1,34 @@
-"""A client for Alexa's APIs: ask-sdk's requests-based client, with a timeout and pooling."""
+"""The client for Alexa's APIs (the device time zone): built at its first call.
+
+ask-sdk's client stands on requests, whose import is a tenth of the app's cold start; most
+requests never call Amazon (a device's zone is cached for hours), so a new worker imports it
+when the skill first asks Amazon something, not while it starts.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
-from typing import Any
+import threading
 
-import requests
-from ask_sdk_core.api_client import DefaultApiClient
-from ask_sdk_core.exceptions import ApiClientException
+from ask_sdk_model.services import ApiClient, ApiClientRequest, ApiClientResponse
 
 
-class TimeoutApiClient(DefaultApiClient):
-    """ask-sdk's client never times out; a slow Alexa API must not hold a request past 8 s."""
+class AlexaApiClient(ApiClient):
+    """ask-sdk's DefaultApiClient with a timeout (`skill.alexa_http`), made on first use."""
 
-    def __init__(self, timeout: float, session: requests.Session | None = None) -> None:
+    def __init__(self, timeout: float) -> None:
         self._timeout = timeout
-        self._session = session or requests.Session()
+        self._client: ApiClient | None = None
+        self._lock = threading.Lock()
 
-    def _resolve_method(self, request: Any) -> Callable[..., requests.Response]:
-        method = (request.method or "").lower()
-        if method not in {"get", "post", "put", "delete", "patch", "head"}:
-            raise ApiClientException(f"Invalid request method: {request.method}")
-        return partial(getattr(self._session, method), timeout=self._timeout)
+    def invoke(self, request: ApiClientRequest) -> ApiClientResponse:
+        """Send `request` to Alexa's API."""
+        return self._http().invoke(request)
+
+    def _http(self) -> ApiClient:
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    from skill.alexa_http import TimeoutApiClient
+
+                    self._client = TimeoutApiClient(self._timeout)
+        return self._client

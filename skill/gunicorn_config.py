@@ -17,6 +17,11 @@ run that way, the start-up checks of `serve --production` are skipped).
 - **Graceful shutdown:** on SIGTERM gunicorn closes its sockets, lets each worker finish the
   requests it has (Alexa waits at most 8 s for one) for up to 20 s, then stops them and exits 0.
   20 s stays within the common orchestrators' grace periods (Kubernetes: 30 s).
+- **The built app out of the garbage collector's sight:** once a worker has built the app,
+  everything alive (the plan, strings, SDK models, SQLAlchemy) lives as long as the process;
+  `gc.freeze()` moves it out of the collector's scans, so a full collection looks only at what
+  requests made since: 3 ms instead of 60 on the 2-core machine, a pause every few thousand
+  requests that held up every request queued behind it (the p99 of set starts at half load).
 - **Logs:** every line JSON on stderr (`skill.logs`), gunicorn's own lines included; the app
   writes the access lines itself, with the request id, so gunicorn's access log stays off.
 
@@ -25,6 +30,7 @@ Any other gunicorn setting can be given in `GUNICORN_CMD_ARGS` (e.g. `--keep-ali
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import logging
 import os
@@ -69,6 +75,11 @@ proc_name = "spine-coach"
 control_socket_disable = True  # gunicorn >= 25.1 makes a control socket in $HOME by default
 
 
+def post_worker_init(worker: Any) -> None:
+    """The worker has built its app: keep the collector off what lives as long as it."""
+    gc.freeze()
+
+
 def production_settings(
     *,
     bind: str | None = None,
@@ -88,6 +99,7 @@ def production_settings(
         "loglevel": log_level,
         "proc_name": proc_name,
         "control_socket_disable": control_socket_disable,
+        "post_worker_init": post_worker_init,
     }
     if bind is not None:
         settings["bind"] = [bind]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ask_sdk_core.api_client import ApiClient
 from ask_sdk_core.dispatch_components import (
     AbstractRequestHandler,
     AbstractRequestInterceptor,
@@ -10,6 +9,7 @@ from ask_sdk_core.dispatch_components import (
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
+from ask_sdk_model.services import ApiClient
 
 from skill.alexa_request import request_attributes
 from skill.intents import (

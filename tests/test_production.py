@@ -4,6 +4,7 @@ as a real gunicorn process (workers, requests, SIGTERM)."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import json
 import logging
@@ -37,6 +38,7 @@ from skill.gunicorn_config import (
     GRACEFUL_TIMEOUT_S,
     bind_address,
     default_workers,
+    post_worker_init,
     production_settings,
     startup_problems,
 )
@@ -354,6 +356,16 @@ def test_production_settings_use_gthread_workers_no_preload_and_a_graceful_timeo
     assert settings["preload_app"] is False
     assert settings["bind"] == ["[::1]:8000"]
     assert production_settings(workers=3, threads=2)["workers"] == 3
+    assert settings["post_worker_init"] is post_worker_init
+
+
+def test_a_worker_freezes_what_it_built_so_full_collections_skip_it() -> None:
+    kept = [object() for _ in range(1000)]
+    try:
+        post_worker_init(worker=None)
+        assert gc.get_freeze_count() >= len(kept)
+    finally:
+        gc.unfreeze()
 
 
 @pytest.fixture

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 
 import pytest
 import requests
 import responses
+from ask_sdk_model.services import ApiClientRequest, ApiClientResponse
 from flask.testing import FlaskClient
 
-from skill import create_app
+from skill import alexa_http, create_app
+from skill.alexa_api import AlexaApiClient
 from skill.alexa_endpoint import EXTENSION
 from skill.testing.dialog import Dialog
 from tests.conftest import TIME_ZONE_URL
@@ -109,3 +114,38 @@ def test_an_invalid_default_zone_stops_start_up(sqlite_url: str) -> None:
                 "DEFAULT_TIMEZONE": "Nowhere/Land",
             }
         )
+
+
+def test_requests_is_imported_only_when_the_skill_first_calls_amazon(sqlite_url: str) -> None:
+    # A worker starts without it (a tenth of the cold start); the first call imports it.
+    program = (
+        "import sys\n"
+        "from skill import create_app\n"
+        f"app = create_app({{'DATABASE_URL': {sqlite_url!r}, 'VERIFY_REQUESTS': False,"
+        " 'SECRET_KEY': 'x' * 40})\n"
+        "print('requests' in sys.modules)\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert completed.stdout.split() == ["False"]
+
+
+def test_the_api_client_is_built_once_on_first_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    built: list[float] = []
+
+    class Recording:
+        def __init__(self, timeout: float) -> None:
+            built.append(timeout)
+
+        def invoke(self, request: ApiClientRequest) -> ApiClientResponse:
+            return ApiClientResponse(status_code=200, body=request.url)
+
+    monkeypatch.setattr(alexa_http, "TimeoutApiClient", Recording)
+    client = AlexaApiClient(1.5)
+    assert built == []
+    request = ApiClientRequest(method="GET", url="https://api.amazonalexa.com/x")
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(client.invoke, [request] * 16))
+    assert [answer.body for answer in answers] == [request.url] * 16
+    assert built == [1.5]
