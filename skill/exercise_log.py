@@ -267,6 +267,21 @@ class ExerciseLog:
             .order_by(_PAIN.c.reported_at, _PAIN.c.id)
         )
 
+    @property
+    def hot_statements(self) -> dict[str, Prepared]:
+        """The prepared statements, by name: the tests check how each finds its rows."""
+        return {
+            "current": self._current_sql,
+            "get": self._get_sql,
+            "close in progress": self._close_open_sql[0],
+            "close queued": self._close_open_sql[1],
+            "insert": self._insert_sql,
+            "position": self._position_sql,
+            "counts": self._counts_sql,
+            "times": self._times_sql,
+            "pain": self._pain_sql,
+        }
+
     def _one(self, statement: Prepared, **params: Any) -> ExerciseSet | None:
         row = self._hot.first(statement, **params)
         return None if row is None else _to_set(dict(zip(statement.columns, row, strict=True)))

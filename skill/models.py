@@ -67,7 +67,7 @@ EXERCISE_SETS = Table(
     Column("follows", String(64)),
     # The AudioPlayer token the set last played under: events of older streams are ignored.
     Column("stream", String(256)),
-    # Covering the summary's and dashboard's reads of a patient's recent sets (migration 0006).
+    # Covering the summary's and dashboard's reads of a patient's recent sets (migration 0005).
     Index("ix_exercise_sets_user_id_ended_at", "user_id", "ended_at", "outcome", "exercise_id"),
     Index("ix_exercise_sets_user_id_started_at", "user_id", "started_at"),
     # At most one set in progress per patient, whatever two devices send at once.
@@ -78,7 +78,7 @@ EXERCISE_SETS = Table(
         **_when("outcome = 'in_progress'"),
     ),
     # A patient's queued sets, closed whenever a set starts (migration 0005).
-    Index("ix_exercise_sets_user_id_queued", "user_id", **_when("outcome = 'queued'")),
+    Index("ix_exercise_sets_user_id_queued", "user_id", "outcome", **_when("outcome = 'queued'")),
 )
 
 # A pain score from 0 to 10 the patient gave, during a set or on its own.

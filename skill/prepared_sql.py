@@ -49,7 +49,7 @@ class Prepared:
         self.sql = str(compiled)
         self._order = list(compiled.positiontup or []) if compiled.positional else None
         self._defaults: dict[str, Any] = dict(compiled.params)
-        self._required = frozenset(name for name, bind in compiled.binds.items() if bind.required)
+        self.required = frozenset(name for name, bind in compiled.binds.items() if bind.required)
         self._binders: dict[str, Processor] = {}
         for name, bind in compiled.binds.items():
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
@@ -66,8 +66,8 @@ class Prepared:
 
     def arguments(self, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         """The DBAPI arguments for `params`, converted as SQLAlchemy converts them."""
-        if not self._required <= params.keys() or not params.keys() <= self._defaults.keys():
-            missing = sorted(self._required - params.keys())
+        if not self.required <= params.keys() or not params.keys() <= self._defaults.keys():
+            missing = sorted(self.required - params.keys())
             unknown = sorted(params.keys() - self._defaults.keys())
             raise TypeError(f"parameters missing: {missing}, unknown: {unknown}")
         values = {**self._defaults, **params}

@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import Engine, bindparam, create_engine, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from skill.database import make_engine
+from skill.exercise_log import ExerciseLog
 from skill.models import CHECK_INS, EXERCISE_SETS, PATIENTS
 from skill.prepared_sql import HotPath
 
@@ -206,5 +208,39 @@ def test_a_connection_the_server_dropped_is_replaced(postgres_url: str) -> None:
         (second_pid,) = hot.first(pid) or (None,)
         assert second_pid is not None
         assert second_pid != first_pid
+    finally:
+        engine.dispose()
+
+
+# The index each hot statement must search by: never a scan of the patient's whole history.
+EXPECTED_SQLITE_PLANS = {
+    "current": "SEARCH exercise_sets USING INDEX uq_exercise_sets_user_id_in_progress",
+    "get": "SEARCH exercise_sets USING INDEX sqlite_autoindex_exercise_sets_1 (set_id=?)",
+    "close in progress": "SEARCH exercise_sets USING INDEX uq_exercise_sets_user_id_in_progress",
+    "close queued": "SEARCH exercise_sets USING INDEX ix_exercise_sets_user_id_queued",
+    "position": "SEARCH exercise_sets USING INDEX sqlite_autoindex_exercise_sets_1 (set_id=?)",
+    "counts": "SEARCH exercise_sets USING COVERING INDEX ix_exercise_sets_user_id_ended_at",
+    "times": "SEARCH exercise_sets USING COVERING INDEX ix_exercise_sets_user_id_ended_at",
+    "pain": "SEARCH pain_reports USING INDEX ix_pain_reports_user_id_reported_at",
+}
+
+
+def test_each_hot_statement_searches_its_index_on_sqlite(sqlite_url: str) -> None:
+    # SQLite plans without statistics: a wrong index here once made every set start read all
+    # of the patient's earlier sets.
+    engine = make_engine(sqlite_url)
+    try:
+        statements = ExerciseLog(engine).hot_statements
+        sample = {"closed_at": AT, "since": AT, "until": AT, "done": 1, **a_set("s")}
+        with engine.connect() as connection:
+            for name, expected in EXPECTED_SQLITE_PLANS.items():
+                statement = statements[name]
+                params = {key: sample.get(key, "x") for key in statement.required}
+                plan = connection.exec_driver_sql(
+                    f"EXPLAIN QUERY PLAN {statement.sql}", tuple(statement.arguments(params))
+                ).all()
+                details = [row[-1] for row in plan]
+                assert any(detail.startswith(expected) for detail in details), (name, details)
+                assert not any(detail.startswith("SCAN") for detail in details), (name, details)
     finally:
         engine.dispose()
