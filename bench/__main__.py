@@ -83,6 +83,18 @@ def measurement_order(scenarios: Sequence[Scenario]) -> list[Scenario]:
     return ordered
 
 
+def round_order(scenarios: Sequence[Scenario]) -> list[Scenario]:
+    """One round: each baseline, the scenarios compared with it, then the baseline again, so
+    each is compared with the baseline measured on both sides of it (a machine that speeds up
+    or slows down during the round shifts both alike)."""
+    ordered: list[Scenario] = []
+    for scenario in scenarios:
+        if scenario.baseline is None:
+            compared = [s for s in scenarios if s.baseline == scenario.name]
+            ordered.extend([scenario, *compared, scenario] if compared else [scenario])
+    return ordered
+
+
 def signed_run(scenario: Scenario, url: str, fixtures: Fixtures, workdir: Path) -> Path:
     """A fresh signed request for `scenario`, checked against the app; the wrk script for it."""
     body = json.dumps(scenario.envelope(datetime.now(UTC))).encode("utf-8")
@@ -128,7 +140,7 @@ def run_all(workdir: Path, options: Options) -> tuple[dict[str, list[load.Figure
             if options.warmup_s:
                 load.run(url, script, duration_s=options.warmup_s, connections=options.connections)
         for round_number in range(1, options.rounds + 1):
-            for scenario in scenarios:
+            for scenario in round_order(SCENARIOS):
                 url = urls[scenario.app]
                 script = signed_run(scenario, url, fixtures, workdir)
                 measured = load.run(

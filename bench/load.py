@@ -15,8 +15,8 @@ from pathlib import Path
 WRK_THREADS = 1
 WRK_CONNECTIONS = 4
 WARMUP_S = 2
-DURATION_S = 4
-ROUNDS = 5
+DURATION_S = 3
+ROUNDS = 6
 TIMEOUT_S = 5
 
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
