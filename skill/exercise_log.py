@@ -39,6 +39,7 @@ from skill.prepared_sql import HotPath, Prepared, constant
 _SETS = EXERCISE_SETS
 _PAIN = PAIN_REPORTS
 _RETURNING = tuple(_SETS.c)
+_NO_VALUES: dict[str, Any] = dict.fromkeys(_SETS.c.keys())
 _T = TypeVar("_T")
 
 # Namespaces of the deterministic set ids: a queued set's id comes from the set it follows,
@@ -234,6 +235,7 @@ class ExerciseLog:
             )
             for open in _OPEN
         ]
+        # RETURNING, not rowcount: drivers need not count the rows of an INSERT.
         self._insert_sql = hot.prepare(
             self._insert(_SETS)
             .on_conflict_do_nothing(index_elements=[_SETS.c.set_id])
@@ -318,7 +320,7 @@ class ExerciseLog:
         # PostgreSQL: queue up the patient's starts and promotions (till commit), so they do
         # not keep losing the in-progress slot to one another; SQLite already has one writer.
         if not self._sqlite:
-            connection.scalar(select(func.pg_advisory_xact_lock(_LOCK_CLASS, _lock_key(user_id))))
+            self._lock_sql.execute(connection, lock_key=_lock_key(user_id))
 
     def _update_open(
         self, set_id: str, values: Mapping[str, Any], outcomes: Sequence[str]
@@ -334,15 +336,10 @@ class ExerciseLog:
         return None if row is None else _to_set(row)
 
     def _insert_once(self, connection: Connection, row: Mapping[str, Any]) -> bool:
-        """Insert the set unless its id is taken; whether it was inserted."""
-        statement = (
-            self._insert(_SETS)
-            .values(dict(row))
-            .on_conflict_do_nothing(index_elements=[_SETS.c.set_id])
-            .returning(_SETS.c.set_id)
-        )
-        # RETURNING, not rowcount: drivers need not count the rows of an INSERT.
-        return connection.execute(statement).first() is not None
+        """Insert the set unless its id is taken (columns not in `row` are NULL); whether it
+        was inserted."""
+        inserted = self._insert_sql.execute(connection, **{**_NO_VALUES, **row})
+        return inserted.first() is not None
 
     def _read(self, connection: Connection, set_id: str) -> ExerciseSet | None:
         found = connection.execute(select(_SETS).where(_SETS.c.set_id == set_id))
@@ -390,7 +387,7 @@ class ExerciseLog:
         }
 
         def work(cursor: Any) -> ExerciseSet:
-            if not self._sqlite:  # see _lock_patient
+            if not self._sqlite:  # as _lock_patient
                 self._lock_sql.run(cursor, lock_key=_lock_key(user_id))
             for closing in self._close_open_sql:
                 closing.run(cursor, user_id=user_id, closed_at=row["started_at"])

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Engine, String, literal_column
+from sqlalchemy import ColumnElement, Connection, CursorResult, Engine, String, literal_column
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
@@ -80,6 +80,13 @@ class Prepared:
     def run(self, cursor: Any, **params: Any) -> None:
         """Execute on a DBAPI cursor."""
         cursor.execute(self.sql, self.arguments(params))
+
+    def execute(self, connection: Connection, **params: Any) -> CursorResult[Any]:
+        """Execute in a SQLAlchemy Core transaction (paths that share a statement with the hot
+        path); rows come back unconverted."""
+        arguments = self.arguments(params)
+        values = arguments if isinstance(arguments, dict) else tuple(arguments)
+        return connection.exec_driver_sql(self.sql, values)
 
     def rows(self, cursor: Any, **params: Any) -> list[Row]:
         """Execute on a DBAPI cursor and fetch every row, values converted."""
