@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -24,22 +23,6 @@ _SELECT_PATIENT = select(
     _PATIENTS.c.locale,
     _PATIENTS.c.preferences,
 ).where(_PATIENTS.c.user_id == bindparam("user_id"))
-
-
-def _as_date(value: object) -> date | None:
-    # SQLite hands back the ISO text SQLAlchemy stored; PostgreSQL a date.
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))
-
-
-def _as_mapping(value: object) -> dict[str, Any]:
-    # SQLite hands back JSON text; PostgreSQL's driver decodes JSON itself.
-    if value in ("{}", b"{}", None):
-        return {}
-    if isinstance(value, str | bytes):
-        value = json.loads(value)
-    return dict(value) if isinstance(value, dict) else {}
 
 
 @dataclass(frozen=True)
@@ -68,13 +51,14 @@ class PatientStore:
         row = self._hot.first(self._select, user_id=user_id)
         if row is None:
             return None
+        # Values come back converted by SQLAlchemy's types: a date, a decoded JSON object.
         found_id, surgery_date, time_zone, locale, preferences = row
         return PatientRecord(
             user_id=found_id,
-            surgery_date=_as_date(surgery_date),
+            surgery_date=surgery_date,
             time_zone=time_zone,
             locale=locale,
-            preferences=_as_mapping(preferences),
+            preferences=dict(preferences) if isinstance(preferences, dict) else {},
         )
 
     def save_surgery_date(self, user_id: str, surgery_date: date, *, locale: str | None) -> None:
