@@ -1,10 +1,10 @@
 """`python -m bench`: measure Spine Coach against a bare hello-world skill, both under gunicorn.
 
 Both apps are served by gunicorn with the same settings. Every scenario is warmed up, then
-measured in rounds; in each round a Spine Coach scenario runs right after its hello-world
-baseline, so other load on the machine hits both alike. Before every run the driver builds a
-fresh envelope, signs it with the local test CA and checks with urllib that the app gives the
-real answer. Prints a table and writes bench/results.json.
+measured in rounds; in each round a Spine Coach scenario runs between two runs of its
+hello-world baseline, so the machine's drift and other load on it hit both alike. Before
+every run the driver builds a fresh envelope, signs it with the local test CA and checks with
+urllib that the app gives the real answer. Prints a table and writes bench/results.json.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class Options:
             "rounds": self.rounds,
             "spine": {
                 "verification": True,
-                "database": "sqlite, one patient read per request",
+                "database": "sqlite: reads, and writes for set starts and stream positions",
                 "cert_chain": "local file, cached by the verifier",
                 "alexa_api": "local stand-in (device time zone)",
             },
