@@ -1,24 +1,49 @@
 # Two commands for a fresh machine: `make run` and `make test` (see README).
+# Everything Python comes from uv.lock, installed by uv (itself pinned with hashes in
+# tools/uv-requirements.txt); `make lock` and `make upgrade` change the lock.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# This machine's Python, never one uv would download; the project's environment is .venv.
+export UV_PYTHON := $(PYTHON)
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+# Bytecode compiled at install, as pip does: faster starts, and no compile-time warnings from
+# libraries' sources at first import (the suite turns warnings into errors).
+export UV_COMPILE_BYTECODE := 1
+# The clock-shift runs: the date-sensitive tests again, this many days ahead (tests/clock_shift.py).
+CLOCK_SHIFTS ?= 400 800
 
-.PHONY: run test lint typecheck bench clean system-deps browser-deps audio
+.PHONY: run test test-dates install install-dev lock upgrade lint typecheck bench clean \
+	system-deps browser-deps audio
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-
-# Re-install only when the project's metadata changes.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+$(UV): tools/uv-requirements.txt
+	rm -rf $(TOOLS)
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --require-hashes --no-deps -r tools/uv-requirements.txt
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $@ $(VENV)/.installed
+# The locked packages, exactly; --locked stops when uv.lock no longer matches pyproject.toml.
+# `make run` leaves the development tools in place if they are there (--inexact).
+install: $(UV)
+	$(UV) sync --locked --no-dev --inexact --quiet
+
+install-dev: $(UV)
+	$(UV) sync --locked --quiet
+
+# Resolve uv.lock again after pyproject.toml changed (pins already in the lock are kept).
+lock: $(UV)
+	$(UV) lock
+
+# Move pinned versions forward: `make upgrade` for all, `make upgrade PACKAGE=flask` for one;
+# then `make test`, and commit uv.lock with the change.
+upgrade: $(UV)
+	$(UV) lock $(if $(PACKAGE),--upgrade-package $(PACKAGE),--upgrade)
 
 # A local trial over plain HTTP: request verification off (loudly logged), cookies allowed
 # without HTTPS, the SQLite database in instance/, the /try simulator on, and the audio named
@@ -28,7 +53,7 @@ run: export SPINE_COACH_SIMULATOR = 1
 run: export SPINE_COACH_SESSION_COOKIE_SECURE = 0
 run: export SPINE_COACH_DEFAULT_TIMEZONE ?= America/New_York
 run: export SPINE_COACH_AUDIO_BASE_URL ?= https://$(HOST):$(PORT)/audio/
-run: $(VENV)/.installed system-deps
+run: install system-deps
 	$(BIN)/spine-coach db upgrade
 	@test -f audio/manifest.json || $(BIN)/spine-coach build-audio --engine espeak
 	$(BIN)/spine-coach serve --host $(HOST) --port $(PORT)
@@ -48,22 +73,30 @@ browser-deps:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 # The coach audio with the offline voice; `spine-coach build-audio` (gTTS) for real deployments.
-audio: $(VENV)/.installed system-deps
+audio: install system-deps
 	$(BIN)/spine-coach build-audio --engine espeak
 
-lint: $(VENV)/.installed-test
+lint: install-dev
 	$(BIN)/ruff check .
 
-typecheck: $(VENV)/.installed-test
+typecheck: install-dev
 	$(BIN)/mypy
 
-test: $(VENV)/.installed-test system-deps browser-deps lint typecheck
+test: install-dev system-deps browser-deps lint typecheck
 	$(BIN)/spine-coach check-model
 	$(BIN)/pytest
+	$(MAKE) --no-print-directory test-dates
 
-bench: $(VENV)/.installed-test
+# The date-sensitive tests with the wall clock moved far ahead: none may depend on today.
+test-dates: install-dev
+	@for days in $(CLOCK_SHIFTS); do \
+		echo "== the date-sensitive tests, with the clock moved $$days days ahead"; \
+		$(BIN)/pytest -m date_sensitive --clock-shift-days $$days || exit 1; \
+	done
+
+bench: install-dev
 	@command -v wrk >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -20,6 +20,12 @@ from skill.database import make_engine, upgrade
 from skill.testing.databases import postgres_schema
 from skill.testing.dialog import Dialog
 from tests.browser_support import browser, new_page  # noqa: F401  (shared: one Chromium per run)
+from tests.clock_shift import (  # noqa: F401  (the clock-shift run: --clock-shift-days)
+    pytest_addoption,
+    pytest_configure,
+    pytest_report_header,
+    shifted_clock,
+)
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 ON_CI = bool(os.environ.get("CI"))
