@@ -143,7 +143,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if settings.SIMULATOR:
         from skill.try_site import register as register_simulator
 
-        register_simulator(app)
+        register_simulator(
+            app, first_day=settings.SIMULATOR_TODAY, time_zone=settings.DEFAULT_TIMEZONE
+        )
     return app
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,8 @@ class Settings(BaseModel):
     PROXY_HOPS: int = Field(default=0, ge=0, le=5)
     # /try, the web simulator of an Echo (local trials only; never on in production).
     SIMULATOR: bool = False
+    # The day /try's simulated patients start on (10:00 in DEFAULT_TIMEZONE); unset: now.
+    SIMULATOR_TODAY: date | None = None
 
     @field_validator("AUDIO_BASE_URL")
     @classmethod
@@ -58,7 +61,9 @@ class Settings(BaseModel):
             raise ValueError("give a full URL, like https://cdn.example.org/spine-coach/audio/")
         return value if value.endswith("/") else value + "/"
 
-    @field_validator("SKILL_ID", "DATABASE_URL", "AUDIO_BASE_URL", "SECRET_KEY", mode="before")
+    @field_validator(
+        "SKILL_ID", "DATABASE_URL", "AUDIO_BASE_URL", "SECRET_KEY", "SIMULATOR_TODAY", mode="before"
+    )
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return None if value == "" else value

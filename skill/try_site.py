@@ -19,7 +19,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import (
@@ -39,7 +39,7 @@ from skill.audio_files import AUDIO_DIR_KEY
 from skill.care_site import set_private_cookie
 from skill.coach_audio.manifest import Manifest, load_manifest
 from skill.playback_token import parse_token
-from skill.simulator.session import Simulator
+from skill.simulator.session import Simulator, start_of_day
 from skill.simulator.understanding import Understanding
 from skill.testing.dialog import AlexaReply
 
@@ -119,6 +119,7 @@ class TrySite:
     manifest: Manifest | None
     clock: Callable[[], datetime]
     streams: bool
+    time_zone: str = "UTC"
     simulators: Simulators = field(init=False)
 
     def __post_init__(self) -> None:
@@ -140,6 +141,7 @@ class TrySite:
             audio_player=True,
             manifest=self.manifest,
             user_id=f"{USER_PREFIX}{key}",
+            time_zone=self.time_zone,
         )
 
     def local_url(self, url: str) -> str | None:
@@ -156,6 +158,13 @@ def _site() -> TrySite:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _first_day_clock(first_day: date | None, time_zone: str) -> Callable[[], datetime]:
+    if first_day is None:
+        return _utc_now
+    start = start_of_day(first_day, time_zone)
+    return lambda: start
 
 
 # Requests ------------------------------------------------------------------------------------
@@ -361,16 +370,20 @@ def _csrf_failed(error: CSRFError) -> Response:
     return response
 
 
-def register(app: Flask) -> None:
-    """Mount /try (the caller checks the SIMULATOR setting)."""
+def register(app: Flask, *, first_day: date | None = None, time_zone: str = "UTC") -> None:
+    """Mount /try (the caller checks the SIMULATOR setting).
+
+    New simulated patients start at the app's clock, or on `first_day` (10:00 in `time_zone`),
+    so a trial can be pinned to a day; each page's "next day" moves its own clock on."""
     manifest = load_manifest(app.config[AUDIO_DIR_KEY])
     base_url = str(app.config.get("AUDIO_BASE_URL") or "")
     site = TrySite(
         app=app,
         understanding=Understanding.for_locale(LOCALE),
         manifest=manifest,
-        clock=app.config.get("CLOCK") or _utc_now,
+        clock=app.config.get("CLOCK") or _first_day_clock(first_day, time_zone),
         streams=manifest is not None and base_url.startswith("https://"),
+        time_zone=time_zone,
     )
     pages = Blueprint("try", __name__, url_prefix="/try")
     pages.add_url_rule("", "page", page, methods=["GET"])

@@ -9,6 +9,9 @@ import pytest
 from skill.testing.dialog import AlexaReply, Dialog
 from skill.testing.envelopes import slot
 
+# Reads calendar dates: `make test` runs it again with the clock moved years ahead.
+pytestmark = pytest.mark.date_sensitive
+
 # NOW is 10:00 on Friday 20 November 2026 in New York, the device's zone.
 TODAY = date(2026, 11, 20)
 SURGERY = date(2026, 10, 21)  # a Wednesday: 4 weeks and 2 days before TODAY

@@ -18,6 +18,9 @@ from skill.testing import envelopes
 from skill.testing.dialog import Dialog
 from tests.conftest import NOW
 
+# Reads calendar dates: `make test` runs it again with the clock moved years ahead.
+pytestmark = pytest.mark.date_sensitive
+
 USER = envelopes.DEFAULT_USER
 SURGERY = date(2026, 10, 21)
 # NOW is Friday 20 November, 10:00 in New York: the week is 14 to 20 November.

@@ -15,6 +15,9 @@ import pytest
 from skill.recovery_plan import RecoveryPlan, load_plan
 from skill.timeline import activity_status, current_phase, elapsed, upcoming_milestones
 
+# Reads calendar dates: `make test` runs it again with the clock moved years ahead.
+pytestmark = pytest.mark.date_sensitive
+
 # A Wednesday.
 SURGERY = date(2026, 10, 21)
 

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask import Flask
 from playwright.sync_api import Locator, Page, ViewportSize, expect
 
 from tests.browser_support import LiveServer, test_output_dir
+
+# Reads calendar dates: `make test` runs it again with the clock moved years ahead.
+pytestmark = pytest.mark.date_sensitive
 
 PHONE: ViewportSize = {"width": 400, "height": 860}
 

@@ -12,13 +12,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
-from skill import create_app
+from skill import ConfigError, create_app
 from skill.alexa_endpoint import EXTENSION
 from skill.coach_audio.manifest import load_manifest, repetition_start_ms
 from skill.patients import PatientStore
 from skill.simulator.session import Simulator
 from skill.try_site import COOKIE, MAX_TEXT, USER_PREFIX, Simulators
 from tests.conftest import NOW
+
+# Reads calendar dates: `make test` runs it again with the clock moved years ahead.
+pytestmark = pytest.mark.date_sensitive
 
 _CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
@@ -329,6 +332,47 @@ def test_the_page_shows_the_virtual_clock_of_the_browsers_simulator(try_app: Fla
     browser.act("/try/advance", {"days": 5})
     page = browser.client.get("/try").get_data(as_text=True)
     assert f'datetime="{(NOW + timedelta(days=5)).isoformat()}"' in page
+
+
+def test_the_simulators_first_day_can_be_set_and_heard_in_the_devices_zone(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SPINE_COACH_SIMULATOR_TODAY pins /try's first day (10:00 in the default zone), so a trial
+    means the same on any day; "today" is heard as the device's day."""
+    monkeypatch.setenv("SPINE_COACH_SIMULATOR_TODAY", "2027-01-15")
+    app = create_app(
+        {
+            "DATABASE_URL": sqlite_url,
+            "VERIFY_REQUESTS": False,
+            "SIMULATOR": True,
+            "DEFAULT_TIMEZONE": "Pacific/Auckland",  # UTC+13 in January
+        }
+    )
+    try:
+        browser = Browser(app)
+        launch = browser.say("open spine coach")
+        # 10:00 on 15 January in Auckland is 21:00 on the 14th in UTC.
+        assert launch["clock"] == "2027-01-14T21:00:00+00:00"
+        said = browser.say("my surgery was today")
+        assert said["heard"]["slots"] == {"surgeryDate": "2027-01-15"}
+        assert "Friday, January 15. Is that right?" in said["speech"]
+        browser.act("/try/advance", {"days": 1})
+        page = browser.client.get("/try").get_data(as_text=True)
+        assert 'datetime="2027-01-15T21:00:00+00:00"' in page  # "next day" still moves on
+    finally:
+        _engine(app).dispose()
+
+
+def test_a_first_day_that_is_not_a_date_stops_start_up(sqlite_url: str) -> None:
+    with pytest.raises(ConfigError, match="SPINE_COACH_SIMULATOR_TODAY"):
+        create_app(
+            {
+                "DATABASE_URL": sqlite_url,
+                "VERIFY_REQUESTS": False,
+                "SIMULATOR": True,
+                "SIMULATOR_TODAY": "next tuesday",
+            }
+        )
 
 
 def test_the_least_recently_used_simulator_is_dropped_past_the_bound() -> None:

@@ -13,6 +13,9 @@ import pytest
 from skill.simulator.spoken_values import date_value, duration_value, number_value
 from skill.simulator.understanding import FALLBACK, Understanding, normalise
 
+# Reads calendar dates: `make test` runs it again with the clock moved years ahead.
+pytestmark = pytest.mark.date_sensitive
+
 NOW = datetime(2026, 11, 20, 10, 0)
 MODEL_PATH = Path(__file__).parents[1] / "interaction_model" / "en-US.json"
 MODEL: dict[str, Any] = json.loads(MODEL_PATH.read_text())

@@ -11,14 +11,22 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from skill.coach_audio.manifest import Manifest
 from skill.simulator.understanding import Understanding, Understood
 from skill.testing.dialog import AlexaReply, Dialog, JsonPoster, Player, ssml_to_text
 
 _AUDIO = re.compile(r'<audio src="([^"]+)"\s*/>')
+# A simulated day given by its date (`chat --today`, SIMULATOR_TODAY) starts at this local time.
+DAY_STARTS_AT = time(10, 0)
+
+
+def start_of_day(day: date, time_zone: str) -> datetime:
+    """The moment a simulated day starts: 10:00 on `day` in the device's zone, in UTC."""
+    return datetime.combine(day, DAY_STARTS_AT, tzinfo=ZoneInfo(time_zone)).astimezone(UTC)
 
 
 @dataclass
@@ -72,8 +80,10 @@ class Simulator:
         manifest: Manifest | None = None,
         user_id: str | None = None,
         device_id: str | None = None,
+        time_zone: str = "UTC",
     ) -> None:
         self.understanding = understanding
+        self.time_zone = ZoneInfo(time_zone)  # the device's: Alexa resolves "today" in it
         self.manifest = manifest
         self._phrases = clip_phrases(manifest)
         player = Player(duration_of=track_durations(manifest)) if audio_player else None
@@ -102,7 +112,7 @@ class Simulator:
         if launch or not rest:
             request, reply = "LaunchRequest", self.dialog.launch()
         else:
-            heard = self.understanding.hear(rest, self.now)
+            heard = self.understanding.hear(rest, self.now.astimezone(self.time_zone))
             declared = list(self.understanding.intent_slots.get(heard.intent, {}))
             slots: dict[str, Any] = heard.alexa_slots(declared)
             request, reply = heard.intent, self.dialog.say(heard.intent, **slots)
