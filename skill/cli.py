@@ -8,7 +8,9 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from flask import current_app
@@ -25,9 +27,15 @@ from skill.recovery_plan import PlanError
 from skill.strings import StringsError
 from skill.testing import envelopes
 
-TRY_IT = """
+LISTENING = """
 Spine Coach is listening on http://{host}:{port}/alexa (request verification is {verification}).
-Try it:
+"""
+TRY_IN_BROWSER = """\
+Try it in a browser, as a bedside Echo:  http://{host}:{port}/try
+"""
+TRY_IT = """\
+Talk to it in this terminal:             {script} chat
+Or send Alexa's own request:
   {script} sample-request launch | curl -s -H 'Content-Type: application/json' \\
       --data-binary @- http://{host}:{port}/alexa
 """
@@ -99,12 +107,14 @@ def serve(
 
         app = ctx.ensure_object(ScriptInfo).load_app()
         verifying = app.extensions["spine_coach"].verifier is not None
-        script = Path(sys.executable).parent / "spine-coach"
+        script = _script_path()
+        shown = "localhost" if host in ("0.0.0.0", "::") else host
         click.echo(
-            TRY_IT.format(
-                host=host, port=port, verification="on" if verifying else "OFF", script=script
-            )
+            LISTENING.format(host=shown, port=port, verification="on" if verifying else "OFF")
         )
+        if app.config.get("SIMULATOR"):
+            click.echo(TRY_IN_BROWSER.format(host=shown, port=port))
+        click.echo(TRY_IT.format(host=shown, port=port, script=script))
         # Flask's app.run() refuses to run inside its own CLI; Werkzeug's server is what it
         # would use.
         run_simple(host, port, app, threaded=True)
@@ -157,9 +167,12 @@ def db() -> None:
 
 @db.command("upgrade")
 @click.option("--revision", default="head", show_default=True)
+@click.option("--verbose", is_flag=True, help="Show each migration step (Alembic's log).")
 @with_appcontext
-def db_upgrade(revision: str) -> None:
+def db_upgrade(revision: str, verbose: bool) -> None:
     """Migrate the database to the latest schema."""
+    if verbose:
+        logging.getLogger("alembic").setLevel(logging.INFO)
     url = current_app.config["DATABASE_URL_RESOLVED"]
     upgrade(url, revision)
     click.echo(f"Database migrated to {revision}.")
@@ -289,16 +302,29 @@ def package_command(
     show_default=True,
     help="The simulated device's zone.",
 )
-def chat_command(locale: str, speak: bool, time_zone: str) -> None:
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The virtual clock's first day, YYYY-MM-DD, from 10:00 in --time-zone [default: now].",
+)
+def chat_command(locale: str, speak: bool, time_zone: str, today: datetime | None) -> None:
     """Talk to the skill in the terminal, as if to an Echo by the bed."""
-    from datetime import UTC, datetime
+    logging.getLogger("skill.access").setLevel(logging.WARNING)  # the conversation, not the log
 
     from skill.audio_files import AUDIO_DIR_KEY
     from skill.coach_audio.manifest import load_manifest
     from skill.simulator.chat import HELP, Chat, Speaker
     from skill.simulator.local_api import LocalAlexaApi
-    from skill.simulator.session import Simulator
+    from skill.simulator.session import Simulator, start_of_day
     from skill.simulator.understanding import Understanding
+
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise click.BadParameter(
+            f"{time_zone!r} is not an IANA time zone", param_hint="--time-zone"
+        ) from error
 
     # In-process, nothing is exposed: verification is off. Audio "hosted" at a made-up HTTPS
     # address lets the skill stream tracks to the simulated AudioPlayer.
@@ -314,15 +340,25 @@ def chat_command(locale: str, speak: bool, time_zone: str) -> None:
     simulator = Simulator(
         app.test_client(),
         Understanding.for_locale(locale),
-        at=datetime.now(UTC),
+        at=start_of_day(today.date(), time_zone) if today else datetime.now(UTC),
         locale=locale,
         manifest=manifest,
         user_id="amzn1.ask.account.CHAT",
+        time_zone=time_zone,
     )
     speaker = Speaker(app.config[AUDIO_DIR_KEY]) if speak else None
     chat = Chat(simulator, click.get_text_stream("stdout"), speaker)
     click.echo(HELP)
     chat.run(_typed_lines())
+
+
+def _script_path() -> str:
+    """This command as a newcomer would type it: relative to the working folder if inside."""
+    script = Path(sys.executable).parent / "spine-coach"
+    try:
+        return f"./{script.relative_to(Path.cwd())}"
+    except ValueError:
+        return str(script)
 
 
 def _typed_lines() -> Iterator[str]:
@@ -353,6 +389,7 @@ def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # `db upgrade --verbose` shows it
     try:
         cli()
     except (ConfigError, PlanError, StringsError, ManifestError) as error:

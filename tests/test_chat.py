@@ -6,17 +6,31 @@ import os
 import re
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
+
 from skill.coach_audio.manifest import load_manifest
+from tests import clock_shift
 from tests.conftest import TEST_SECRET_KEY
+
+# Reads calendar dates: `make test` runs it again with the clock moved years ahead.
+pytestmark = pytest.mark.date_sensitive
 
 CHAT = [sys.executable, "-c", "from skill.cli import main; main()", "chat"]
 
 
-def chat(
-    lines: list[str], tmp_path: Path, audio: Path, *extra: str, path: str | None = None
-) -> str:
+def run_chat(
+    lines: list[str],
+    tmp_path: Path,
+    audio: Path,
+    *extra: str,
+    path: str | None = None,
+    today: date | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run `spine-coach chat` on these typed lines; its virtual clock starts on `today`, or on
+    the day this test process sees (moved ahead in the clock-shift runs)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPINE_COACH_")}
     env.update(
         SPINE_COACH_DATABASE_URL=f"sqlite:///{tmp_path / 'chat.sqlite3'}",
@@ -26,7 +40,7 @@ def chat(
     if path is not None:
         env["PATH"] = path
     result = subprocess.run(
-        [*CHAT, *extra],
+        [*CHAT, "--today", (today or clock_shift.today()).isoformat(), *extra],
         input="\n".join(lines) + "\n",
         env=env,
         capture_output=True,
@@ -35,7 +49,19 @@ def chat(
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    return result.stdout
+    return result
+
+
+def chat(
+    lines: list[str],
+    tmp_path: Path,
+    audio: Path,
+    *extra: str,
+    path: str | None = None,
+    today: date | None = None,
+) -> str:
+    """What the terminal shows of the conversation (standard output)."""
+    return run_chat(lines, tmp_path, audio, *extra, path=path, today=today).stdout
 
 
 def test_a_conversation_in_the_terminal_with_a_set_paused_and_resumed(
@@ -57,6 +83,7 @@ def test_a_conversation_in_the_terminal_with_a_set_paused_and_resumed(
         ],
         tmp_path,
         built_audio,
+        today=date(2026, 11, 20),  # the surgery was four weeks and two days ago
     )
     assert "alexa> Hi, I'm Spine Coach." in out
     assert "(heard SetSurgeryDateIntent surgeryDate=XXXX-10-21)" in out
@@ -100,3 +127,40 @@ def test_speak_reads_answers_aloud_with_espeak(tmp_path: Path, built_audio: Path
 def test_unknown_commands_show_the_help(tmp_path: Path, built_audio: Path) -> None:
     out = chat(["/what", "/quit"], tmp_path, built_audio)
     assert out.count("/listen SECONDS") == 2  # at start, and for the unknown command
+
+
+def test_the_virtual_clock_starts_on_the_day_given(tmp_path: Path, built_audio: Path) -> None:
+    out = chat(
+        ["open spine coach", "my surgery was october twenty first", "yes", "/quit"],
+        tmp_path,
+        built_audio,
+        today=date(2027, 1, 15),
+    )
+    # Said in January, "october twenty first" is the one just past, in the year before.
+    assert "(heard SetSurgeryDateIntent surgeryDate=XXXX-10-21)" in out
+    assert "alexa> So your surgery was on Wednesday, October 21." in out  # 2026's, a Wednesday
+    assert "It's been 12 weeks and 2 days since your surgery." in out
+
+
+def test_a_surgery_three_weeks_before_today_is_in_week_3_on_any_day(
+    tmp_path: Path, built_audio: Path
+) -> None:
+    surgery = clock_shift.today() - timedelta(weeks=3)
+    spoken = f"{surgery:%B} {surgery.day}"  # "november 12": heard as a date without a year
+    out = chat(
+        ["open spine coach", f"my surgery was {spoken}", "yes", "can I drive yet", "/quit"],
+        tmp_path,
+        built_audio,
+    )
+    assert f"surgeryDate=XXXX-{surgery:%m-%d}" in out
+    assert "alexa> Not yet. From week 6" in out
+
+
+def test_the_terminal_shows_the_conversation_without_log_chatter(
+    tmp_path: Path, built_audio: Path
+) -> None:
+    result = run_chat(["open spine coach", "/quit"], tmp_path, built_audio)
+    assert "alexa> Hi, I'm Spine Coach." in result.stdout
+    assert "POST /alexa" not in result.stderr  # access lines
+    assert "alembic" not in result.stderr  # the migration run when the database is new
+    assert "REQUEST VERIFICATION IS OFF" in result.stderr  # warnings still show
