@@ -78,6 +78,7 @@ audio: install system-deps
 
 lint: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 typecheck: install-dev
 	$(BIN)/mypy

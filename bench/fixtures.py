@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.scenarios import AUDIO_SET, AUDIO_TOKEN, AUDIO_USER, EXERCISE_USER
-from skill.database import make_engine, upgrade
-from skill.exercise_log import Delivery, ExerciseLog
-from skill.patients import PatientStore
-from skill.testing import envelopes
-from skill.testing.signing import LocalPki, make_pki
+from skill.devtools import envelopes
+from skill.devtools.signing import LocalPki, make_pki
+from skill.store.engine import make_engine, upgrade
+from skill.store.exercise_log import Delivery, ExerciseLog
+from skill.store.patients import PatientStore
 
 # The benchmark patient is three weeks past surgery, so launch and phase answers are the
 # returning-patient ones; the stored zone matches the device's, so no request writes.

@@ -25,13 +25,13 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from skill import create_app
-from skill.alexa_endpoint import EXTENSION
-from skill.care_site import COOKIE
-from skill.caregivers import CaregiverAccess
-from skill.database import make_engine, upgrade
-from skill.simulator.local_api import LocalAlexaApi
-from skill.testing import envelopes
-from skill.testing.databases import postgres_schema
+from skill.alexa.endpoint import EXTENSION
+from skill.devtools import envelopes
+from skill.devtools.databases import postgres_schema
+from skill.devtools.simulator.local_api import LocalAlexaApi
+from skill.store.caregivers import CaregiverAccess
+from skill.store.engine import make_engine, upgrade
+from skill.web.care import COOKIE
 
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
 PATIENTS = 1_000

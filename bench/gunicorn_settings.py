@@ -1,9 +1,9 @@
 """gunicorn settings for both benchmarked apps: the worker hook production uses.
 
-Production's settings module (skill.gunicorn_config) would import the whole skill into the
+Production's settings module (skill.production) would import the whole skill into the
 bare skill's workers as well; this one has only what the comparison needs, the same for both:
 each worker moves the app it built out of the garbage collector's scans, as
-`skill.gunicorn_config.post_worker_init` does in production.
+`skill.production.post_worker_init` does in production.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import urllib.request
 from collections.abc import Mapping
 from typing import Any
 
-from skill.testing.dialog import ssml_to_text
+from skill.devtools.dialog import ssml_to_text
 
 APOLOGY_MARKERS = ("Sorry", "something went wrong")
 

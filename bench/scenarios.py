@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from skill.playback_token import PlaybackToken, patient_key
-from skill.testing import envelopes
+from skill.devtools import envelopes
+from skill.sets.tokens import PlaybackToken, patient_key
 
 # A second patient with a set playing as a track, so PlaybackStopped has a stream to record
 # (the first patient's sets are started and put aside by the StartExerciseIntent scenario).

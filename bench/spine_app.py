@@ -15,8 +15,8 @@ from cryptography import x509
 from flask import Flask
 
 from skill import create_app
-from skill.simulator.local_api import LocalAlexaApi
-from skill.testing import envelopes
+from skill.devtools import envelopes
+from skill.devtools.simulator.local_api import LocalAlexaApi
 
 # Set by the driver (bench.__main__) for the gunicorn workers.
 DATABASE_URL_ENV = "BENCH_DATABASE_URL"

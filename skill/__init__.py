@@ -16,28 +16,28 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from skill import audio_files, care_site, logs
-from skill.alexa_api import AlexaApiClient
-from skill.alexa_endpoint import EXTENSION, AlexaEndpoint, blueprint
-from skill.alexa_serializer import AlexaSerializer
-from skill.audio_files import AUDIO_DIR_KEY
-from skill.care_site import CareSite
-from skill.caregivers import CaregiverAccess
-from skill.check_ins import CheckIns
+from skill.alexa.api_client import AlexaApiClient
+from skill.alexa.endpoint import EXTENSION, AlexaEndpoint, blueprint
+from skill.alexa.serializer import AlexaSerializer
+from skill.alexa.time_zones import DeviceTimeZones
+from skill.alexa.verification import RequestVerifier, fetch_chain_over_https, load_trust_roots
 from skill.coach_audio.manifest import load_manifest
-from skill.coach_voice import CoachVoice
 from skill.config import ENV_PREFIX, ConfigError, Settings, load_settings
-from skill.database import make_engine, sqlite_url
-from skill.exercise_log import ExerciseLog
-from skill.patient_data import PatientData
-from skill.patients import PatientStore
-from skill.recovery_plan import load_plan
+from skill.content.plan import load_plan
+from skill.content.strings import load_catalogue
 from skill.services import Services
+from skill.sets.coach_voice import CoachVoice
+from skill.sets.spoken import SpokenSets
 from skill.skill_builder import build_skill
-from skill.spoken_sets import SpokenSets
-from skill.strings import load_catalogue
-from skill.time_zones import DeviceTimeZones
-from skill.verification import RequestVerifier, fetch_chain_over_https, load_trust_roots
+from skill.store.caregivers import CaregiverAccess
+from skill.store.check_ins import CheckIns
+from skill.store.engine import make_engine, sqlite_url
+from skill.store.exercise_log import ExerciseLog
+from skill.store.patient_data import PatientData
+from skill.store.patients import PatientStore
+from skill.web import audio, care, logs
+from skill.web.audio import AUDIO_DIR_KEY
+from skill.web.care import CareSite
 
 __all__ = ["ConfigError", "create_app"]
 # The repository's audio/ folder, where `spine-coach build-audio` writes by default.
@@ -70,7 +70,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     Besides settings, `config` may inject collaborators for tests and benchmarks:
     CERT_CHAIN_FETCHER, TRUST_ROOTS, CLOCK (for verification) and ALEXA_API_CLIENT.
     """
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        static_folder="web/static",
+        template_folder="web/templates",
+    )
     logs.init_app(app)  # first: request ids and access lines around every other hook
     settings = load_settings(app, dict(config or {}))
     try:
@@ -129,11 +134,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config[AUDIO_DIR_KEY] = audio_dir
     app.register_blueprint(blueprint)
-    app.register_blueprint(audio_files.blueprint)
+    app.register_blueprint(audio.blueprint)
     csrf = CSRFProtect(app)
     csrf.exempt(blueprint)  # Alexa's requests are signed, not forms
-    csrf.exempt(audio_files.blueprint)
-    care_site.register(
+    csrf.exempt(audio.blueprint)
+    care.register(
         app,
         CareSite(services, caregivers, app.config.get("CLOCK") or _utc_now),
         storage_uri=settings.RATELIMIT_STORAGE_URL,
@@ -141,7 +146,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         overall=settings.CARE_CODE_GLOBAL_LIMIT,
     )
     if settings.SIMULATOR:
-        from skill.try_site import register as register_simulator
+        from skill.devtools.try_site import register as register_simulator
 
         register_simulator(
             app, first_day=settings.SIMULATOR_TODAY, time_zone=settings.DEFAULT_TIMEZONE
@@ -153,7 +158,7 @@ def _alexa_api(settings: Settings) -> ApiClient:
     """Amazon's APIs over HTTPS; with the simulator on, answered locally (its requests come
     from no real device, so there is nothing at Amazon to ask)."""
     if settings.SIMULATOR:
-        from skill.simulator.local_api import LocalAlexaApi
+        from skill.devtools.simulator.local_api import LocalAlexaApi
 
         return LocalAlexaApi(settings.DEFAULT_TIMEZONE)
     return AlexaApiClient(settings.ALEXA_API_TIMEOUT)

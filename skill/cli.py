@@ -22,10 +22,10 @@ from skill.coach_audio.build import AudioBuildError, build_audio, default_audio_
 from skill.coach_audio.manifest import ManifestError
 from skill.coach_audio.synthesis import EspeakEngine, GttsEngine
 from skill.config import ConfigError
-from skill.database import upgrade
-from skill.recovery_plan import PlanError
-from skill.strings import StringsError
-from skill.testing import envelopes
+from skill.content.plan import PlanError
+from skill.content.strings import StringsError
+from skill.devtools import envelopes
+from skill.store.engine import upgrade
 
 LISTENING = """
 Spine Coach is listening on http://{host}:{port}/alexa (request verification is {verification}).
@@ -122,14 +122,14 @@ def serve(
 
     import gc
 
-    from skill import logs
-    from skill.alexa_endpoint import EXTENSION
-    from skill.gunicorn_config import (
+    from skill.alexa.endpoint import EXTENSION
+    from skill.production import (
         ProductionServer,
         bind_address,
         production_settings,
         startup_problems,
     )
+    from skill.web import logs
 
     level = log_level or "info"
     logs.configure(level)  # before the app is built: every line from here on is JSON
@@ -227,7 +227,7 @@ def build_audio_command(locale: str, engine_name: str, out: Path | None) -> None
 )
 def check_model_command(paths: tuple[Path, ...]) -> None:
     """Lint interaction models offline [default: every interaction_model/*.json]."""
-    from skill.model_check import check_files, default_models, handled_intents
+    from skill.devtools.model_check import check_files, default_models, handled_intents
 
     files = list(paths) or default_models()
     if not files:
@@ -277,7 +277,7 @@ def package_command(
     terms_url: str | None,
 ) -> None:
     """Write an ASK CLI v2 skill package (skill.json and interaction models) to deploy."""
-    from skill.skill_package import PackageError, write_package
+    from skill.devtools.skill_package import PackageError, write_package
 
     try:
         report = write_package(
@@ -312,12 +312,12 @@ def chat_command(locale: str, speak: bool, time_zone: str, today: datetime | Non
     """Talk to the skill in the terminal, as if to an Echo by the bed."""
     logging.getLogger("skill.access").setLevel(logging.WARNING)  # the conversation, not the log
 
-    from skill.audio_files import AUDIO_DIR_KEY
     from skill.coach_audio.manifest import load_manifest
-    from skill.simulator.chat import HELP, Chat, Speaker
-    from skill.simulator.local_api import LocalAlexaApi
-    from skill.simulator.session import Simulator, start_of_day
-    from skill.simulator.understanding import Understanding
+    from skill.devtools.simulator.chat import HELP, Chat, Speaker
+    from skill.devtools.simulator.local_api import LocalAlexaApi
+    from skill.devtools.simulator.session import Simulator, start_of_day
+    from skill.devtools.simulator.understanding import Understanding
+    from skill.web.audio import AUDIO_DIR_KEY
 
     try:
         ZoneInfo(time_zone)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from skill.caregivers import CaregiverAccess
-from skill.check_ins import CheckIns
-from skill.coach_voice import CoachVoice
-from skill.exercise_log import ExerciseLog
-from skill.patient_data import PatientData
-from skill.patients import PatientStore
-from skill.recovery_plan import RecoveryPlan
-from skill.spoken_sets import SpokenSets
-from skill.strings import Catalogue
-from skill.time_zones import DeviceTimeZones
+from skill.alexa.time_zones import DeviceTimeZones
+from skill.content.plan import RecoveryPlan
+from skill.content.strings import Catalogue
+from skill.sets.coach_voice import CoachVoice
+from skill.sets.spoken import SpokenSets
+from skill.store.caregivers import CaregiverAccess
+from skill.store.check_ins import CheckIns
+from skill.store.exercise_log import ExerciseLog
+from skill.store.patient_data import PatientData
+from skill.store.patients import PatientStore
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 from ask_sdk_model.services import ApiClient
 
-from skill.alexa_request import request_attributes
+from skill.alexa.request import request_attributes
 from skill.intents import (
     caregivers,
     check_in,
@@ -26,8 +26,8 @@ from skill.intents import (
     summary,
     surgery_date,
 )
+from skill.intents.turn import TURN_KEY, Turn
 from skill.services import Services
-from skill.turn import TURN_KEY, Turn
 
 
 class AttachTurn(AbstractRequestInterceptor):

@@ -15,10 +15,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, text
 
 from skill import create_app
-from skill.alexa_endpoint import EXTENSION
-from skill.database import make_engine, upgrade
-from skill.testing.databases import postgres_schema
-from skill.testing.dialog import Dialog
+from skill.alexa.endpoint import EXTENSION
+from skill.devtools.databases import postgres_schema
+from skill.devtools.dialog import Dialog
+from skill.store.engine import make_engine, upgrade
 from tests.browser_support import browser, new_page  # noqa: F401  (shared: one Chromium per run)
 from tests.clock_shift import (  # noqa: F401  (the clock-shift run: --clock-shift-days)
     pytest_addoption,

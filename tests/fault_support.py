@@ -15,7 +15,7 @@ from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 from typing import Any
 
-from skill.testing import envelopes
+from skill.devtools import envelopes
 
 PATIENT = "amzn1.ask.account.TWOPROCESSES"
 APOLOGY = "Sorry, something went wrong"
@@ -148,9 +148,9 @@ def write_for_one_patient(
     every other one it starts. Ends with a start. Puts what it saw on `results`."""
     logging.getLogger("skill").setLevel(logging.ERROR)  # no "verification is off" banner
     from skill import create_app
-    from skill.alexa_endpoint import EXTENSION
-    from skill.exercise_log import Delivery, ExerciseLog, Outcome
-    from skill.simulator.local_api import LocalAlexaApi
+    from skill.alexa.endpoint import EXTENSION
+    from skill.devtools.simulator.local_api import LocalAlexaApi
+    from skill.store.exercise_log import Delivery, ExerciseLog, Outcome
 
     app = create_app({**config, "ALEXA_API_CLIENT": LocalAlexaApi("America/New_York")})
     engine = app.extensions[EXTENSION].engine

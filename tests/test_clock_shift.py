@@ -21,7 +21,7 @@ def _write_suite(folder: Path) -> Path:
         f"""
 from datetime import date, timedelta
 
-from skill.timeline import elapsed
+from skill.recovery.timeline import elapsed
 
 
 def test_bound_to_the_day_it_was_written():

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from skill import ConfigError, create_app
-from skill.alexa_endpoint import EXTENSION
-from skill.recovery_plan import PlanError
+from skill.alexa.endpoint import EXTENSION
+from skill.content.plan import PlanError
 
 
 def test_verification_is_on_by_default_and_needs_the_skill_id(
@@ -59,14 +59,14 @@ def test_a_bad_setting_stops_start_up_naming_the_variable(
 
 
 def test_a_clinic_plan_replaces_the_default(sqlite_url: str, tmp_path: Path) -> None:
-    from skill.recovery_plan import DEFAULT_PLAN_PATH
+    from skill.content.plan import DEFAULT_PLAN_PATH
 
     plan = tmp_path / "clinic.yaml"
     plan.write_text(
         DEFAULT_PLAN_PATH.read_text().replace("088 979 23 23", "020 555 01 01"), encoding="utf-8"
     )
     app = create_app({"DATABASE_URL": sqlite_url, "VERIFY_REQUESTS": False, "PLAN": str(plan)})
-    from skill.testing.dialog import Dialog
+    from skill.devtools.dialog import Dialog
     from tests.conftest import NOW
 
     reply = Dialog(app.test_client(), at=NOW).say("ContactIntent")
@@ -77,7 +77,7 @@ def test_a_clinic_plan_replaces_the_default(sqlite_url: str, tmp_path: Path) -> 
 def test_a_broken_plan_stops_start_up_naming_the_file_and_field(
     sqlite_url: str, tmp_path: Path
 ) -> None:
-    from skill.recovery_plan import DEFAULT_PLAN_PATH
+    from skill.content.plan import DEFAULT_PLAN_PATH
 
     plan = tmp_path / "broken.yaml"
     plan.write_text(

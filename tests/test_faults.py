@@ -30,18 +30,19 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 
-from skill import create_app, database
-from skill.alexa_endpoint import EXTENSION
-from skill.database import make_engine, upgrade
-from skill.exercise_log import Delivery, ExerciseLog, ExerciseSet, Outcome
-from skill.models import EXERCISE_SETS
-from skill.patient_data import patient_tables
-from skill.patients import PatientStore
-from skill.playback_token import PlaybackToken, patient_key
-from skill.testing import envelopes
-from skill.testing.dialog import Dialog
-from skill.testing.signing import DEFAULT_CHAIN_URL, LocalPki, make_pki
-from skill.verification import VerificationError, fetch_chain_over_https
+from skill import create_app
+from skill.alexa.endpoint import EXTENSION
+from skill.alexa.verification import VerificationError, fetch_chain_over_https
+from skill.devtools import envelopes
+from skill.devtools.dialog import Dialog
+from skill.devtools.signing import DEFAULT_CHAIN_URL, LocalPki, make_pki
+from skill.sets.tokens import PlaybackToken, patient_key
+from skill.store import engine as database
+from skill.store.engine import make_engine, upgrade
+from skill.store.exercise_log import Delivery, ExerciseLog, ExerciseSet, Outcome
+from skill.store.patient_data import patient_tables
+from skill.store.patients import PatientStore
+from skill.store.tables import EXERCISE_SETS
 from tests.browser_support import LiveServer
 from tests.conftest import NOW, TEST_SECRET_KEY
 from tests.fault_support import PATIENT, TcpProxy, write_for_one_patient

@@ -33,12 +33,12 @@ from markupsafe import escape
 from sqlalchemy import Engine
 
 from skill import create_app
-from skill.alexa_endpoint import EXTENSION
-from skill.database import upgrade
-from skill.exercise_log import Delivery, ExerciseLog
-from skill.patients import PatientStore
-from skill.playback_token import PlaybackToken
-from skill.testing import envelopes
+from skill.alexa.endpoint import EXTENSION
+from skill.devtools import envelopes
+from skill.sets.tokens import PlaybackToken
+from skill.store.engine import upgrade
+from skill.store.exercise_log import Delivery, ExerciseLog
+from skill.store.patients import PatientStore
 from tests.conftest import NOW, TEST_SECRET_KEY, TIME_ZONE_URL
 
 REPO = Path(__file__).resolve().parents[1]
@@ -130,7 +130,7 @@ class _ErrorCollector(logging.Handler):
 @pytest.fixture(autouse=True)
 def collect_handler_errors() -> Iterator[None]:
     collector = _ErrorCollector(level=logging.ERROR)
-    loggers = [logging.getLogger(name) for name in ("skill.intents.errors", "skill.alexa_endpoint")]
+    loggers = [logging.getLogger(name) for name in ("skill.intents.errors", "skill.alexa.endpoint")]
     for logger in loggers:
         logger.addHandler(collector)
     try:

@@ -17,16 +17,16 @@ from flask_limiter.util import get_remote_address
 from sqlalchemy import Integer, bindparam, column, create_engine, select, table
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from skill.care_site import hooks_scoped_to
+from skill.web.care import hooks_scoped_to
 
 
 def test_ask_sdk_still_has_the_private_date_parser_the_serializer_falls_back_to() -> None:
     parser = getattr(DefaultSerializer, "_DefaultSerializer__deserialize_datetime", None)
     assert parser is not None, (
         "ask-sdk-core no longer has DefaultSerializer.__deserialize_datetime, which "
-        "skill/alexa_serializer.py calls for timestamps fromisoformat cannot read: keep the "
+        "skill/alexa/serializer.py calls for timestamps fromisoformat cannot read: keep the "
         "locked ask-sdk-core, or give the serializer a parser of its own "
-        "(tests/test_alexa_serializer.py compares it with DefaultSerializer)"
+        "(tests/alexa/test_serializer.py compares it with DefaultSerializer)"
     )
     parsed = parser(DefaultSerializer(), "2026-11-20T15:00:00Z", datetime)
     assert parsed == datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -44,9 +44,9 @@ def test_sqlalchemys_compiled_statements_still_expose_what_prepared_sql_reads() 
         if not hasattr(compiled, name)
     ]
     assert not problems, (
-        f"SQLAlchemy's SQLCompiler no longer has {problems}, which skill/prepared_sql.py reads "
+        f"SQLAlchemy's SQLCompiler no longer has {problems}, which skill/store/prepared.py reads "
         "to run the hot path's statements: keep the locked SQLAlchemy "
-        "(tests/test_prepared_sql.py compares its results with Core's)"
+        "(tests/store/test_prepared.py compares its results with Core's)"
     )
     assert compiled.positional
     assert list(compiled.positiontup or []) == ["id", "outcome_1"]
@@ -79,11 +79,11 @@ def test_flask_limiter_still_hooks_in_only_where_hooks_scoped_to_can_move_it() -
         for name in after
     }
     assert not any(app_wide.values()), (
-        f"Flask-Limiter added app-wide hooks that skill/care_site.py's hooks_scoped_to does "
+        f"Flask-Limiter added app-wide hooks that skill/web/care.py's hooks_scoped_to does "
         f"not move under /care: {app_wide}; /alexa would pay for them on every request"
     )
     assert after["before_request_funcs"].get("care"), (
         "Flask-Limiter no longer registers a before-request hook the way hooks_scoped_to "
-        "expects; /care's code limits may not run (tests/test_caregivers.py)"
+        "expects; /care's code limits may not run (tests/web/test_care.py)"
     )
     assert list(app.teardown_appcontext_funcs) == teardowns

@@ -44,9 +44,9 @@ from skill.coach_audio.store import (
 )
 from skill.coach_audio.synthesis import Engine, SynthesisError
 from skill.coach_audio.tracks import CUES_SUFFIX, CueMap, assemble, track_hash
-from skill.exercise_script import Script, all_scripts, unique_phrases
-from skill.recovery_plan import RecoveryPlan, load_plan
-from skill.strings import Strings, load_catalogue
+from skill.content.plan import RecoveryPlan, load_plan
+from skill.content.strings import Strings, load_catalogue
+from skill.sets.script import Script, all_scripts, unique_phrases
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ SAMPLE_WIDTH = 2  # bytes per sample: s16le
 SAMPLES_PER_MS = SAMPLE_RATE // 1000
 SAMPLES_PER_FRAME = 576  # MPEG-2 Layer III
 # libmp3lame's encoder delay (576) plus the MP3 decoder's (529): where sample 0 of the input
-# plays in the output. Checked by tests/test_coach_audio_units.py.
+# plays in the output. Checked by tests/coach_audio/test_units.py.
 ENCODER_LEAD_SAMPLES = 1105
 # Part of every file's content hash: change any of these and everything is rebuilt.
 ENCODER_SETTINGS: dict[str, str | int] = {

@@ -24,7 +24,7 @@ from skill.coach_audio.encoding import (
 )
 from skill.coach_audio.manifest import RepetitionSpan
 from skill.coach_audio.store import content_hash
-from skill.exercise_script import Say, Script
+from skill.sets.script import Say, Script
 
 CUES_SUFFIX = ".cues.json"
 

@@ -8,7 +8,7 @@ from typing import ClassVar
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
 
-from skill.alexa_request import intent_name
+from skill.alexa.request import intent_name
 
 
 def intent_in(handler_input: HandlerInput, names: Iterable[str]) -> bool:

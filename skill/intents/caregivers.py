@@ -7,7 +7,7 @@ from ask_sdk_model import Response
 from markupsafe import Markup
 
 from skill.intents.base import IntentHandler
-from skill.turn import turn_of
+from skill.intents.turn import turn_of
 
 OFFER = "offer"
 

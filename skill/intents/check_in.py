@@ -10,11 +10,11 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_request_type
 from ask_sdk_model import Response
 
-from skill.alexa_request import intent_name, session_attributes, slot_value
-from skill.check_in import QUESTIONS, Question, accepts, alerts_for, all_alerts
+from skill.alexa.request import intent_name, session_attributes, slot_value
+from skill.alexa.speech import Reply, plain, telephone
+from skill.content.check_in import QUESTIONS, Question, accepts, alerts_for, all_alerts
 from skill.intents.base import IntentHandler
-from skill.speech import Reply, plain, telephone
-from skill.turn import Turn, turn_of
+from skill.intents.turn import Turn, turn_of
 
 AWAITING = "awaiting"
 AWAITING_CHECK_IN = "check_in"

@@ -9,11 +9,11 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_request_type
 from ask_sdk_model import Response
 
-from skill.alexa_request import session_attributes
+from skill.alexa.request import session_attributes
+from skill.alexa.speech import repeat_last
 from skill.intents.base import IntentHandler
 from skill.intents.recovery import OFFER, milestone_response
-from skill.speech import repeat_last
-from skill.turn import turn_of
+from skill.intents.turn import turn_of
 
 
 def _offer(handler_input: HandlerInput) -> dict[str, Any] | None:

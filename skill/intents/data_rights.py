@@ -9,9 +9,9 @@ from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
-from skill.alexa_request import raw_request, request_type, session_attributes
+from skill.alexa.request import raw_request, request_type, session_attributes
 from skill.intents.base import IntentHandler
-from skill.turn import turn_of
+from skill.intents.turn import turn_of
 
 log = logging.getLogger(__name__)
 AWAITING = "awaiting"

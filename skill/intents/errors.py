@@ -8,11 +8,11 @@ from ask_sdk_core.dispatch_components import AbstractExceptionHandler
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
-from skill.alexa_request import request_attributes, request_type
+from skill.alexa.request import request_attributes, request_type
+from skill.alexa.speech import ssml
+from skill.content.strings import Catalogue
 from skill.intents.surgery_date import ask_for_surgery_date
-from skill.speech import ssml
-from skill.strings import Catalogue
-from skill.turn import TURN_KEY, NeedSurgeryDate, Turn, turn_of
+from skill.intents.turn import TURN_KEY, NeedSurgeryDate, Turn, turn_of
 
 log = logging.getLogger(__name__)
 # Requests that have no conversation: their responses may not carry speech.

@@ -8,10 +8,14 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 from ask_sdk_model.dialog import ElicitSlotDirective
 
-from skill.alexa_request import intent_name, request_id, resolved_id, session_attributes, slot_value
-from skill.daily_targets import due_order
-from skill.exercise_log import ExerciseSet, Outcome
-from skill.guided_sets import (
+from skill.alexa.request import intent_name, request_id, resolved_id, session_attributes, slot_value
+from skill.alexa.speech import Reply
+from skill.content.plan import InBedExercise
+from skill.intents.base import IntentHandler
+from skill.intents.turn import Turn, turn_of
+from skill.recovery.daily_targets import due_order
+from skill.recovery.phrases import exercise_names
+from skill.sets.service import (
     CHUNK,
     OFFER,
     RESUME,
@@ -29,11 +33,7 @@ from skill.guided_sets import (
     start_set,
     today_standings,
 )
-from skill.intents.base import IntentHandler
-from skill.phrases import exercise_names
-from skill.recovery_plan import InBedExercise
-from skill.speech import Reply
-from skill.turn import Turn, turn_of
+from skill.store.exercise_log import ExerciseSet, Outcome
 
 
 def _set_offer(handler_input: HandlerInput) -> dict[str, Any] | None:

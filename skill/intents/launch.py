@@ -9,9 +9,9 @@ from ask_sdk_model import Response
 
 from skill.intents.exercise import unfinished_set_offer
 from skill.intents.surgery_date import ask_for_surgery_date
-from skill.phrases import elapsed_sentence, exercise_names, phase_name
-from skill.timeline import current_phase, elapsed
-from skill.turn import turn_of
+from skill.intents.turn import turn_of
+from skill.recovery.phrases import elapsed_sentence, exercise_names, phase_name
+from skill.recovery.timeline import current_phase, elapsed
 
 
 class LaunchRequestHandler(AbstractRequestHandler):

@@ -5,14 +5,14 @@ from __future__ import annotations
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
-from skill.alexa_request import session_attributes, slot_value
-from skill.audio_player import player_state, stop
+from skill.alexa.request import session_attributes, slot_value
 from skill.coach_audio.manifest import repetitions_completed_at
-from skill.exercise_log import Delivery, ExerciseSet, Outcome
-from skill.guided_sets import owned_set, track_for
 from skill.intents.base import IntentHandler
-from skill.phrases import pain_advice
-from skill.turn import Turn, turn_of
+from skill.intents.turn import Turn, turn_of
+from skill.recovery.phrases import pain_advice
+from skill.sets.player import player_state, stop
+from skill.sets.service import owned_set, track_for
+from skill.store.exercise_log import Delivery, ExerciseSet, Outcome
 
 AWAITING = "awaiting"
 AWAITING_PAIN = "pain_score"

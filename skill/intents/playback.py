@@ -15,11 +15,13 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Directive, Response
 from ask_sdk_model.interfaces.audioplayer import PlayDirective
 
-from skill.alexa_request import intent_name, request_type, resolved_id
-from skill.audio_player import PlayerState, play, playback_event, player_state, stop
+from skill.alexa.request import intent_name, request_type, resolved_id
+from skill.alexa.speech import Reply
 from skill.coach_audio.manifest import repetitions_completed_at
-from skill.exercise_log import ExerciseSet, Outcome
-from skill.guided_sets import (
+from skill.intents.base import IntentHandler
+from skill.intents.turn import NeedSurgeryDate, Turn, turn_of
+from skill.sets.player import PlayerState, play, playback_event, player_state, stop
+from skill.sets.service import (
     allowed_exercises,
     apply_pace,
     can_stream,
@@ -32,10 +34,8 @@ from skill.guided_sets import (
     start_set,
     track_for,
 )
-from skill.intents.base import IntentHandler
-from skill.playback_token import PlaybackToken, parse_token
-from skill.speech import Reply
-from skill.turn import NeedSurgeryDate, Turn, turn_of
+from skill.sets.tokens import PlaybackToken, parse_token
+from skill.store.exercise_log import ExerciseSet, Outcome
 
 log = logging.getLogger(__name__)
 

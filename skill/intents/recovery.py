@@ -6,9 +6,10 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 from ask_sdk_model.dialog import ElicitSlotDirective
 
-from skill.alexa_request import resolved_id, slot_value
+from skill.alexa.request import resolved_id, slot_value
 from skill.intents.base import IntentHandler
-from skill.phrases import (
+from skill.intents.turn import Turn, turn_of
+from skill.recovery.phrases import (
     activity_answer,
     contacts_sentence,
     exercises_sentence,
@@ -16,8 +17,7 @@ from skill.phrases import (
     no_guidance_sentence,
     phase_sentence,
 )
-from skill.timeline import current_phase, elapsed, upcoming_milestones
-from skill.turn import Turn, turn_of
+from skill.recovery.timeline import current_phase, elapsed, upcoming_milestones
 
 OFFER = "offer"
 

@@ -8,13 +8,13 @@ from datetime import timedelta
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
-from skill.daily_targets import local_day_bounds
-from skill.guided_sets import allowed_exercises, exercise_name
 from skill.intents.base import IntentHandler
-from skill.phrases import milestone_sentence
-from skill.timeline import upcoming_milestones
-from skill.turn import turn_of
-from skill.weekly_summary import DAYS, exercise_weeks, pain_scores, pain_trend
+from skill.intents.turn import turn_of
+from skill.recovery.daily_targets import local_day_bounds
+from skill.recovery.phrases import milestone_sentence
+from skill.recovery.timeline import upcoming_milestones
+from skill.recovery.weekly_summary import DAYS, exercise_weeks, pain_scores, pain_trend
+from skill.sets.service import allowed_exercises, exercise_name
 
 
 class ProgressSummaryIntentHandler(IntentHandler):

@@ -7,13 +7,18 @@ from datetime import date
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
-from skill.alexa_request import session_attributes, slot_value
+from skill.alexa.request import session_attributes, slot_value
+from skill.alexa.speech import Reply
 from skill.intents.base import IntentHandler
-from skill.phrases import phase_sentence
-from skill.speech import Reply
-from skill.spoken_dates import DateProblem, SpokenDate, resolve_date_slot, resolve_duration_slot
-from skill.timeline import current_phase, elapsed
-from skill.turn import turn_of
+from skill.intents.turn import turn_of
+from skill.recovery.phrases import phase_sentence
+from skill.recovery.spoken_dates import (
+    DateProblem,
+    SpokenDate,
+    resolve_date_slot,
+    resolve_duration_slot,
+)
+from skill.recovery.timeline import current_phase, elapsed
 
 PENDING = "pending_surgery_date"
 AWAITING = "awaiting"

@@ -1,0 +1,398 @@
+"""/try: a bedside Echo in the browser, to try the skill without a device.
+
+Each browser gets its own `Simulator` (skill.devtools.simulator.session) and its own patient, kept
+in memory under a random id in a cookie; the least recently used is dropped past a bound. The
+simulator talks to this very app in-process, so what it hears is what Alexa would be answered.
+
+Registered only when the SIMULATOR setting is on (local trials): anyone who can reach /try can
+make patients. JSON endpoints take POSTs with the page's CSRF token in an `X-CSRFToken` header.
+Tracks the skill streams (only when AUDIO_BASE_URL is HTTPS, as Alexa requires) are given to
+the browser as this app's own /audio/ URLs.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
+from flask_wtf.csrf import CSRFError, generate_csrf
+
+from skill.coach_audio.manifest import Manifest, load_manifest
+from skill.devtools.dialog import AlexaReply
+from skill.devtools.simulator.session import Simulator, start_of_day
+from skill.devtools.simulator.understanding import Understanding
+from skill.sets.tokens import parse_token
+from skill.web.audio import AUDIO_DIR_KEY
+from skill.web.care import set_private_cookie
+
+EXTENSION = "spine_coach.try"
+COOKIE = "try_simulator"
+COOKIE_MAX_AGE = 7 * 24 * 3600
+USER_PREFIX = "amzn1.ask.account.TRY-"
+LOCALE = "en-US"
+MAX_SIMULATORS = 100
+MAX_TEXT = 500
+MAX_LISTEN_SECONDS = 3600
+MAX_ADVANCE_DAYS = 366
+BUTTONS = ("Play", "Pause", "Next", "Previous")
+# Replies a simulator keeps (the Dialog's history grows with every turn otherwise).
+KEEP_REPLIES = 50
+log = logging.getLogger(__name__)
+
+
+class BadInput(ValueError):
+    """A request /try cannot act on; the message says what to send instead."""
+
+
+@dataclass
+class _Held:
+    """One browser's simulator, and the lock that keeps its turns one at a time."""
+
+    simulator: Simulator
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class Simulators:
+    """The simulators by cookie id: at most `limit`, the least recently used dropped first."""
+
+    def __init__(self, make: Callable[[str], Simulator], limit: int = MAX_SIMULATORS) -> None:
+        self._make = make
+        self._limit = limit
+        self._held: OrderedDict[str, _Held] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def peek(self, key: str | None) -> Simulator | None:
+        """The simulator under `key`, if any (without making one)."""
+        with self._lock:
+            held = self._held.get(key) if key else None
+            return held.simulator if held else None
+
+    def get(self, key: str | None) -> tuple[str, _Held]:
+        """The simulator under `key`; a new one (under a new key) when there is none."""
+        with self._lock:
+            held = self._held.get(key) if key else None
+            if key is not None and held is not None:
+                self._held.move_to_end(key)
+                return key, held
+        return self.new()
+
+    def new(self, replacing: str | None = None) -> tuple[str, _Held]:
+        """A new simulator with a new patient, under a new key; `replacing` is dropped."""
+        key = secrets.token_urlsafe(18)
+        held = _Held(self._make(key))
+        with self._lock:
+            if replacing is not None:
+                self._held.pop(replacing, None)
+            self._held[key] = held
+            while len(self._held) > self._limit:
+                self._held.popitem(last=False)
+        return key, held
+
+
+@dataclass
+class TrySite:
+    """What /try needs: the app to talk to, how to hear, the audio built, and a clock."""
+
+    app: Flask
+    understanding: Understanding
+    manifest: Manifest | None
+    clock: Callable[[], datetime]
+    streams: bool
+    time_zone: str = "UTC"
+    simulators: Simulators = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.simulators = Simulators(self._simulator)
+        tracks = [
+            track
+            for by_exercise in (self.manifest.tracks.values() if self.manifest else [])
+            for by_pace in by_exercise.values()
+            for track in by_pace.values()
+        ]
+        self._track_files = sorted({track.file for track in tracks}, key=len, reverse=True)
+
+    def _simulator(self, key: str) -> Simulator:
+        return Simulator(
+            self.app.test_client(),
+            self.understanding,
+            at=self.clock(),
+            locale=LOCALE,
+            audio_player=True,
+            manifest=self.manifest,
+            user_id=f"{USER_PREFIX}{key}",
+            time_zone=self.time_zone,
+        )
+
+    def local_url(self, url: str) -> str | None:
+        """This app's /audio/ URL for a streamed track, or None for anything else."""
+        name = next((file for file in self._track_files if url.endswith(file)), None)
+        return url_for("audio.audio", name=name) if name else None
+
+
+def _site() -> TrySite:
+    site = current_app.extensions[EXTENSION]
+    assert isinstance(site, TrySite)
+    return site
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _first_day_clock(first_day: date | None, time_zone: str) -> Callable[[], datetime]:
+    if first_day is None:
+        return _utc_now
+    start = start_of_day(first_day, time_zone)
+    return lambda: start
+
+
+# Requests ------------------------------------------------------------------------------------
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadInput("send a JSON object")
+    return data
+
+
+def _number(data: dict[str, Any], name: str, highest: float) -> float:
+    value = data.get(name)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not 0 < value <= highest
+    ):
+        raise BadInput(f"{name} must be a number above 0 and at most {highest:g}")
+    return float(value)
+
+
+def _text(data: dict[str, Any]) -> str:
+    text = data.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise BadInput("text must be what the patient says")
+    if len(text) > MAX_TEXT:
+        raise BadInput(f"text must be at most {MAX_TEXT} characters")
+    return text.strip()
+
+
+# Answers -------------------------------------------------------------------------------------
+
+
+def _card(reply: AlexaReply) -> dict[str, str] | None:
+    card = reply.response.get("card")
+    if not isinstance(card, dict):
+        return None
+    return {
+        "title": str(card.get("title") or ""),
+        "content": str(card.get("content") or card.get("text") or ""),
+    }
+
+
+def _player(site: TrySite, simulator: Simulator) -> dict[str, Any] | None:
+    player = simulator.player
+    if player is None or player.current is None:
+        return None
+    stream = player.current
+    token = parse_token(stream.token)
+    return {
+        "activity": player.activity,
+        "url": site.local_url(stream.url),
+        "offset_ms": stream.offset_ms,
+        "duration_ms": player.duration_of(stream.url),
+        "exercise": token.exercise_id if token else None,
+        "pace": token.pace if token else None,
+    }
+
+
+def _state(
+    site: TrySite,
+    simulator: Simulator,
+    *,
+    events_from: int,
+    reply: AlexaReply | None = None,
+    heard: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    reprompt = ""
+    if reply is not None:
+        ssml = reply.response.get("reprompt", {}).get("outputSpeech", {}).get("ssml", "")
+        reprompt = simulator.spoken(AlexaReply({"response": {"outputSpeech": {"ssml": ssml}}}))
+    return {
+        "heard": heard,
+        "speech": simulator.spoken(reply) if reply is not None else "",
+        "reprompt": reprompt,
+        "ends_session": reply.ends_session if reply is not None else None,
+        "card": _card(reply) if reply is not None else None,
+        "directives": [str(d.get("type")) for d in reply.directives] if reply else [],
+        "events": [kind.split(".", 1)[-1] for kind in simulator.dialog.event_types[events_from:]],
+        "player": _player(site, simulator),
+        "clock": simulator.now.isoformat(),
+        "csrf": generate_csrf(),
+    }
+
+
+def _trim(simulator: Simulator) -> None:
+    dialog = simulator.dialog
+    for replies in (dialog.history, dialog.events, dialog.event_types):
+        del replies[:-KEEP_REPLIES]
+
+
+def _answer(key: str, body: dict[str, Any], status: int = 200) -> Response:
+    response = make_response(jsonify(body), status)
+    response.headers["Cache-Control"] = "no-store"
+    set_private_cookie(response, COOKIE, key, path="/try", max_age=COOKIE_MAX_AGE)
+    return response
+
+
+Turn = Callable[[Simulator], tuple[AlexaReply | None, dict[str, Any] | None]]
+
+
+def _act(turn: Turn, *, key: str | None = None, held: _Held | None = None) -> Response:
+    site = _site()
+    if key is None or held is None:
+        key, held = site.simulators.get(request.cookies.get(COOKIE))
+    with held.lock:
+        simulator = held.simulator
+        before = len(simulator.dialog.event_types)
+        try:
+            reply, heard = turn(simulator)
+        except AssertionError as error:  # the skill answered with an error status
+            log.warning("/try: the skill failed to answer: %s", error)
+            return _answer(key, {"error": "The skill failed to answer; see the server log."}, 502)
+        body = _state(site, simulator, events_from=before, reply=reply, heard=heard)
+        _trim(simulator)
+    return _answer(key, body)
+
+
+# Views ---------------------------------------------------------------------------------------
+
+
+def page() -> Response:
+    """GET /try: the chat page."""
+    site = _site()
+    simulator = site.simulators.peek(request.cookies.get(COOKIE))
+    clock = simulator.now if simulator else site.clock()
+    html = render_template("try/index.html", clock=clock.isoformat(), streams=site.streams)
+    response = make_response(html)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def say() -> Response:
+    """POST /try/say {text}: the patient says something to the Echo."""
+    text = _text(_body())
+
+    def turn(simulator: Simulator) -> tuple[AlexaReply, dict[str, Any]]:
+        exchange = simulator.say(text)
+        heard = exchange.heard
+        return exchange.reply, {
+            "request": exchange.request,
+            "intent": heard.intent if heard else None,
+            "slots": {name: slot.value for name, slot in heard.slots.items()} if heard else {},
+            "sample": heard.sample if heard else None,
+        }
+
+    return _act(turn)
+
+
+def listen() -> Response:
+    """POST /try/listen {seconds}: time passes with the Echo playing on."""
+    seconds = _number(_body(), "seconds", MAX_LISTEN_SECONDS)
+
+    def turn(simulator: Simulator) -> tuple[None, None]:
+        simulator.listen(seconds)
+        return None, None
+
+    return _act(turn)
+
+
+def advance() -> Response:
+    """POST /try/advance {days}: the patient is away for a while."""
+    days = _number(_body(), "days", MAX_ADVANCE_DAYS)
+
+    def turn(simulator: Simulator) -> tuple[None, None]:
+        simulator.advance(days=days)
+        return None, None
+
+    return _act(turn)
+
+
+def press() -> Response:
+    """POST /try/press {button}: a device button, Play, Pause, Next or Previous."""
+    button = _body().get("button")
+    if button not in BUTTONS:
+        raise BadInput(f"button must be one of {', '.join(BUTTONS)}")
+
+    def turn(simulator: Simulator) -> tuple[AlexaReply, None]:
+        return simulator.press(str(button)), None
+
+    return _act(turn)
+
+
+def reset() -> Response:
+    """POST /try/reset: a new patient on a new Echo, at the current time."""
+    key, held = _site().simulators.new(replacing=request.cookies.get(COOKIE))
+    return _act(lambda _simulator: (None, None), key=key, held=held)
+
+
+def _bad_input(error: BadInput) -> Response:
+    response = make_response(jsonify(error=str(error)), 400)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _csrf_failed(error: CSRFError) -> Response:
+    # A fresh token, so a page left open past the token's lifetime can retry once.
+    response = make_response(jsonify(error=str(error.description), csrf=generate_csrf()), 400)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def register(app: Flask, *, first_day: date | None = None, time_zone: str = "UTC") -> None:
+    """Mount /try (the caller checks the SIMULATOR setting).
+
+    New simulated patients start at the app's clock, or on `first_day` (10:00 in `time_zone`),
+    so a trial can be pinned to a day; each page's "next day" moves its own clock on."""
+    manifest = load_manifest(app.config[AUDIO_DIR_KEY])
+    base_url = str(app.config.get("AUDIO_BASE_URL") or "")
+    site = TrySite(
+        app=app,
+        understanding=Understanding.for_locale(LOCALE),
+        manifest=manifest,
+        clock=app.config.get("CLOCK") or _first_day_clock(first_day, time_zone),
+        streams=manifest is not None and base_url.startswith("https://"),
+        time_zone=time_zone,
+    )
+    pages = Blueprint("try", __name__, url_prefix="/try")
+    pages.add_url_rule("", "page", page, methods=["GET"])
+    pages.add_url_rule("/say", "say", say, methods=["POST"])
+    pages.add_url_rule("/listen", "listen", listen, methods=["POST"])
+    pages.add_url_rule("/advance", "advance", advance, methods=["POST"])
+    pages.add_url_rule("/press", "press", press, methods=["POST"])
+    pages.add_url_rule("/reset", "reset", reset, methods=["POST"])
+    pages.register_error_handler(BadInput, _bad_input)
+    pages.register_error_handler(CSRFError, _csrf_failed)
+    app.extensions[EXTENSION] = site
+    app.register_blueprint(pages)

@@ -1,0 +1,110 @@
+"""One request's context: who is speaking, in which locale, and what day it is for them."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from functools import cached_property
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ask_sdk_core.handler_input import HandlerInput
+
+from skill.alexa import request as alexa_request
+from skill.alexa.speech import Reply
+from skill.alexa.time_zones import zone_or_none
+from skill.content.plan import RecoveryPlan
+from skill.services import Services
+from skill.store.patients import PatientRecord
+
+TURN_KEY = "spine_coach.turn"
+
+
+class NeedSurgeryDate(Exception):
+    """The answer depends on the surgery date, which the patient has not given yet."""
+
+
+class Turn:
+    """What handlers need about the current request, loaded lazily and at most once."""
+
+    def __init__(self, handler_input: HandlerInput, services: Services) -> None:
+        self.handler_input = handler_input
+        self.services = services
+        self.user_id = alexa_request.user_id(handler_input) or ""
+        self.device_id = alexa_request.device_id(handler_input) or ""
+        self.strings = services.catalogue.for_locale(alexa_request.locale(handler_input))
+
+    @property
+    def plan(self) -> RecoveryPlan:
+        """The recovery plan."""
+        return self.services.plan
+
+    @property
+    def session(self) -> dict[str, Any]:
+        """This session's attributes."""
+        return alexa_request.session_attributes(self.handler_input)
+
+    @cached_property
+    def patient(self) -> PatientRecord | None:
+        """The stored patient, read once per request."""
+        return self.services.patients.get(self.user_id) if self.user_id else None
+
+    @cached_property
+    def time_zone(self) -> ZoneInfo:
+        """The device's zone; else the one last stored for the patient; else the default."""
+        zone = self.services.time_zones.lookup(self.handler_input)
+        stored = self.patient.time_zone if self.patient else None
+        if zone is not None:
+            if self.patient is not None and stored != zone.key:
+                self.services.patients.save_time_zone(self.user_id, zone.key)
+            return zone
+        return zone_or_none(stored) or ZoneInfo(self.services.default_time_zone)
+
+    @cached_property
+    def now(self) -> datetime:
+        """The request's timestamp (aware, UTC): the skill's clock."""
+        timestamp = alexa_request.timestamp(self.handler_input)
+        if timestamp is None:
+            raise ValueError("the request has no timestamp")
+        if timestamp.tzinfo is None:
+            return timestamp.replace(tzinfo=UTC)
+        return timestamp.astimezone(UTC)
+
+    @cached_property
+    def local_now(self) -> datetime:
+        """The request's timestamp in the device's time zone."""
+        return self.now.astimezone(self.time_zone)
+
+    @cached_property
+    def today(self) -> date:
+        """The request's timestamp, as a date in the device's time zone."""
+        return self.local_now.date()
+
+    @property
+    def preferences(self) -> dict[str, Any]:
+        """The patient's stored preferences (pace, devices that cannot stream)."""
+        return self.patient.preferences if self.patient else {}
+
+    @property
+    def surgery_date(self) -> date | None:
+        """The patient's surgery date, if given."""
+        return self.patient.surgery_date if self.patient else None
+
+    def require_surgery_date(self) -> date:
+        """The surgery date, or NeedSurgeryDate (which asks for it)."""
+        surgery_date = self.surgery_date
+        if surgery_date is None:
+            raise NeedSurgeryDate()
+        # Saved as "not after today" in the zone of the day; another zone may see it a day early.
+        return min(surgery_date, self.today)
+
+    def reply(self) -> Reply:
+        """A new response in this locale."""
+        return Reply(self.strings)
+
+
+def turn_of(handler_input: HandlerInput) -> Turn:
+    """The Turn an interceptor attached to this request."""
+    turn = alexa_request.request_attributes(handler_input)[TURN_KEY]
+    if not isinstance(turn, Turn):
+        raise LookupError("no Turn: is the AttachTurn interceptor registered?")
+    return turn

@@ -1,0 +1,144 @@
+"""Sentences composed from the plan, the timeline and the strings catalogue (pure functions)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from markupsafe import Markup, escape
+
+from skill.alexa.speech import plain, telephone
+from skill.content.plan import ActivityRule, Contact, InBedExercise, Phase, RecoveryPlan
+from skill.content.strings import Strings
+from skill.recovery.timeline import Elapsed, UpcomingMilestone, activity_status
+
+
+def elapsed_sentence(strings: Strings, elapsed: Elapsed) -> Markup:
+    """'It's been 4 weeks and 2 days since your surgery.'"""
+    if elapsed.total_days == 0:
+        return strings.text("elapsed.surgery_today")
+    weeks = strings.text("elapsed.weeks", count=elapsed.weeks)
+    days = strings.text("elapsed.days", count=elapsed.days)
+    if elapsed.weeks == 0:
+        span = days
+    elif elapsed.days == 0:
+        span = weeks
+    else:
+        span = strings.text("elapsed.weeks_and_days", weeks=weeks, days=days)
+    return strings.text("elapsed.since", span=span)
+
+
+def phase_name(strings: Strings, phase: Phase) -> Markup:
+    """The phase's spoken name."""
+    return plain(phase.name[strings.locale])
+
+
+def phase_sentence(strings: Strings, phase: Phase, elapsed: Elapsed) -> Markup:
+    """Time since surgery, the phase, and what it allows."""
+    return strings.text(
+        "phase.current",
+        elapsed=elapsed_sentence(strings, elapsed),
+        phase=phase_name(strings, phase),
+        summary=plain(phase.summary[strings.locale]),
+    )
+
+
+def exercise_item(strings: Strings, exercise: InBedExercise) -> Markup:
+    """'knee presses, 10 every hour' or 'bridges, 3 sets of 10 a day'."""
+    name = plain(exercise.name[strings.locale])
+    if exercise.every_hour:
+        return strings.text("exercises.every_hour", name=name, repetitions=exercise.repetitions)
+    return strings.text(
+        "exercises.per_day",
+        name=name,
+        repetitions=exercise.repetitions,
+        count=exercise.times_per_day,
+    )
+
+
+def exercises_list(strings: Strings, plan: RecoveryPlan) -> Markup:
+    """Every in-bed exercise with its daily target, as one list."""
+    return strings.join([exercise_item(strings, e) for e in plan.in_bed_exercises.exercises])
+
+
+def exercise_names(strings: Strings, plan: RecoveryPlan) -> Markup:
+    """'knee presses, knee lifts, and bridges'."""
+    return strings.join([plain(e.name[strings.locale]) for e in plan.in_bed_exercises.exercises])
+
+
+def exercises_sentence(strings: Strings, plan: RecoveryPlan) -> Markup:
+    """Today's in-bed exercises and the plan's safety rule."""
+    return strings.text(
+        "exercises.today",
+        exercises=exercises_list(strings, plan),
+        safety=plain(plan.in_bed_exercises.safety.text[strings.locale]),
+    )
+
+
+def activity_answer(
+    strings: Strings, rule: ActivityRule, surgery_date: date | None, today: date
+) -> Markup:
+    """The plan's answer for this activity at the patient's point in recovery."""
+    if rule.from_week == 0:
+        return plain(rule.answer[strings.locale])
+    if surgery_date is None:
+        raise ValueError("a time-gated activity needs the surgery date")
+    status = activity_status(rule, surgery_date, today)
+    if status.allowed_now or rule.answer_before is None:
+        return plain(rule.answer[strings.locale])
+    return Markup(escape(rule.answer_before[strings.locale])).format(
+        week=rule.from_week, date=strings.date(status.from_date)
+    )
+
+
+def no_guidance_sentence(strings: Strings, contact: Contact) -> Markup:
+    """An honest 'I have no guidance on that', with whom to ask."""
+    return strings.text(
+        "activity.no_guidance",
+        contact=plain(contact.name[strings.locale]),
+        phone=telephone(contact.phone),
+    )
+
+
+def milestone_sentence(strings: Strings, upcoming: UpcomingMilestone) -> Markup:
+    """'From week 6, that's Wednesday, December 2, you can …'."""
+    return strings.text(
+        "milestones.next",
+        week=upcoming.week,
+        date=strings.date(upcoming.starts_on),
+        text=plain(upcoming.milestone.text[strings.locale]),
+    )
+
+
+def contacts_sentence(strings: Strings, plan: RecoveryPlan) -> Markup:
+    """Whom to call: the primary contact with its hours, then the others."""
+    parts = []
+    for index, contact in enumerate(plan.contacts.values()):
+        name = plain(contact.name[strings.locale])
+        phone = telephone(contact.phone)
+        if index > 0:
+            parts.append(strings.text("contact.other", name=name, phone=phone))
+        elif contact.hours:
+            hours = plain(contact.hours[strings.locale])
+            parts.append(strings.text("contact.primary", name=name, phone=phone, hours=hours))
+        else:
+            parts.append(strings.text("contact.primary_no_hours", name=name, phone=phone))
+    return Markup(" ").join(parts)
+
+
+def pain_advice(strings: Strings, plan: RecoveryPlan, score: int) -> Markup:
+    """The plan's pain rule with whom to call; at or above its threshold, call them now."""
+    primary = plan.primary_contact
+    advice = strings.text(
+        "pain.rule",
+        safety=plain(plan.in_bed_exercises.safety.text[strings.locale]),
+        contact=plain(primary.name[strings.locale]),
+        phone=telephone(primary.phone),
+    )
+    pain = plan.in_bed_exercises.pain
+    if score < pain.threshold:
+        return advice
+    urgent_contact = plan.contacts[pain.contact]
+    urgent = Markup(escape(pain.urgent.text[strings.locale])).format(
+        contact=plain(urgent_contact.name[strings.locale]), phone=telephone(urgent_contact.phone)
+    )
+    return Markup(" ").join([advice, urgent])

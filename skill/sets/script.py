@@ -1,0 +1,139 @@
+"""The script of a guided set: what the coach says and the silences between, per repetition.
+
+One script per exercise, pace and locale; the coach-audio build renders it as a track, and
+spoken delivery as SSML. Every step knows the repetition it belongs to: 0 before the first
+repetition, 1..n for the repetitions, n + 1 for the closing line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from skill.content.plan import InBedExercise, RecoveryPlan
+from skill.content.strings import Strings
+
+
+class Pace(StrEnum):
+    """How fast a guided set goes; the patient's choice."""
+
+    SLOW = "slow"
+    NORMAL = "normal"
+    BRISK = "brisk"
+
+
+@dataclass(frozen=True)
+class Say:
+    """A phrase the coach speaks; `key` names it stably across builds."""
+
+    key: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Silence:
+    """A pause, in whole milliseconds."""
+
+    milliseconds: int
+
+
+@dataclass(frozen=True)
+class Step:
+    """One phrase or pause, and the repetition it belongs to."""
+
+    repetition: int
+    part: Say | Silence
+
+
+@dataclass(frozen=True)
+class Script:
+    """A whole guided set."""
+
+    exercise_id: str
+    pace: Pace
+    locale: str
+    repetitions: int
+    steps: tuple[Step, ...]
+
+    @property
+    def closing_repetition(self) -> int:
+        """The repetition number the closing line carries."""
+        return self.repetitions + 1
+
+    def phrases(self) -> list[Say]:
+        """Every phrase spoken, in order (with repeats)."""
+        return [step.part for step in self.steps if isinstance(step.part, Say)]
+
+    def steps_from(self, repetition: int) -> tuple[Step, ...]:
+        """The steps from the start of `repetition` on (to resume there)."""
+        return tuple(step for step in self.steps if step.repetition >= repetition)
+
+
+def _milliseconds(seconds: float, factor: float) -> int:
+    return round(seconds * factor * 1000)
+
+
+def build_script(
+    plan: RecoveryPlan, strings: Strings, exercise: InBedExercise, pace: Pace
+) -> Script:
+    """The guided set for `exercise` at `pace`, in the strings' locale."""
+    locale = strings.locale
+    exercises = plan.in_bed_exercises
+    factor = exercises.paces.factor(pace.value)
+    timing = exercises.timing
+    steps: list[Step] = [
+        Step(0, Say("starting_position", exercises.starting_position.text[locale])),
+        Step(0, Silence(_milliseconds(timing.after_starting_position, factor))),
+        Step(0, Say(f"{exercise.id}.instruction", exercise.instruction[locale])),
+        Step(0, Silence(_milliseconds(timing.after_instruction, factor))),
+    ]
+    tempo = exercise.tempo
+    for repetition in range(1, exercise.repetitions + 1):
+        steps.append(
+            Step(
+                repetition,
+                Say(f"count.{repetition}", strings.plain("session.count", count=repetition)),
+            )
+        )
+        steps.append(Step(repetition, Silence(_milliseconds(timing.after_count, factor))))
+        side = tempo.sides[(repetition - 1) % len(tempo.sides)] if tempo.sides else None
+        for index, cue in enumerate(tempo.cues):
+            if side is None:
+                key, text = f"{exercise.id}.cue.{index}", cue.say[locale]
+            else:
+                side_name = strings.plain(f"session.sides.{side}")
+                key, text = (
+                    f"{exercise.id}.cue.{index}.{side}",
+                    cue.say[locale].format(side=side_name),
+                )
+            steps.append(Step(repetition, Say(key, text)))
+            steps.append(Step(repetition, Silence(_milliseconds(cue.pause, factor))))
+        if repetition < exercise.repetitions:
+            steps.append(Step(repetition, Silence(_milliseconds(tempo.rest, factor))))
+    closing = exercise.repetitions + 1
+    name = exercise.name[locale]
+    steps.append(
+        Step(
+            closing, Say(f"{exercise.id}.closing", strings.plain("session.closing", exercise=name))
+        )
+    )
+    return Script(exercise.id, pace, locale, exercise.repetitions, tuple(steps))
+
+
+def all_scripts(plan: RecoveryPlan, strings: Strings) -> list[Script]:
+    """Every exercise at every pace, in the strings' locale."""
+    return [
+        build_script(plan, strings, exercise, pace)
+        for exercise in plan.in_bed_exercises.exercises
+        for pace in Pace
+    ]
+
+
+def unique_phrases(scripts: list[Script]) -> dict[str, str]:
+    """Every distinct phrase of the scripts, by key (each key always has one text)."""
+    phrases: dict[str, str] = {}
+    for script in scripts:
+        for say in script.phrases():
+            if phrases.setdefault(say.key, say.text) != say.text:
+                raise ValueError(f"phrase key {say.key!r} has two texts")
+    return phrases

@@ -1,0 +1,130 @@
+"""Caregiver access with the patient's consent: one-time codes and the sessions they open.
+
+A code is six random digits, valid for ten minutes and once. Only a keyed hash of it is stored
+(HMAC with the app's secret key: a copy of the database alone does not give the codes away).
+Redeeming a code opens a session bound to that one patient; the browser keeps a random token,
+the database only its hash. The patient can end every caregiver session at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from skill.store.tables import CAREGIVER_CODES, CAREGIVER_SESSIONS
+
+CODE_DIGITS = 6
+CODE_LIFETIME = timedelta(minutes=10)
+_CODE = re.compile(r"\d{6}")
+_CODES = CAREGIVER_CODES
+_SESSIONS = CAREGIVER_SESSIONS
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("use an aware datetime")
+    return moment.astimezone(UTC)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class CaregiverAccess:
+    """Issues and redeems codes, opens, finds and revokes caregiver sessions."""
+
+    def __init__(self, engine: Engine, secret_key: bytes) -> None:
+        if len(secret_key) < 16:
+            raise ValueError("the secret key must be at least 16 bytes")
+        self._engine = engine
+        self._secret = secret_key
+
+    def _code_hash(self, code: str) -> str:
+        return hmac.new(self._secret, code.encode("ascii"), hashlib.sha256).hexdigest()
+
+    def issue_code(self, user_id: str, *, at: datetime) -> str:
+        """A new code for the patient; their earlier unused code stops working."""
+        now = _utc(at)
+        for _ in range(20):
+            code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+            try:
+                with self._engine.begin() as connection:
+                    connection.execute(
+                        delete(_CODES).where(
+                            _CODES.c.used_at.is_(None),
+                            (_CODES.c.expires_at <= now) | (_CODES.c.user_id == user_id),
+                        )
+                    )
+                    connection.execute(
+                        insert(_CODES).values(
+                            user_id=user_id,
+                            code_hash=self._code_hash(code),
+                            created_at=now,
+                            expires_at=now + CODE_LIFETIME,
+                        )
+                    )
+            except IntegrityError:
+                continue  # the same code is live for someone else: draw again
+            return code
+        raise RuntimeError("could not draw a free caregiver code")
+
+    def redeem(self, code: str, *, at: datetime) -> str | None:
+        """The patient a valid, unused, unexpired code belongs to; the code is then used up."""
+        code = code.strip().replace(" ", "")
+        if not _CODE.fullmatch(code):
+            return None
+        now = _utc(at)
+        statement = (
+            update(_CODES)
+            .where(
+                _CODES.c.code_hash == self._code_hash(code),
+                _CODES.c.used_at.is_(None),
+                _CODES.c.expires_at > now,
+            )
+            .values(used_at=now)
+            .returning(_CODES.c.user_id)
+        )
+        with self._engine.begin() as connection:
+            user_id = connection.execute(statement).scalar_one_or_none()
+        return str(user_id) if user_id is not None else None
+
+    def open_session(self, user_id: str, *, at: datetime) -> str:
+        """A new caregiver session for the patient; returns the token for the cookie."""
+        token = secrets.token_urlsafe(32)
+        with self._engine.begin() as connection:
+            connection.execute(
+                insert(_SESSIONS).values(
+                    token_hash=_token_hash(token), user_id=user_id, created_at=_utc(at)
+                )
+            )
+        return token
+
+    def session_patient(self, token: str | None) -> str | None:
+        """The patient a live session token is bound to."""
+        if not token or len(token) > 128:
+            return None
+        statement = select(_SESSIONS.c.user_id).where(
+            _SESSIONS.c.token_hash == _token_hash(token), _SESSIONS.c.revoked_at.is_(None)
+        )
+        with self._engine.connect() as connection:
+            user_id = connection.execute(statement).scalar_one_or_none()
+        return str(user_id) if user_id is not None else None
+
+    def revoke_all(self, user_id: str, *, at: datetime) -> int:
+        """End every caregiver session of the patient (and any unused code); how many ended."""
+        with self._engine.begin() as connection:
+            connection.execute(
+                delete(_CODES).where(_CODES.c.user_id == user_id, _CODES.c.used_at.is_(None))
+            )
+            result = connection.execute(
+                update(_SESSIONS)
+                .where(_SESSIONS.c.user_id == user_id, _SESSIONS.c.revoked_at.is_(None))
+                .values(revoked_at=_utc(at))
+            )
+        return result.rowcount

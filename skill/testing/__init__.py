@@ -1,1 +1,0 @@
-"""Helpers for testing and benchmarking the skill without Amazon: a local PKI and request signer."""

@@ -1,0 +1,106 @@
+"""Every YAML conversation in tests/dialogs/, played through the simulator against the skill."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from skill import create_app
+from skill.alexa.endpoint import EXTENSION
+from skill.coach_audio.manifest import load_manifest
+from skill.devtools import envelopes
+from skill.devtools.simulator.scripts import Script, Turn, describe, load_script, play_turn
+from skill.devtools.simulator.session import Simulator
+from skill.devtools.simulator.understanding import Understanding
+from skill.store.patients import PatientStore
+
+# Reads calendar dates: `make test` runs it again with the clock moved years ahead.
+pytestmark = pytest.mark.date_sensitive
+
+DIALOGS = Path(__file__).parents[1] / "dialogs"
+SCRIPTS = sorted(DIALOGS.glob("*.yaml"))
+MODELS = Path(__file__).parents[2] / "interaction_model"
+AUDIO_BASE_URL = "https://audio.example.org/spine-coach/"
+DEVICE_TIME_ZONE = "America/New_York"  # what the alexa_api fixture's settings API answers
+
+
+def seed(engine: Engine, script: Script) -> None:
+    patient = script.options.patient
+    if patient is None:
+        return
+    store = PatientStore(engine)
+    if patient.surgery_date is not None:
+        store.save_surgery_date(
+            envelopes.DEFAULT_USER, patient.surgery_date, locale=script.options.locale
+        )
+    if patient.pace is not None:
+        store.update_preferences(envelopes.DEFAULT_USER, {"pace": patient.pace})
+
+
+def play(script: Script, sqlite_url: str, built_audio: Path) -> list[str]:
+    """Every problem the script finds, one line each."""
+    config: dict[str, Any] = {"DATABASE_URL": sqlite_url, "VERIFY_REQUESTS": False}
+    if script.options.audio_player:
+        config.update(AUDIO_DIR=str(built_audio), AUDIO_BASE_URL=AUDIO_BASE_URL)
+    app = create_app(config)
+    engine = app.extensions[EXTENSION].engine
+    try:
+        seed(engine, script)
+        simulator = Simulator(
+            app.test_client(),
+            Understanding.for_locale(script.options.locale),
+            at=script.options.now,
+            locale=script.options.locale,
+            audio_player=script.options.audio_player,
+            screen=script.options.screen,
+            manifest=load_manifest(built_audio) if script.options.audio_player else None,
+            time_zone=DEVICE_TIME_ZONE,
+        )
+        problems = []
+        for index, turn in enumerate(script.turns):
+            outcome = play_turn(simulator, turn)
+            if outcome.problems:
+                problems.append(describe(outcome, index))
+        return problems
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=[path.stem for path in SCRIPTS])
+def test_dialog_script(path: Path, sqlite_url: str, built_audio: Path, alexa_api: Any) -> None:
+    problems = play(load_script(path), sqlite_url, built_audio)
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)
+
+
+def test_a_script_that_expects_the_wrong_thing_fails(
+    sqlite_url: str, built_audio: Path, alexa_api: Any
+) -> None:
+    script = Script(
+        name="wrong on purpose",
+        turns=[
+            Turn(say="open spine coach", intent="CurrentPhaseIntent", speech=["never said"]),
+            Turn.model_validate({"say": "help", "not": ["what phase"], "ends_session": True}),
+        ],
+    )
+    problems = play(script, sqlite_url, built_audio)
+    assert len(problems) == 2
+    assert "heard LaunchRequest, expected CurrentPhaseIntent" in problems[0]
+    assert "does not match 'never said'" in problems[0]
+    assert "matches 'what phase'" in problems[1]
+    assert "ends_session is False" in problems[1]
+
+
+def test_every_intent_of_every_model_is_in_a_dialog_script() -> None:
+    covered = {turn.intent for path in SCRIPTS for turn in load_script(path).turns if turn.intent}
+    for model in sorted(MODELS.glob("*.json")):
+        intents = {
+            intent["name"]
+            for intent in json.loads(model.read_text())["interactionModel"]["languageModel"][
+                "intents"
+            ]
+        }
+        assert intents - covered == set(), model.name

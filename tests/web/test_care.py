@@ -1,0 +1,341 @@
+"""Consented caregiver access: codes by voice, the /care page, limits, isolation, revocation.
+
+Voice through /alexa and the web pages through the Flask client, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Blueprint, Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine
+
+from skill import create_app
+from skill.alexa.endpoint import EXTENSION
+from skill.devtools import envelopes
+from skill.devtools.dialog import Dialog
+from skill.store.caregivers import CODE_DIGITS, CODE_LIFETIME
+from skill.store.exercise_log import ExerciseLog
+from skill.store.patients import PatientStore
+from skill.web.care import hooks_scoped_to
+from tests.conftest import NOW
+
+# Reads calendar dates: `make test` runs it again with the clock moved years ahead.
+pytestmark = pytest.mark.date_sensitive
+
+PATIENT, OTHER = envelopes.DEFAULT_USER, "amzn1.ask.account.OTHERPATIENT"
+_CODE = re.compile(r'<say-as interpret-as="digits">(\d{6})</say-as>')
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@dataclass
+class Clock:
+    """The app's clock, moved by the tests."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(NOW)
+
+
+@pytest.fixture
+def app_config(database_url: str, clock: Clock) -> dict[str, Any]:
+    return {
+        "DATABASE_URL": database_url,
+        "VERIFY_REQUESTS": False,
+        "SKILL_ID": None,
+        "CLOCK": clock,
+    }
+
+
+@pytest.fixture
+def engine(app: Flask) -> Engine:
+    engine: Engine = app.extensions[EXTENSION].engine
+    store, log = PatientStore(engine), ExerciseLog(engine)
+    for user, day, exercise in (
+        (PATIENT, date(2026, 10, 21), "bridges"),
+        (OTHER, date(2026, 9, 1), "knee_lifts"),
+    ):
+        store.save_surgery_date(user, day, locale="en-US")
+        log.log_self_report(
+            user, exercise, pace="normal", target=10, at=NOW - timedelta(days=1), key=f"{user}-set"
+        )
+        log.record_pain(user, 3 if user == PATIENT else 8, at=NOW - timedelta(days=2))
+    return engine
+
+
+def code_for(client: FlaskClient, user_id: str, at: datetime = NOW) -> str:
+    """The code a patient gets by saying 'give my caregiver access'."""
+    dialog = Dialog(client, at=at, user_id=user_id)
+    reply = dialog.say("CaregiverCodeIntent")
+    found = _CODE.search(reply.ssml)
+    assert found is not None, reply.ssml
+    return found.group(1)
+
+
+def csrf_token(client: FlaskClient) -> str:
+    page = client.get("/care").get_data(as_text=True)
+    found = _CSRF.search(page)
+    assert found is not None
+    return found.group(1)
+
+
+def enter(client: FlaskClient, code: str, *, ip: str = "192.0.2.10") -> Any:
+    return client.post(
+        "/care",
+        data={"code": code, "csrf_token": csrf_token(client)},
+        environ_base={"REMOTE_ADDR": ip},
+    )
+
+
+@pytest.mark.usefixtures("engine")
+def test_a_code_is_said_digit_by_digit_shown_on_a_card_and_repeated(client: FlaskClient) -> None:
+    dialog = Dialog(client, at=NOW)
+    reply = dialog.say("CaregiverCodeIntent")
+    code = _CODE.search(reply.ssml)
+    assert code is not None
+    assert len(code.group(1)) == CODE_DIGITS
+    assert reply.speech.endswith("Want me to repeat that?")
+    assert code.group(1) in reply.response["card"]["content"]
+    again = dialog.say("AMAZON.YesIntent")
+    assert again.ssml == reply.ssml
+
+
+@pytest.mark.usefixtures("engine")
+def test_a_code_opens_a_session_bound_to_that_patient(client: FlaskClient) -> None:
+    form = client.get("/care")
+    assert form.status_code == 200
+    assert "Enter the code" in form.get_data(as_text=True)
+    response = enter(client, code_for(client, PATIENT))
+    assert response.status_code == 303
+    cookie = response.headers["Set-Cookie"]
+    for flag in ("HttpOnly", "Secure", "SameSite=Lax", "Path=/care"):
+        assert flag in cookie
+    page = client.get("/care").get_data(as_text=True)
+    assert "Surgery on Wednesday, October 21" in page
+    assert 'id="sets-chart"' in page
+    assert 'id="pain-chart"' in page
+
+
+@pytest.mark.usefixtures("engine")
+def test_a_code_works_once_and_only_for_ten_minutes(
+    client: FlaskClient, clock: Clock, app: Flask
+) -> None:
+    code = code_for(client, PATIENT)
+    assert enter(client, code).status_code == 303
+    second_browser = app.test_client()
+    reused = enter(second_browser, code)
+    assert reused.status_code == 400
+    assert "That code didn't work. Codes work once, for 10 minutes." in reused.get_data(
+        as_text=True
+    )
+    late = code_for(client, PATIENT)
+    clock.now = NOW + CODE_LIFETIME + timedelta(seconds=1)
+    assert enter(app.test_client(), late).status_code == 400
+    clock.now = NOW
+
+
+@pytest.mark.usefixtures("engine")
+def test_a_new_code_cancels_the_patients_earlier_unused_one(
+    client: FlaskClient, app: Flask
+) -> None:
+    first = code_for(client, PATIENT)
+    second = code_for(client, PATIENT)
+    assert enter(app.test_client(), first).status_code == 400 or first == second
+    assert enter(app.test_client(), second).status_code == 303
+
+
+def test_forms_without_the_csrf_token_are_refused(client: FlaskClient, engine: Engine) -> None:
+    del engine
+    response = client.post("/care", data={"code": code_for(client, PATIENT)})
+    assert response.status_code == 400
+    assert client.get("/care").get_data(as_text=True).count("Enter the code") == 1
+
+
+@pytest.mark.usefixtures("engine")
+def test_guessing_is_cut_off_per_client_and_across_clients(client: FlaskClient, app: Flask) -> None:
+    code = code_for(client, PATIENT)
+    wrong = f"{(int(code) + 1) % 10**CODE_DIGITS:06d}"
+    statuses = [enter(client, wrong, ip="198.51.100.7").status_code for _ in range(5)]
+    assert statuses == [400] * 5
+    blocked = enter(client, code, ip="198.51.100.7")  # even the right code, once over the limit
+    assert blocked.status_code == 429
+    assert "Too many tries" in blocked.get_data(as_text=True)
+    assert enter(app.test_client(), code, ip="198.51.100.8").status_code == 303
+    # Within the limits no code is guessable: at most 60 tries a minute across all clients
+    # over a code's 10 minutes is 600 of a million codes.
+    assert 60 * CODE_LIFETIME.total_seconds() / 60 / 10**CODE_DIGITS < 0.001
+
+
+def test_the_overall_limit_bites_across_many_clients(
+    database_url: str, alexa_api: Any, clock: Clock
+) -> None:
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "VERIFY_REQUESTS": False,
+            "CLOCK": clock,
+            "CARE_CODE_GLOBAL_LIMIT": "10 per minute",
+        }
+    )
+    try:
+        client = app.test_client()
+        statuses = [enter(client, "000000", ip=f"203.0.113.{n}").status_code for n in range(12)]
+        assert statuses[:10] == [400] * 10
+        assert statuses[10:] == [429, 429]
+    finally:
+        app.extensions[EXTENSION].engine.dispose()
+
+
+def test_limits_are_shared_between_instances_through_redis(
+    database_url: str, alexa_api: Any, clock: Clock
+) -> None:
+    import redis
+
+    try:
+        redis.Redis(host="127.0.0.1", port=6379).ping()
+    except redis.RedisError as error:  # pragma: no cover - the machine runs Redis
+        pytest.fail(f"Redis at 127.0.0.1:6379 is unreachable: {error}")
+    config = {
+        "DATABASE_URL": database_url,
+        "VERIFY_REQUESTS": False,
+        "CLOCK": clock,
+        "RATELIMIT_STORAGE_URL": "redis://127.0.0.1:6379",
+        "CARE_CODE_GLOBAL_LIMIT": "1000 per minute",
+    }
+    first, second = create_app(config), create_app(config)
+    ip = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    try:
+        for _ in range(5):
+            assert enter(first.test_client(), "000000", ip=ip).status_code == 400
+        assert enter(second.test_client(), "000000", ip=ip).status_code == 429
+    finally:
+        for app in (first, second):
+            app.extensions[EXTENSION].engine.dispose()
+
+
+def test_hooks_added_in_scope_run_for_that_blueprint_only() -> None:
+    app = Flask(__name__)
+    calls: list[str] = []
+
+    def record(name: str) -> Any:
+        def hook(response: Any = None) -> Any:
+            calls.append(name)
+            return response if name == "after" else None
+
+        return hook
+
+    app.before_request(record("app-wide"))
+    pages = Blueprint("pages", __name__, url_prefix="/pages")
+    pages.add_url_rule("", "page", lambda: "page")
+    app.add_url_rule("/other", "other", lambda: "other")
+    with hooks_scoped_to(app, pages.name):
+        app.before_request(record("before"))
+        app.after_request(record("after"))
+        app.teardown_request(record("teardown"))
+    app.register_blueprint(pages)
+    client = app.test_client()
+    assert client.get("/other").status_code == 200
+    assert calls == ["app-wide"]
+    assert client.get("/pages").status_code == 200
+    assert calls == ["app-wide", "app-wide", "before", "after", "teardown"]
+
+
+def test_alexa_never_touches_the_rate_limit_storage(sqlite_url: str, alexa_api: Any) -> None:
+    # Only /care is limited: with the limiter's storage unreachable, Alexa is answered as
+    # ever, and /care falls back to limits kept in memory (a wrong code is still a 400).
+    app = create_app(
+        {
+            "DATABASE_URL": sqlite_url,
+            "VERIFY_REQUESTS": False,
+            "RATELIMIT_STORAGE_URL": "redis://127.0.0.1:1",
+        }
+    )
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    try:
+        client = app.test_client()
+        answered = client.post("/alexa", json=envelopes.launch(at=NOW))
+        assert answered.status_code == 200
+        assert answered.get_json()["response"]["outputSpeech"]["type"] == "SSML"
+        assert [enter(client, "000000", ip="192.0.2.9").status_code for _ in range(6)] == [
+            *[400] * 5,
+            429,
+        ]
+    finally:
+        app.extensions[EXTENSION].engine.dispose()
+
+
+@pytest.mark.usefixtures("engine")
+def test_each_caregiver_sees_only_their_patient(client: FlaskClient, app: Flask) -> None:
+    mine, theirs = app.test_client(), app.test_client()
+    assert enter(mine, code_for(client, PATIENT), ip="192.0.2.1").status_code == 303
+    assert enter(theirs, code_for(client, OTHER), ip="192.0.2.2").status_code == 303
+    assert "Surgery on Wednesday, October 21" in mine.get("/care").get_data(as_text=True)
+    assert "Surgery on Tuesday, September 1" in theirs.get("/care").get_data(as_text=True)
+    exported = json.loads(mine.get("/care/export.json").get_data(as_text=True))
+    assert exported["surgery_date"] == "2026-10-21"
+    sets = [row for row in exported["records"] if row["kind"] == "set"]
+    assert [row["exercise"] for row in sets] == ["bridges"]
+    assert [row["pain"] for row in exported["records"] if row["kind"] == "pain"] == [3]
+    rows = list(csv.DictReader(io.StringIO(theirs.get("/care/export.csv").get_data(as_text=True))))
+    assert [(row["kind"], row["exercise"] or row["pain"]) for row in rows] == [
+        ("set", "knee_lifts"),
+        ("pain", "8"),
+    ]
+
+
+@pytest.mark.usefixtures("engine")
+def test_revoking_ends_every_caregiver_session_of_the_patient(
+    client: FlaskClient, app: Flask
+) -> None:
+    browsers = [app.test_client() for _ in range(2)]
+    for index, browser in enumerate(browsers):
+        assert enter(browser, code_for(client, PATIENT), ip=f"192.0.2.{index}").status_code == 303
+    other = app.test_client()
+    assert enter(other, code_for(client, OTHER), ip="192.0.2.9").status_code == 303
+    reply = Dialog(client, at=NOW).say("RevokeCaregiversIntent")
+    assert reply.speech.startswith("Done. I've ended 2 caregiver sessions")
+    for browser in browsers:
+        assert "Enter the code" in browser.get("/care").get_data(as_text=True)
+        assert browser.get("/care/export.csv").status_code == 401
+    assert "Surgery on Tuesday, September 1" in other.get("/care").get_data(as_text=True)
+
+
+def test_behind_a_load_balancer_each_caregiver_is_limited_on_their_own_address(
+    database_url: str, alexa_api: Any, clock: Clock
+) -> None:
+    app = create_app(
+        {"DATABASE_URL": database_url, "VERIFY_REQUESTS": False, "CLOCK": clock, "PROXY_HOPS": 1}
+    )
+    try:
+        client = app.test_client()
+
+        def attempt(forwarded_for: str) -> int:
+            token = csrf_token(client)
+            return int(
+                client.post(
+                    "/care",
+                    data={"code": "000000", "csrf_token": token},
+                    headers={"X-Forwarded-For": forwarded_for},
+                    environ_base={"REMOTE_ADDR": "10.0.0.1"},  # the balancer
+                ).status_code
+            )
+
+        assert [attempt("198.51.100.20") for _ in range(6)] == [400] * 5 + [429]
+        assert attempt("198.51.100.21") == 400  # another caregiver is not locked out
+    finally:
+        app.extensions[EXTENSION].engine.dispose()
