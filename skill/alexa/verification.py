@@ -17,7 +17,7 @@ import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import IO, Any
 
 import certifi
@@ -27,6 +27,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509 import verification as x509_verification
+
+from skill.store.utc import read_utc
 
 ECHO_API_DOMAIN = "echo-api.amazon.com"
 CERT_CHAIN_HOST = "s3.amazonaws.com"
@@ -196,7 +198,7 @@ class RequestVerifier:
         if not signature:
             raise VerificationError("missing Signature-256 header")
         signature_bytes = _decode_signature(signature)
-        now = _as_utc(self._clock())
+        now = read_utc(self._clock())
         self._check_timestamp(envelope, now)
         public_key = self._public_key_for(cert_chain_url, now)
         try:
@@ -209,7 +211,7 @@ class RequestVerifier:
         if not isinstance(raw, str) or not raw:
             raise VerificationError("request has no timestamp")
         try:
-            timestamp = _as_utc(datetime.fromisoformat(raw))
+            timestamp = read_utc(datetime.fromisoformat(raw))
         except ValueError:
             raise VerificationError("request timestamp is not ISO 8601") from None
         request_type = _dig(envelope, "request", "type")
@@ -319,13 +321,6 @@ def _decode_signature(signature: str) -> bytes:
     if not decoded or base64.b64encode(decoded).decode("ascii") != text:
         raise VerificationError("Signature-256 is not valid base64")
     return decoded
-
-
-def _as_utc(moment: datetime) -> datetime:
-    # Alexa timestamps carry "Z"; a naive time is taken as UTC rather than local time.
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def _dig(mapping: Mapping[str, Any], *keys: str) -> Any:

@@ -12,24 +12,19 @@ import hashlib
 import hmac
 import re
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from skill.store.tables import CAREGIVER_CODES, CAREGIVER_SESSIONS
+from skill.store.utc import to_utc
 
 CODE_DIGITS = 6
 CODE_LIFETIME = timedelta(minutes=10)
 _CODE = re.compile(r"\d{6}")
 _CODES = CAREGIVER_CODES
 _SESSIONS = CAREGIVER_SESSIONS
-
-
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        raise ValueError("use an aware datetime")
-    return moment.astimezone(UTC)
 
 
 def _token_hash(token: str) -> str:
@@ -50,7 +45,7 @@ class CaregiverAccess:
 
     def issue_code(self, user_id: str, *, at: datetime) -> str:
         """A new code for the patient; their earlier unused code stops working."""
-        now = _utc(at)
+        now = to_utc(at)
         for _ in range(20):
             code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
             try:
@@ -79,7 +74,7 @@ class CaregiverAccess:
         code = code.strip().replace(" ", "")
         if not _CODE.fullmatch(code):
             return None
-        now = _utc(at)
+        now = to_utc(at)
         statement = (
             update(_CODES)
             .where(
@@ -100,7 +95,7 @@ class CaregiverAccess:
         with self._engine.begin() as connection:
             connection.execute(
                 insert(_SESSIONS).values(
-                    token_hash=_token_hash(token), user_id=user_id, created_at=_utc(at)
+                    token_hash=_token_hash(token), user_id=user_id, created_at=to_utc(at)
                 )
             )
         return token
@@ -125,6 +120,6 @@ class CaregiverAccess:
             result = connection.execute(
                 update(_SESSIONS)
                 .where(_SESSIONS.c.user_id == user_id, _SESSIONS.c.revoked_at.is_(None))
-                .values(revoked_at=_utc(at))
+                .values(revoked_at=to_utc(at))
             )
         return result.rowcount

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Engine, bindparam, insert, select
 
 from skill.content.check_in import Answers
 from skill.store.prepared import HotPath
 from skill.store.tables import CHECK_INS
+from skill.store.utc import to_utc
 
 _TABLE = CHECK_INS
 
@@ -53,7 +54,7 @@ class CheckIns:
             connection.execute(
                 insert(_TABLE).values(
                     user_id=user_id,
-                    checked_at=at.astimezone(UTC),
+                    checked_at=to_utc(at),
                     pain=_number(answers.get("pain")),
                     walk_minutes=_number(answers.get("walk_minutes")),
                     sitting_minutes=_number(answers.get("sitting_minutes")),
@@ -67,15 +68,11 @@ class CheckIns:
         statement = self._since_sql
         rows = [
             dict(zip(statement.columns, row, strict=True))
-            for row in self._hot.rows(statement, user_id=user_id, since=since.astimezone(UTC))
+            for row in self._hot.rows(statement, user_id=user_id, since=since)
         ]
         return [
             StoredCheckIn(
-                checked_at=(
-                    row["checked_at"].replace(tzinfo=UTC)
-                    if row["checked_at"].tzinfo is None
-                    else row["checked_at"].astimezone(UTC)
-                ),
+                checked_at=row["checked_at"],
                 pain=row["pain"],
                 walk_minutes=row["walk_minutes"],
                 sitting_minutes=row["sitting_minutes"],

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from skill.store.prepared import HotPath, Prepared, constant
 from skill.store.tables import EXERCISE_SETS, PAIN_REPORTS
+from skill.store.utc import to_utc
 
 _SETS = EXERCISE_SETS
 _PAIN = PAIN_REPORTS
@@ -112,18 +113,6 @@ class _LostRace(Exception):
     """Another request changed the set between reading it and writing it: roll back, retry."""
 
 
-def _utc(value: datetime) -> datetime:
-    # Stored in UTC: SQLite keeps the wall-clock text only, so every value must share a zone.
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{value!r} has no time zone")
-    return value.astimezone(UTC)
-
-
-def _read_utc(value: datetime) -> datetime:
-    # SQLite hands back naive UTC; PostgreSQL an aware value in the session's zone.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def _check_count(name: str, value: int) -> int:
     if value < 0:
         raise ValueError(f"{name} must not be negative, got {value}")
@@ -151,7 +140,6 @@ def _joined(exercise_ids: Sequence[str]) -> str:
 
 
 def _to_set(row: Mapping[Any, Any]) -> ExerciseSet:
-    ended_at = row["ended_at"]
     return ExerciseSet(
         set_id=row["set_id"],
         user_id=row["user_id"],
@@ -159,8 +147,8 @@ def _to_set(row: Mapping[Any, Any]) -> ExerciseSet:
         pace=row["pace"],
         delivery=Delivery(row["delivery"]),
         outcome=Outcome(row["outcome"]),
-        started_at=_read_utc(row["started_at"]),
-        ended_at=None if ended_at is None else _read_utc(ended_at),
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
         repetitions_done=row["repetitions_done"],
         repetitions_target=row["repetitions_target"],
         pain_score=row["pain_score"],
@@ -207,7 +195,12 @@ def _grown_to(value: int) -> Any:
 
 
 class ExerciseLog:
-    """Each method is one short transaction; safe under concurrent requests for one patient."""
+    """Each method is one short transaction; safe under concurrent requests for one patient.
+
+    The columns' type keeps times in UTC (skill.store.utc); a method refuses a naive time with
+    `to_utc` first where it needs the value itself or binds it through Core (which would wrap
+    the type's ValueError in a StatementError).
+    """
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -376,7 +369,7 @@ class ExerciseLog:
             "pace": _check_text("pace", pace, 16),
             "delivery": Delivery(delivery).value,
             "outcome": Outcome.IN_PROGRESS.value,
-            "started_at": _utc(at),
+            "started_at": to_utc(at),
             "ended_at": None,
             "repetitions_done": min(_check_count("repetitions done", repetitions_done), target),
             "repetitions_target": _check_target(target),
@@ -410,7 +403,7 @@ class ExerciseLog:
         """The patient's most recently ended set, if it ended at or after `since`."""
         return self._select_one(
             select(_SETS)
-            .where(_SETS.c.user_id == user_id, _SETS.c.ended_at >= _utc(since))
+            .where(_SETS.c.user_id == user_id, _SETS.c.ended_at >= to_utc(since))
             .order_by(_SETS.c.ended_at.desc(), _SETS.c.started_at.desc(), _SETS.c.set_id.desc())
             .limit(1)
         )
@@ -422,7 +415,7 @@ class ExerciseLog:
 
         `at` must be an aware time; the schema keeps no time of progress, so it is not stored.
         """
-        _utc(at)
+        to_utc(at)
         grown = _grown_to(_check_count("repetitions done", repetitions_done))
         return self._update_open(set_id, {"repetitions_done": grown}, (Outcome.IN_PROGRESS.value,))
 
@@ -477,7 +470,7 @@ class ExerciseLog:
         outcome = Outcome(outcome)
         if outcome not in FINISHED:
             raise ValueError(f"a set cannot finish as {outcome.value!r}")
-        values: dict[str, Any] = {"outcome": outcome.value, "ended_at": _utc(at)}
+        values: dict[str, Any] = {"outcome": outcome.value, "ended_at": to_utc(at)}
         if outcome is Outcome.COMPLETE:
             values["repetitions_done"] = _SETS.c.repetitions_target
         elif repetitions_done is not None:
@@ -504,7 +497,7 @@ class ExerciseLog:
             "pace": after.pace,
             "delivery": after.delivery.value,
             "outcome": Outcome.QUEUED.value,
-            "started_at": _utc(at),
+            "started_at": to_utc(at),
             "repetitions_done": 0,
             "repetitions_target": _check_target(target),
             "up_next": _joined(after.up_next[1:]),
@@ -522,7 +515,7 @@ class ExerciseLog:
         The set it follows ends complete (its track finished), any other set partial. A set
         already in progress is returned unchanged; an ended or unknown one gives None.
         """
-        started_at = _utc(at)
+        started_at = to_utc(at)
 
         def work(connection: Connection) -> ExerciseSet | None:
             queued = self._read(connection, set_id)
@@ -565,7 +558,7 @@ class ExerciseLog:
         self, user_id: str, exercise_id: str, *, pace: str, target: int, at: datetime, key: str
     ) -> bool:
         """Log a set the patient did alone; once per `key` (the Alexa request id). True if new."""
-        ended_at = _utc(at)
+        ended_at = to_utc(at)
         row = {
             "set_id": "self-" + uuid.uuid5(_SELF_REPORT_NAMESPACE, key).hex,
             "user_id": _check_text("user id", user_id, 512),
@@ -588,7 +581,7 @@ class ExerciseLog:
         """Keep a pain score from 0 to 10, and on the patient's set when one is named."""
         if not 0 <= score <= _MAX_PAIN:
             raise ValueError(f"a pain score is from 0 to {_MAX_PAIN}, got {score}")
-        report = {"user_id": user_id, "reported_at": _utc(at), "score": score, "set_id": set_id}
+        report = {"user_id": user_id, "reported_at": to_utc(at), "score": score, "set_id": set_id}
         with self._transaction() as connection:
             connection.execute(insert(_PAIN).values(report))
             if set_id is not None:
@@ -600,19 +593,15 @@ class ExerciseLog:
 
     def completed_counts(self, user_id: str, since: datetime, until: datetime) -> dict[str, int]:
         """How many complete sets of each exercise ended in [since, until)."""
-        rows = self._hot.rows(
-            self._counts_sql, user_id=user_id, since=_utc(since), until=_utc(until)
-        )
+        rows = self._hot.rows(self._counts_sql, user_id=user_id, since=since, until=until)
         return {exercise_id: count for exercise_id, count in rows}
 
     def completed_times(
         self, user_id: str, since: datetime, until: datetime
     ) -> list[tuple[str, datetime]]:
         """Each complete set ended in [since, until): its exercise and when it ended."""
-        rows = self._hot.rows(
-            self._times_sql, user_id=user_id, since=_utc(since), until=_utc(until)
-        )
-        return [(exercise_id, _read_utc(ended_at)) for exercise_id, ended_at in rows]
+        rows = self._hot.rows(self._times_sql, user_id=user_id, since=since, until=until)
+        return [(exercise_id, ended_at) for exercise_id, ended_at in rows]
 
     def sets_of(self, user_id: str) -> list[ExerciseSet]:
         """Every set of the patient, oldest first (for export)."""
@@ -622,5 +611,5 @@ class ExerciseLog:
 
     def pain_reports(self, user_id: str, since: datetime) -> list[tuple[datetime, int]]:
         """The patient's pain scores since `since`, oldest first."""
-        rows = self._hot.rows(self._pain_sql, user_id=user_id, since=_utc(since))
-        return [(_read_utc(reported_at), score) for reported_at, score in rows]
+        rows = self._hot.rows(self._pain_sql, user_id=user_id, since=since)
+        return [(reported_at, score) for reported_at, score in rows]

@@ -1,6 +1,7 @@
 """Database tables, as SQLAlchemy Core tables (the skill reads and writes with Core only).
 
-Alembic's autogenerate and the migration tests compare the migrations with `metadata`.
+Alembic's autogenerate and the migration tests compare the migrations with `metadata`. Every
+datetime column is a `UtcDateTime` (skill.store.utc): aware times in, aware UTC times out.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
-    DateTime,
     Index,
     Integer,
     MetaData,
@@ -22,6 +22,8 @@ from sqlalchemy import (
     func,
     text,
 )
+
+from skill.store.utc import UtcDateTime
 
 metadata = MetaData()
 
@@ -40,8 +42,8 @@ PATIENTS = Table(
     Column("time_zone", String(64)),
     Column("locale", String(16)),
     Column("preferences", JSON, default=dict),
-    Column("created_at", DateTime(timezone=True), server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), server_default=func.now(), onupdate=func.now()),
+    Column("created_at", UtcDateTime(), server_default=func.now()),
+    Column("updated_at", UtcDateTime(), server_default=func.now(), onupdate=func.now()),
 )
 
 # One guided set of an in-bed exercise: queued, in progress, or how it ended.
@@ -56,8 +58,8 @@ EXERCISE_SETS = Table(
     Column("delivery", String(16), nullable=False),
     # "queued", "in_progress", "complete", "partial" or "stopped_for_pain"
     Column("outcome", String(20), nullable=False),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("ended_at", DateTime(timezone=True)),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("ended_at", UtcDateTime()),
     Column("repetitions_done", Integer, nullable=False, server_default=text("0")),
     Column("repetitions_target", Integer, nullable=False),
     Column("pain_score", Integer),
@@ -87,7 +89,7 @@ PAIN_REPORTS = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("user_id", String(512), nullable=False),
-    Column("reported_at", DateTime(timezone=True), nullable=False),
+    Column("reported_at", UtcDateTime(), nullable=False),
     Column("score", Integer, nullable=False),
     Column("set_id", String(64)),
     CheckConstraint("score >= 0 AND score <= 10", name="ck_pain_reports_score_range"),
@@ -100,7 +102,7 @@ CHECK_INS = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("user_id", String(512), nullable=False),
-    Column("checked_at", DateTime(timezone=True), nullable=False),
+    Column("checked_at", UtcDateTime(), nullable=False),
     Column("pain", Integer),
     Column("walk_minutes", Integer),
     Column("sitting_minutes", Integer),
@@ -117,9 +119,9 @@ CAREGIVER_CODES = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("user_id", String(512), nullable=False),
     Column("code_hash", String(64), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
-    Column("used_at", DateTime(timezone=True)),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("used_at", UtcDateTime()),
     # Two unused codes may never share a hash: redeeming one then names one patient.
     Index("uq_caregiver_codes_unused_hash", "code_hash", unique=True, **_when("used_at IS NULL")),
     Index("ix_caregiver_codes_user_id", "user_id"),
@@ -132,7 +134,7 @@ CAREGIVER_SESSIONS = Table(
     metadata,
     Column("token_hash", String(64), primary_key=True),
     Column("user_id", String(512), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("revoked_at", DateTime(timezone=True)),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("revoked_at", UtcDateTime()),
     Index("ix_caregiver_sessions_user_id", "user_id"),
 )
