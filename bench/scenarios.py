@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from skill.devtools import envelopes
-from skill.sets.tokens import PlaybackToken, patient_key
+from skill.sets.tokens import PlaybackToken
+from skill.store.keys import patient_key
 
 # A second patient with a set playing as a track, so PlaybackStopped has a stream to record
 # (the first patient's sets are started and put aside by the StartExerciseIntent scenario).

@@ -36,10 +36,11 @@ from skill.alexa.verification import VerificationError, fetch_chain_over_https
 from skill.devtools import envelopes
 from skill.devtools.dialog import Dialog
 from skill.devtools.signing import DEFAULT_CHAIN_URL, LocalPki, make_pki
-from skill.sets.tokens import PlaybackToken, patient_key
+from skill.sets.tokens import PlaybackToken
 from skill.store import engine as database
 from skill.store.engine import make_engine, upgrade
 from skill.store.exercise_log import Delivery, ExerciseLog, ExerciseSet, Outcome
+from skill.store.keys import patient_key
 from skill.store.patient_data import patient_tables
 from skill.store.patients import PatientStore
 from skill.store.tables import EXERCISE_SETS

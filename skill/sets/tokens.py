@@ -1,29 +1,26 @@
 """The AudioPlayer stream token: which patient, exercise, pace and set a track plays.
 
 Alexa echoes the token back in every AudioPlayer event and in `context.AudioPlayer`. It names
-the patient by a short hash of the user id (never the id itself, which would end up in logs),
-and the handlers check that hash against the user id of the request that carries it. The last
-part tells one playing of a set from another (after "start over", say), so an event from a
-stream the skill has since replaced is recognised and ignored.
+the patient by a short hash of the user id, never the id itself, which would end up in logs
+(skill.store.keys.patient_key: the logs name the patient by the same key), and the handlers
+check that hash against the user id of the request that carries it. The last part tells one
+playing of a set from another (after "start over", say), so an event from a stream the skill
+has since replaced is recognised and ignored.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+
+from skill.store.keys import patient_key
 
 PREFIX = "sc1"
 _TOKEN = re.compile(
     r"^sc1\.(?P<patient>[0-9a-f]{16})\.(?P<exercise>[a-z_]{1,64})\.(?P<pace>[a-z]{1,16})"
     r"\.(?P<set>[0-9a-z-]{1,64})\.(?P<play>[0-9a-f]{8})$"
 )
-
-
-def patient_key(user_id: str) -> str:
-    """A short, stable, non-reversible name for the patient."""
-    return hashlib.sha256(user_id.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

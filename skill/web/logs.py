@@ -11,16 +11,16 @@ header, and on the access line logged when the response is ready (logger `skill.
 probes at DEBUG, everything else at INFO).
 
 `redact` replaces, in every line (message, traceback, extra fields): Alexa user, person and
-device ids (`amzn1.ask.account.…` → `user:<hash>`, with the same hash as the stream token's
-patient key, `amzn1.ask.person.…` → `person:<hash>`, `amzn1.ask.device.…` → `device:<hash>`),
-bearer tokens, JWTs, Login with Amazon tokens (`Atza|…`) and the values of token fields
-(`apiAccessToken`, `accessToken`, `consentToken`, `access_token`, …) with `<token:hash>`.
-The hashes are short and stable, so one user's lines can still be followed.
+device ids (`amzn1.ask.account.…` → `user:<hash>`, where the hash is the patient key the stream
+token names the patient by too, skill.store.keys.patient_key; `amzn1.ask.person.…` →
+`person:<hash>`, `amzn1.ask.device.…` → `device:<hash>`), bearer tokens, JWTs, Login with
+Amazon tokens (`Atza|…`) and the values of token fields (`apiAccessToken`, `accessToken`,
+`consentToken`, `access_token`, …) with `<token:hash>`. The hashes are short and stable, so one
+user's lines can still be followed.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
@@ -32,6 +32,8 @@ from datetime import UTC, datetime
 from typing import IO, Any
 
 from flask import Flask, Response, has_request_context, request
+
+from skill.store.keys import device_key, patient_key, stable_hash
 
 REQUEST_ID_HEADER = "X-Request-Id"
 REQUEST_ID_KEY = "spine_coach.request_id"  # in the WSGI environ: one per request, also nested
@@ -49,13 +51,8 @@ access_log = logging.getLogger(ACCESS_LOGGER)
 # Redaction -----------------------------------------------------------------------------------
 
 
-def stable_hash(text: str, length: int = 16) -> str:
-    """A short, stable, non-reversible name for a secret or an id (sha256, hex)."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
-
-
-def _tagged(tag: str) -> Callable[[re.Match[str]], str]:
-    return lambda match: f"{tag}:{stable_hash(match[0])}"
+def _tagged(tag: str, key: Callable[[str], str]) -> Callable[[re.Match[str]], str]:
+    return lambda match: f"{tag}:{key(match[0])}"
 
 
 def _token(match: re.Match[str]) -> str:
@@ -78,10 +75,10 @@ _TOKEN_FIELDS = (
     "client_secret|x-amz-access-token|authorization"
 )
 _REDACTIONS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
-    # The user id: hashed as the stream token's patient key (skill.sets.tokens.patient_key).
-    (re.compile(r"amzn1\.ask\.account\." + _ID_TAIL), _tagged("user")),
-    (re.compile(r"amzn1\.ask\.person\." + _ID_TAIL), _tagged("person")),
-    (re.compile(r"amzn1\.ask\.device\." + _ID_TAIL), _tagged("device")),
+    # The user id: named by its patient key, as in the stream token (skill.store.keys).
+    (re.compile(r"amzn1\.ask\.account\." + _ID_TAIL), _tagged("user", patient_key)),
+    (re.compile(r"amzn1\.ask\.person\." + _ID_TAIL), _tagged("person", stable_hash)),
+    (re.compile(r"amzn1\.ask\.device\." + _ID_TAIL), _tagged("device", device_key)),
     (
         re.compile(r"\b(?P<scheme>[Bb]earer)\s+(?P<secret>[A-Za-z0-9\-._~+/|]+=*)"),
         _bearer,

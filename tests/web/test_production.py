@@ -44,7 +44,8 @@ from skill.production import (
     production_settings,
     startup_problems,
 )
-from skill.sets.tokens import patient_key
+from skill.sets.tokens import PlaybackToken, parse_token
+from skill.store.keys import device_key, patient_key
 from tests.conftest import TEST_SECRET_KEY
 
 USER = "amzn1.ask.account.AFSECRETUSERQ6WAXGN3WPHU7IXZB4Y7RAKCN2KF5ZEM3JMBXSL4TQ"
@@ -172,6 +173,19 @@ def test_a_line_is_one_json_object_with_time_level_logger_message_and_request_id
     assert datetime.fromisoformat(line["time"]).tzinfo is not None
     assert line["time"].endswith("Z")
     assert stream.getvalue().count("\n") == 1
+
+
+def test_a_log_line_and_a_stream_token_name_the_patient_by_the_same_key(
+    json_log: tuple[logging.Logger, io.StringIO],
+) -> None:
+    logger, stream = json_log
+    token = parse_token(PlaybackToken.for_set(USER, "bridges", "normal", "set-1").encode())
+    assert token is not None
+    logger.info("stream started for %s, token %s", USER, token.encode())
+    logger.info("stream started for %s", OTHER_USER)
+    mine, other = lines_of(stream)
+    assert mine["message"] == f"stream started for user:{token.patient}, token {token.encode()}"
+    assert f"user:{token.patient}" not in other["message"]
 
 
 def test_ids_and_tokens_in_arguments_dicts_and_extra_fields_are_redacted(
@@ -664,7 +678,7 @@ def test_serve_production_runs_gunicorn_with_json_logs_and_stops_gracefully(
     assert refusal["request_id"] in by_request
     assert "user:" in refusal["message"]
     # The device id was in urllib3's debug lines, hashed.
-    assert any(f"device:{logs.stable_hash(DEVICE)}" in line["message"] for line in lines)
+    assert any(f"device:{device_key(DEVICE)}" in line["message"] for line in lines)
     messages = [line["message"] for line in lines]
     assert "Handling signal: term" in messages
     assert any("insecure-local" in message for message in messages)
