@@ -13,6 +13,7 @@ from ask_sdk_model.services import ApiClient
 
 from skill.alexa.request import request_attributes
 from skill.intents import (
+    answers,
     caregivers,
     check_in,
     conversation,
@@ -43,14 +44,19 @@ class AttachTurn(AbstractRequestInterceptor):
 def request_handlers() -> list[AbstractRequestHandler]:
     """Every request handler in dispatch order: the first whose can_handle is true wins.
 
-    AudioPlayer and button events first; then intents spoken while a set plays (they mean
-    "the stream" there); state-specific handlers (a pending confirmation, an offer) before the
-    plain intent handlers they refine; catch-alls last.
+    Four groups, in this order: requests that are not intents (launch, AudioPlayer and button
+    events, the skill disabled, a session ending mid check-in); intents spoken while a set
+    plays (they mean "the stream" there); answers to the question the last reply left open
+    (skill/intents/answers.py); then each intent's own handler, one per intent, so their order
+    does not matter; catch-alls last.
     """
     return [
         *launch.HANDLERS,
         *playback.EVENT_HANDLERS,
+        *data_rights.EVENT_HANDLERS,
+        *check_in.EVENT_HANDLERS,
         *playback.INTENT_HANDLERS,
+        *answers.HANDLERS,
         *surgery_date.HANDLERS,
         *check_in.HANDLERS,
         *pain.HANDLERS,

@@ -398,22 +398,33 @@ def slots(draw: st.DrawFn, intent_name: str) -> Any:
     return result
 
 
-offers = st.one_of(
+# The question the skill left open (skill/alexa/pending.py): well-formed ones of every kind,
+# with values a caller could put there instead (wrong types, out of range, unknown kinds).
+pending_questions = st.one_of(
     st.fixed_dictionaries(
-        {"kind": st.sampled_from(["start", "resume", "chunk", "milestone", "repeat", "x"])},
+        {
+            "kind": st.sampled_from(
+                [
+                    "surgery_date",
+                    "confirm_surgery_date",
+                    "confirm_delete",
+                    "pain_score",
+                    "check_in",
+                    "milestone",
+                    "repeat",
+                    "chunk",
+                    "resume",
+                    "start",
+                    "x",
+                ]
+            )
+        },
         optional={
+            "day": st.one_of(st.dates().map(str), json_values),
+            "set_id": st.one_of(st.text(max_size=90), json_values),
             "exercise": st.one_of(st.sampled_from(TYPE_IDS["EXERCISE"]), json_values),
             "up_next": st.one_of(st.lists(st.sampled_from(TYPE_IDS["EXERCISE"])), json_values),
-            "set": st.one_of(st.text(max_size=40), json_values),
             "index": st.one_of(st.integers(-(10**6), 10**6), json_values),
-        },
-    ),
-    json_values,
-)
-check_in_states = st.one_of(
-    st.fixed_dictionaries(
-        {},
-        optional={
             "step": st.one_of(st.integers(-(10**9), 10**9), json_values),
             "answers": st.one_of(
                 st.dictionaries(
@@ -450,16 +461,7 @@ repeatable_speech = st.one_of(
 @st.composite
 def session_attributes(draw: st.DrawFn, tokens: list[str]) -> Any:
     candidates: dict[str, st.SearchStrategy[Any]] = {
-        "offer": offers,
-        "awaiting": st.one_of(
-            st.sampled_from(
-                ["surgery_date", "pain_score", "delete_confirmation", "check_in", "other"]
-            ),
-            json_values,
-        ),
-        "pending_surgery_date": st.one_of(dates, json_values),
-        "check_in": check_in_states,
-        "pain_set": st.one_of(st.text(max_size=70), st.sampled_from(tokens), json_values),
+        "pending": pending_questions,
         "last_speech": repeatable_speech,
         "last_reprompt": repeatable_speech,
     }

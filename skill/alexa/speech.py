@@ -10,14 +10,14 @@ from ask_sdk_model import Directive, Response
 from ask_sdk_model.ui import SimpleCard
 from markupsafe import Markup, escape
 
+from skill.alexa import pending as pending_question
+from skill.alexa.pending import Pending
 from skill.alexa.request import has_session, session_attributes
 from skill.content.strings import Strings
 
 MAX_SSML_CHARS = 8000
 LAST_SPEECH = "last_speech"
 LAST_REPROMPT = "last_reprompt"
-# Conversation state that lives for one turn: set by the reply that asks, cleared by any other.
-NEXT_TURN_STATE = ("offer", "pending_surgery_date", "awaiting", "pain_set")
 
 
 class SpeechTooLong(RuntimeError):
@@ -47,7 +47,7 @@ class Reply:
         self._parts: list[Markup] = []
         self._question: Markup | None = None
         self._reprompt: Markup | None = None
-        self._next_turn: dict[str, Any] = {}
+        self._pending: Pending | None = None
         self._directives: list[Directive] = []
         self._card: tuple[str, str] | None = None
 
@@ -71,11 +71,9 @@ class Reply:
         """End with 'Anything else?': the usual close of an answer."""
         return self.ask("conversation.anything_else", "conversation.anything_else_reprompt")
 
-    def expect(self, key: str, value: Any) -> Reply:
-        """Remember `value` under `key` for the patient's next answer only."""
-        if key not in NEXT_TURN_STATE:
-            raise KeyError(key)
-        self._next_turn[key] = value
+    def expect(self, pending: Pending) -> Reply:
+        """What the question waits for (skill/alexa/pending.py), for the next answer only."""
+        self._pending = pending
         return self
 
     def directive(self, directive: Directive) -> Reply:
@@ -114,10 +112,10 @@ class Reply:
         if self._card is not None:
             builder.set_card(SimpleCard(title=self._card[0], content=self._card[1]))
         session = session_attributes(handler_input)
-        for key in NEXT_TURN_STATE:
-            session.pop(key, None)
+        session.pop(pending_question.SESSION_KEY, None)
         if self._question is not None:
-            session.update(self._next_turn)
+            if self._pending is not None:
+                session[pending_question.SESSION_KEY] = pending_question.dump(self._pending)
             builder.ask(reprompt).set_should_end_session(False)
             session[LAST_SPEECH] = speech
             session[LAST_REPROMPT] = reprompt

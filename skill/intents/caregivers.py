@@ -6,10 +6,9 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 from markupsafe import Markup
 
+from skill.alexa.pending import RepeatOffered
 from skill.intents.base import IntentHandler
 from skill.intents.turn import turn_of
-
-OFFER = "offer"
 
 
 def digits(code: str) -> Markup:
@@ -29,7 +28,7 @@ class CaregiverCodeIntentHandler(IntentHandler):
             turn.reply()
             .say("caregiver.code", code=digits(code))
             .ask("caregiver.offer_repeat")
-            .expect(OFFER, {"kind": "repeat"})
+            .expect(RepeatOffered())
             .card("caregiver.card_title", "caregiver.card", code=code)
             .build(handler_input)
         )

@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_request_type
 from ask_sdk_model import Response
 
-from skill.alexa.request import session_attributes
 from skill.alexa.speech import repeat_last
 from skill.intents.base import IntentHandler
-from skill.intents.recovery import OFFER, milestone_response
-from skill.intents.turn import turn_of
+from skill.intents.turn import Turn, turn_of
 
 
-def _offer(handler_input: HandlerInput) -> dict[str, Any] | None:
-    offer = session_attributes(handler_input).get(OFFER)
-    return offer if isinstance(offer, dict) else None
+def goodbye(turn: Turn) -> Response:
+    """A short goodbye; the session closes."""
+    return turn.reply().say("conversation.goodbye").build(turn.handler_input)
 
 
-def has_offer(handler_input: HandlerInput) -> bool:
-    """Whether the last question offered something a 'yes' accepts."""
-    return _offer(handler_input) is not None
+def answer_repeat_offer(turn: Turn, *, accepted: bool) -> Response:
+    """'Yes' to 'want me to say that again?': the last answer again; 'no': goodbye."""
+    if not accepted:
+        return goodbye(turn)
+    return repeat_last(turn.handler_input) or _help(turn.handler_input)
 
 
 def _help(handler_input: HandlerInput) -> Response:
@@ -34,23 +32,6 @@ def _help(handler_input: HandlerInput) -> Response:
         .ask("conversation.help_question", "conversation.anything_else_reprompt")
         .build(handler_input)
     )
-
-
-class AcceptOfferHandler(IntentHandler):
-    """'Yes' to an offer: the next milestone, or the last answer again."""
-
-    intents = ("AMAZON.YesIntent",)
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return super().can_handle(handler_input) and has_offer(handler_input)
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        offer = _offer(handler_input) or {}
-        if offer.get("kind") == "milestone" and isinstance(offer.get("index"), int):
-            return milestone_response(turn_of(handler_input), offer["index"])
-        if offer.get("kind") == "repeat" and (response := repeat_last(handler_input)) is not None:
-            return response
-        return _help(handler_input)
 
 
 class YesIntentHandler(IntentHandler):
@@ -68,7 +49,7 @@ class NoIntentHandler(IntentHandler):
     intents = ("AMAZON.NoIntent",)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        return turn_of(handler_input).reply().say("conversation.goodbye").build(handler_input)
+        return goodbye(turn_of(handler_input))
 
 
 class HelpIntentHandler(IntentHandler):
@@ -104,7 +85,7 @@ class StopIntentHandler(IntentHandler):
     intents = ("AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.NavigateHomeIntent")
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        return turn_of(handler_input).reply().say("conversation.goodbye").build(handler_input)
+        return goodbye(turn_of(handler_input))
 
 
 class FallbackIntentHandler(IntentHandler):
@@ -147,7 +128,6 @@ class UnhandledRequestHandler(AbstractRequestHandler):
 
 
 HANDLERS = [
-    AcceptOfferHandler(),
     YesIntentHandler(),
     NoIntentHandler(),
     HelpIntentHandler(),

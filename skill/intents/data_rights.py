@@ -9,17 +9,12 @@ from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
-from skill.alexa.request import raw_request, request_type, session_attributes
+from skill.alexa.pending import YES, DeletionToConfirm
+from skill.alexa.request import raw_request, request_type
 from skill.intents.base import IntentHandler
-from skill.intents.turn import turn_of
+from skill.intents.turn import Turn, turn_of
 
 log = logging.getLogger(__name__)
-AWAITING = "awaiting"
-AWAITING_DELETE = "delete_confirmation"
-
-
-def _confirming(handler_input: HandlerInput) -> bool:
-    return bool(session_attributes(handler_input).get(AWAITING) == AWAITING_DELETE)
 
 
 class DeleteMyDataIntentHandler(IntentHandler):
@@ -32,38 +27,19 @@ class DeleteMyDataIntentHandler(IntentHandler):
             turn_of(handler_input)
             .reply()
             .ask("data.confirm_delete", "data.confirm_delete_reprompt")
-            .expect(AWAITING, AWAITING_DELETE)
+            .expect(DeletionToConfirm())
             .build(handler_input)
         )
 
 
-class DeleteConfirmedHandler(IntentHandler):
-    """'Yes' to 'delete everything?': every row about the patient goes, in one transaction."""
-
-    intents = ("AMAZON.YesIntent",)
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return super().can_handle(handler_input) and _confirming(handler_input)
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        turn = turn_of(handler_input)
-        if turn.user_id:
-            turn.services.patient_data.delete(turn.user_id)
-        return turn.reply().say("data.deleted").build(handler_input)
-
-
-class DeleteCancelledHandler(IntentHandler):
-    """'No' to 'delete everything?': nothing is deleted."""
-
-    intents = ("AMAZON.NoIntent",)
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return super().can_handle(handler_input) and _confirming(handler_input)
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        return (
-            turn_of(handler_input).reply().say("data.kept").ask_anything_else().build(handler_input)
-        )
+def answer_deletion(turn: Turn, intent: str) -> Response:
+    """'Yes' to 'delete everything?': every row about the patient goes, in one transaction;
+    'no': nothing is deleted."""
+    if intent != YES:
+        return turn.reply().say("data.kept").ask_anything_else().build(turn.handler_input)
+    if turn.user_id:
+        turn.services.patient_data.delete(turn.user_id)
+    return turn.reply().say("data.deleted").build(turn.handler_input)
 
 
 class SkillDisabledHandler(AbstractRequestHandler):
@@ -82,9 +58,5 @@ class SkillDisabledHandler(AbstractRequestHandler):
         return handler_input.response_builder.response
 
 
-HANDLERS = [
-    SkillDisabledHandler(),
-    DeleteMyDataIntentHandler(),
-    DeleteConfirmedHandler(),
-    DeleteCancelledHandler(),
-]
+EVENT_HANDLERS = [SkillDisabledHandler()]
+HANDLERS = [DeleteMyDataIntentHandler()]

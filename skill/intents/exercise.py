@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 from ask_sdk_model.dialog import ElicitSlotDirective
 
-from skill.alexa.request import intent_name, request_id, resolved_id, session_attributes, slot_value
+from skill.alexa.pending import NextChunkOffered, ResumeOffered, SetOffer, SetOffered
+from skill.alexa.request import intent_name, request_id, resolved_id, slot_value
 from skill.alexa.speech import Reply
 from skill.content.plan import InBedExercise
 from skill.intents.base import IntentHandler
@@ -16,11 +15,6 @@ from skill.intents.turn import Turn, turn_of
 from skill.recovery.daily_targets import due_order
 from skill.recovery.phrases import exercise_names
 from skill.sets.service import (
-    CHUNK,
-    OFFER,
-    RESUME,
-    SET_OFFERS,
-    START,
     allowed_exercises,
     apply_pace,
     exercise_name,
@@ -36,23 +30,14 @@ from skill.sets.service import (
 from skill.store.exercise_log import ExerciseSet, Outcome
 
 
-def _set_offer(handler_input: HandlerInput) -> dict[str, Any] | None:
-    offer = session_attributes(handler_input).get(OFFER)
-    if isinstance(offer, dict) and offer.get("kind") in SET_OFFERS:
-        return offer
-    return None
-
-
 def _which(turn: Turn, reply: Reply, *, unknown: bool) -> Reply:
     if unknown:
         reply.say("session.unknown", exercises=exercise_names(turn.strings, turn.plan))
     return reply.ask("session.which", "session.which_reprompt")
 
 
-def _open_set(turn: Turn, set_id: object) -> ExerciseSet | None:
+def _open_set(turn: Turn, set_id: str) -> ExerciseSet | None:
     """The patient's set with this id, if it is still in progress."""
-    if not isinstance(set_id, str):
-        return None
     exercise_set = turn.services.exercise_log.get(set_id)
     if exercise_set is None or exercise_set.user_id != turn.user_id:
         return None
@@ -82,7 +67,7 @@ def _start_extra_or_due(turn: Turn, reply: Reply) -> Reply:
                 "session.offer_extra_reprompt",
                 exercise=exercise_name(turn, extra.id),
             )
-            .expect(OFFER, {"kind": START, "exercise": extra.id, "up_next": []})
+            .expect(SetOffered(exercise=extra.id))
         )
     return start_set(turn, order[0], reply, up_next=[e.id for e in order[1:]])
 
@@ -114,53 +99,30 @@ class StartExerciseIntentHandler(IntentHandler):
         return start_set(turn, exercise, reply).build(handler_input)
 
 
-class _SetOfferAnswerHandler(IntentHandler):
-    """An answer to the last question, when it offered a set."""
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return super().can_handle(handler_input) and _set_offer(handler_input) is not None
-
-
-class SetOfferAcceptedHandler(_SetOfferAnswerHandler):
-    """'Yes' to 'ready for the next five?', 'shall we finish them?' or 'next, bridges?'."""
-
-    intents = ("AMAZON.YesIntent",)
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        turn = turn_of(handler_input)
-        offer = _set_offer(handler_input) or {}
-        reply = turn.reply()
-        if offer["kind"] == START:
-            exercise = turn.plan.exercise(str(offer.get("exercise")))
-            if exercise is None or exercise not in allowed_exercises(turn):
-                return _nothing_to_resume(turn, reply).build(handler_input)
-            up_next = [str(item) for item in offer.get("up_next") or []]
-            return start_set(turn, exercise, reply, up_next=up_next).build(handler_input)
-        exercise_set = _open_set(turn, offer.get("set"))
-        if exercise_set is None:
-            return _nothing_to_resume(turn, reply).build(handler_input)
-        if offer["kind"] == CHUNK:
-            return speak_chunk(turn, exercise_set, reply).build(handler_input)
-        return resume_set(turn, exercise_set, reply).build(handler_input)
-
-
-class SetOfferDeclinedHandler(_SetOfferAnswerHandler):
-    """'No': rest now (the set waits), put an old set aside, or end for today."""
-
-    intents = ("AMAZON.NoIntent",)
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        turn = turn_of(handler_input)
-        offer = _set_offer(handler_input) or {}
-        reply = turn.reply()
-        if offer["kind"] == CHUNK:
-            return reply.say("session.paused").build(handler_input)
-        if offer["kind"] == RESUME:
-            exercise_set = _open_set(turn, offer.get("set"))
+def answer_set_offer(turn: Turn, offer: SetOffer, *, accepted: bool) -> Response:
+    """'Yes' to 'ready for the next five?', 'shall we finish them?' or 'next, bridges?'; 'no':
+    rest now (the set waits), put an old set aside, or end for today."""
+    reply = turn.reply()
+    if not accepted:
+        if isinstance(offer, NextChunkOffered):
+            return reply.say("session.paused").build(turn.handler_input)
+        if isinstance(offer, ResumeOffered):
+            exercise_set = _open_set(turn, offer.set_id)
             if exercise_set is not None:
                 turn.services.exercise_log.finish(exercise_set.set_id, Outcome.PARTIAL, at=turn.now)
-            return reply.say("session.set_closed").ask_anything_else().build(handler_input)
-        return reply.say("conversation.goodbye").build(handler_input)
+            return reply.say("session.set_closed").ask_anything_else().build(turn.handler_input)
+        return reply.say("conversation.goodbye").build(turn.handler_input)
+    if isinstance(offer, SetOffered):
+        exercise = turn.plan.exercise(offer.exercise)
+        if exercise is None or exercise not in allowed_exercises(turn):
+            return _nothing_to_resume(turn, reply).build(turn.handler_input)
+        return start_set(turn, exercise, reply, up_next=offer.up_next).build(turn.handler_input)
+    exercise_set = _open_set(turn, offer.set_id)
+    if exercise_set is None:
+        return _nothing_to_resume(turn, reply).build(turn.handler_input)
+    if isinstance(offer, NextChunkOffered):
+        return speak_chunk(turn, exercise_set, reply).build(turn.handler_input)
+    return resume_set(turn, exercise_set, reply).build(turn.handler_input)
 
 
 class ResumeIntentHandler(IntentHandler):
@@ -234,8 +196,12 @@ class SetPaceIntentHandler(IntentHandler):
         if asked is None:
             return reply.ask("pace.which", "pace.which_reprompt").build(handler_input)
         current = apply_pace(turn, asked, reply)
-        offer = _set_offer(handler_input)
-        if current is not None and offer is not None and offer.get("set") == current.set_id:
+        offer = turn.pending
+        if (
+            current is not None
+            and isinstance(offer, NextChunkOffered | ResumeOffered)
+            and offer.set_id == current.set_id
+        ):
             return speak_chunk(turn, current, reply).build(handler_input)
         return reply.ask_anything_else().build(handler_input)
 
@@ -310,9 +276,7 @@ class ProgressTodayIntentHandler(IntentHandler):
                 "session.offer_due_reprompt",
                 exercise=exercise_name(turn, first.id),
             )
-            .expect(
-                OFFER, {"kind": START, "exercise": first.id, "up_next": [e.id for e in order[1:]]}
-            )
+            .expect(SetOffered(exercise=first.id, up_next=[e.id for e in order[1:]]))
             .build(handler_input)
         )
 
@@ -327,12 +291,10 @@ def unfinished_set_offer(turn: Turn, reply: Reply) -> Reply | None:
         "session.unfinished_reprompt",
         repetition=current.next_repetition,
         exercise=exercise_name(turn, current.exercise_id),
-    ).expect(OFFER, {"kind": RESUME, "set": current.set_id})
+    ).expect(ResumeOffered(set_id=current.set_id))
 
 
 HANDLERS = [
-    SetOfferAcceptedHandler(),
-    SetOfferDeclinedHandler(),
     StartExerciseIntentHandler(),
     ResumeIntentHandler(),
     PauseIntentHandler(),

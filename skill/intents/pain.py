@@ -5,7 +5,8 @@ from __future__ import annotations
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
-from skill.alexa.request import session_attributes, slot_value
+from skill.alexa.pending import PainScoreAsked
+from skill.alexa.request import slot_value
 from skill.coach_audio.manifest import repetitions_completed_at
 from skill.intents.base import IntentHandler
 from skill.intents.turn import Turn, turn_of
@@ -13,10 +14,6 @@ from skill.recovery.phrases import pain_advice
 from skill.sets.player import player_state, stop
 from skill.sets.service import owned_set, track_for
 from skill.store.exercise_log import Delivery, ExerciseSet, Outcome
-
-AWAITING = "awaiting"
-AWAITING_PAIN = "pain_score"
-PAIN_SET = "pain_set"
 
 
 def _score(handler_input: HandlerInput) -> int | None:
@@ -51,8 +48,7 @@ def _ask_score(turn: Turn, set_id: str | None, *, lead: str | None) -> Response:
         reply.say(lead)
     return (
         reply.ask("pain.ask_score", "pain.ask_score_reprompt")
-        .expect(AWAITING, AWAITING_PAIN)
-        .expect(PAIN_SET, set_id)
+        .expect(PainScoreAsked(set_id=set_id))
         .build(turn.handler_input)
     )
 
@@ -92,29 +88,16 @@ class PainScoreIntentHandler(IntentHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = turn_of(handler_input)
-        session = session_attributes(handler_input)
-        set_id = session.get(PAIN_SET) if session.get(AWAITING) == AWAITING_PAIN else None
-        set_id = set_id if isinstance(set_id, str) else None
+        set_id = turn.pending.set_id if isinstance(turn.pending, PainScoreAsked) else None
         score = _score(handler_input)
         if score is None:
             return _ask_score(turn, set_id, lead="pain.score_not_understood")
         return _record(turn, score, set_id, stopped=False)
 
 
-class PainScoreNotUnderstoodHandler(IntentHandler):
+def answer_not_understood(turn: Turn, pending: PainScoreAsked) -> Response:
     """Anything else right after 'how bad is the pain?': ask once more for a number."""
-
-    intents = ("AMAZON.FallbackIntent",)
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        session = session_attributes(handler_input)
-        return super().can_handle(handler_input) and session.get(AWAITING) == AWAITING_PAIN
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        turn = turn_of(handler_input)
-        set_id = session_attributes(handler_input).get(PAIN_SET)
-        set_id = set_id if isinstance(set_id, str) else None
-        return _ask_score(turn, set_id, lead="pain.score_not_understood")
+    return _ask_score(turn, pending.set_id, lead="pain.score_not_understood")
 
 
-HANDLERS = [PainReportIntentHandler(), PainScoreIntentHandler(), PainScoreNotUnderstoodHandler()]
+HANDLERS = [PainReportIntentHandler(), PainScoreIntentHandler()]

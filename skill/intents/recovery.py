@@ -6,6 +6,7 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 from ask_sdk_model.dialog import ElicitSlotDirective
 
+from skill.alexa.pending import MilestoneOffered, RepeatOffered
 from skill.alexa.request import resolved_id, slot_value
 from skill.intents.base import IntentHandler
 from skill.intents.turn import Turn, turn_of
@@ -19,8 +20,6 @@ from skill.recovery.phrases import (
 )
 from skill.recovery.timeline import current_phase, elapsed, upcoming_milestones
 
-OFFER = "offer"
-
 
 def milestone_response(turn: Turn, index: int) -> Response:
     """The upcoming milestone at `index` (0 = the next one), offering the one after."""
@@ -32,7 +31,7 @@ def milestone_response(turn: Turn, index: int) -> Response:
         return reply.ask_anything_else().build(turn.handler_input)
     reply.add(milestone_sentence(turn.strings, upcoming[index]))
     if index + 1 < len(upcoming):
-        reply.ask("milestones.offer_more").expect(OFFER, {"kind": "milestone", "index": index + 1})
+        reply.ask("milestones.offer_more").expect(MilestoneOffered(index=index + 1))
     else:
         reply.ask_anything_else()
     return reply.build(turn.handler_input)
@@ -51,7 +50,7 @@ class CurrentPhaseIntentHandler(IntentHandler):
             turn.reply()
             .add(phase_sentence(turn.strings, phase, elapsed(surgery_date, turn.today)))
             .ask("phase.offer_next")
-            .expect(OFFER, {"kind": "milestone", "index": 0})
+            .expect(MilestoneOffered(index=0))
             .build(handler_input)
         )
 
@@ -115,7 +114,7 @@ class ContactIntentHandler(IntentHandler):
             turn.reply()
             .add(contacts_sentence(turn.strings, turn.plan))
             .ask("contact.offer_repeat")
-            .expect(OFFER, {"kind": "repeat"})
+            .expect(RepeatOffered())
             .build(handler_input)
         )
 

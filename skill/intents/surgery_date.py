@@ -7,10 +7,11 @@ from datetime import date
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
-from skill.alexa.request import session_attributes, slot_value
+from skill.alexa.pending import YES, SurgeryDateAsked, SurgeryDateToConfirm
+from skill.alexa.request import slot_value
 from skill.alexa.speech import Reply
 from skill.intents.base import IntentHandler
-from skill.intents.turn import turn_of
+from skill.intents.turn import Turn, turn_of
 from skill.recovery.phrases import phase_sentence
 from skill.recovery.spoken_dates import (
     DateProblem,
@@ -20,26 +21,10 @@ from skill.recovery.spoken_dates import (
 )
 from skill.recovery.timeline import current_phase, elapsed
 
-PENDING = "pending_surgery_date"
-AWAITING = "awaiting"
-AWAITING_DATE = "surgery_date"
-
 
 def ask_for_surgery_date(reply: Reply) -> Reply:
     """End a reply with the surgery-date question."""
-    return reply.ask("surgery_date.ask", "surgery_date.ask_reprompt").expect(
-        AWAITING, AWAITING_DATE
-    )
-
-
-def pending_date(handler_input: HandlerInput) -> bool:
-    """Whether the patient is being asked to confirm a surgery date."""
-    return PENDING in session_attributes(handler_input)
-
-
-def awaiting_date(handler_input: HandlerInput) -> bool:
-    """Whether the last question was 'when was your surgery?'."""
-    return bool(session_attributes(handler_input).get(AWAITING) == AWAITING_DATE)
+    return reply.ask("surgery_date.ask", "surgery_date.ask_reprompt").expect(SurgeryDateAsked())
 
 
 def _spoken_date(handler_input: HandlerInput, today: date) -> SpokenDate:
@@ -48,42 +33,29 @@ def _spoken_date(handler_input: HandlerInput, today: date) -> SpokenDate:
     return resolve_date_slot(slot_value(handler_input, "surgeryDate"), today)
 
 
-class SurgeryDateConfirmedHandler(IntentHandler):
-    """'Yes' to 'so your surgery was on …?': store it and say where the patient is."""
-
-    intents = ("AMAZON.YesIntent",)
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return super().can_handle(handler_input) and pending_date(handler_input)
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        turn = turn_of(handler_input)
-        surgery_date = date.fromisoformat(turn.session[PENDING])
-        turn.services.patients.save_surgery_date(
-            turn.user_id, surgery_date, locale=turn.strings.locale
-        )
-        day = min(surgery_date, turn.today)
-        phase = current_phase(turn.plan, day, turn.today)
-        return (
-            turn.reply()
-            .say("surgery_date.saved", date=turn.strings.date(surgery_date))
-            .add(phase_sentence(turn.strings, phase, elapsed(day, turn.today)))
-            .ask_anything_else()
-            .build(handler_input)
-        )
+def answer_confirmation(turn: Turn, pending: SurgeryDateToConfirm, intent: str) -> Response:
+    """'Yes' to 'so your surgery was on …?': store it and say where the patient is; 'no': ask
+    again."""
+    if intent != YES:
+        reply = turn.reply().say("surgery_date.rejected")
+        return ask_for_surgery_date(reply).build(turn.handler_input)
+    surgery_date = pending.day
+    turn.services.patients.save_surgery_date(turn.user_id, surgery_date, locale=turn.strings.locale)
+    day = min(surgery_date, turn.today)
+    phase = current_phase(turn.plan, day, turn.today)
+    return (
+        turn.reply()
+        .say("surgery_date.saved", date=turn.strings.date(surgery_date))
+        .add(phase_sentence(turn.strings, phase, elapsed(day, turn.today)))
+        .ask_anything_else()
+        .build(turn.handler_input)
+    )
 
 
-class SurgeryDateRejectedHandler(IntentHandler):
-    """'No' to the confirmation: ask again."""
-
-    intents = ("AMAZON.NoIntent",)
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return super().can_handle(handler_input) and pending_date(handler_input)
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        reply = turn_of(handler_input).reply().say("surgery_date.rejected")
-        return ask_for_surgery_date(reply).build(handler_input)
+def answer_not_understood(turn: Turn) -> Response:
+    """Anything unrecognised right after 'when was your surgery?': ask once more."""
+    reply = turn.reply().say("surgery_date.not_understood")
+    return ask_for_surgery_date(reply).build(turn.handler_input)
 
 
 class SetSurgeryDateIntentHandler(IntentHandler):
@@ -106,27 +78,9 @@ class SetSurgeryDateIntentHandler(IntentHandler):
         spoken_day = turn.strings.date(spoken.day)
         return (
             reply.ask("surgery_date.confirm", "surgery_date.confirm_reprompt", date=spoken_day)
-            .expect(PENDING, spoken.day.isoformat())
+            .expect(SurgeryDateToConfirm(day=spoken.day))
             .build(handler_input)
         )
 
 
-class SurgeryDateNotUnderstoodHandler(IntentHandler):
-    """Anything unrecognised right after 'when was your surgery?': ask once more."""
-
-    intents = ("AMAZON.FallbackIntent",)
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return super().can_handle(handler_input) and awaiting_date(handler_input)
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        reply = turn_of(handler_input).reply().say("surgery_date.not_understood")
-        return ask_for_surgery_date(reply).build(handler_input)
-
-
-HANDLERS = [
-    SurgeryDateConfirmedHandler(),
-    SurgeryDateRejectedHandler(),
-    SetSurgeryDateIntentHandler(),
-    SurgeryDateNotUnderstoodHandler(),
-]
+HANDLERS = [SetSurgeryDateIntentHandler()]

@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 
 from ask_sdk_core.handler_input import HandlerInput
 
+from skill.alexa import pending as pending_question
 from skill.alexa import request as alexa_request
+from skill.alexa.pending import Pending
 from skill.alexa.speech import Reply
 from skill.alexa.time_zones import zone_or_none
 from skill.content.plan import RecoveryPlan
@@ -42,6 +44,11 @@ class Turn:
     def session(self) -> dict[str, Any]:
         """This session's attributes."""
         return alexa_request.session_attributes(self.handler_input)
+
+    @cached_property
+    def pending(self) -> Pending | None:
+        """The question the last answer left open (typed), or None."""
+        return pending_question.load(self.session)
 
     @cached_property
     def patient(self) -> PatientRecord | None:

@@ -18,6 +18,7 @@ from typing import Any
 from ask_sdk_model.interfaces.audioplayer import PlayDirective
 from markupsafe import Markup
 
+from skill.alexa.pending import NextChunkOffered, SetOffered
 from skill.alexa.speech import Reply, plain
 from skill.coach_audio.manifest import Track, repetition_start_ms
 from skill.content.plan import InBedExercise, week_start
@@ -35,12 +36,8 @@ from skill.sets.spoken import SpokenChunk
 from skill.sets.tokens import PlaybackToken
 from skill.store.exercise_log import Delivery, ExerciseSet, Outcome
 
-OFFER = "offer"
 PACE_PREFERENCE = "pace"
 SPEECH_ONLY_PREFIX = "speech_only:"
-# Offers a "yes" accepts, kept in the session for one turn.
-CHUNK, RESUME, START = "chunk", "resume", "start"
-SET_OFFERS = (CHUNK, RESUME, START)
 PACE_ORDER = (Pace.SLOW, Pace.NORMAL, Pace.BRISK)
 RECENT = timedelta(hours=1)
 
@@ -218,7 +215,7 @@ def _say_chunk(turn: Turn, exercise_set: ExerciseSet, spoken: SpokenChunk, reply
     ).chunk
     return reply.ask(
         "session.ready_next", "session.ready_reprompt", count=following.repetitions
-    ).expect(OFFER, {"kind": CHUNK, "set": exercise_set.set_id})
+    ).expect(NextChunkOffered(set_id=exercise_set.set_id))
 
 
 def resume_set(turn: Turn, exercise_set: ExerciseSet, reply: Reply) -> Reply:
@@ -261,7 +258,7 @@ def offer_next(turn: Turn, reply: Reply, *, after: ExerciseSet | None) -> Reply:
     first, rest = upcoming[0], [exercise.id for exercise in upcoming[1:]]
     return reply.ask(
         "session.offer_next", "session.offer_next_reprompt", exercise=exercise_name(turn, first.id)
-    ).expect(OFFER, {"kind": START, "exercise": first.id, "up_next": rest})
+    ).expect(SetOffered(exercise=first.id, up_next=rest))
 
 
 def owned_set(turn: Turn, token: PlaybackToken) -> ExerciseSet | None:

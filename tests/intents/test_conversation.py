@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from flask.testing import FlaskClient
 
+from skill.devtools import envelopes
 from skill.devtools.dialog import AlexaReply, Dialog
 from skill.devtools.envelopes import slot
+from tests.conftest import NOW
 
 # Reads calendar dates: `make test` runs it again with the clock moved years ahead.
 pytestmark = pytest.mark.date_sensitive
@@ -98,7 +101,7 @@ def test_a_date_that_is_not_one_past_day_is_asked_again(
     reply = dialog.say("SetSurgeryDateIntent", surgeryDate=value)
     assert reply.speech.startswith(said)
     assert reply.speech.endswith("When was your surgery?")
-    assert "pending_surgery_date" not in reply.session_attributes
+    assert reply.session_attributes["pending"] == {"kind": "surgery_date"}  # nothing to confirm
     assert_asks(reply)
 
 
@@ -345,6 +348,25 @@ def test_a_stale_offer_is_not_accepted_later(dialog: Dialog) -> None:
     dialog.say("TodayExercisesIntent")  # a new answer withdraws the offer
     reply = dialog.say("AMAZON.YesIntent")
     assert reply.speech.endswith("What would you like?")
+
+
+@pytest.mark.parametrize(
+    "pending",
+    [
+        {"kind": "confirm_surgery_date", "day": "2026-13-45"},
+        {"kind": "confirm_delete", "forged": True},
+        "confirm_delete",
+    ],
+)
+def test_a_question_the_skill_never_asked_is_not_answered(
+    client: FlaskClient, pending: object
+) -> None:
+    """A tampered or stale session value is dropped: 'yes' gets the ordinary answer."""
+    body = envelopes.intent("AMAZON.YesIntent", at=NOW, session_attributes={"pending": pending})
+    reply = client.post("/alexa", json=body).get_json()
+    speech = reply["response"]["outputSpeech"]["ssml"]
+    assert speech.endswith("What would you like?</speak>")
+    assert "pending" not in reply.get("sessionAttributes", {})
 
 
 def test_the_day_is_the_devices_day_not_utc(dialog: Dialog) -> None:

@@ -19,56 +19,45 @@ def language_model(path: Path) -> dict[str, Any]:
 
 
 def test_handler_order_is_pinned() -> None:
-    # Most specific first: state-dependent handlers before the plain intents they refine,
-    # catch-alls last. Changing this order changes behaviour; change this list on purpose.
-    assert [type(handler).__name__ for handler in request_handlers()] == [
+    # Requests that are not intents; intents while a set plays; answers to the open question;
+    # one handler per intent; catch-alls. Changing this order changes behaviour.
+    names = [type(handler).__name__ for handler in request_handlers()]
+    assert names[:8] == [
         "LaunchRequestHandler",
         "AudioPlayerEventHandler",
         "PlaybackControllerHandler",
+        "SkillDisabledHandler",
+        "CheckInSessionEndedHandler",
         "PlayingSetIntentHandler",
         "LoopShuffleIntentHandler",
-        "SurgeryDateConfirmedHandler",
-        "SurgeryDateRejectedHandler",
-        "SetSurgeryDateIntentHandler",
-        "SurgeryDateNotUnderstoodHandler",
-        "CheckInSessionEndedHandler",
-        "CheckInIntentHandler",
-        "CheckInAnswerHandler",
-        "PainReportIntentHandler",
-        "PainScoreIntentHandler",
-        "PainScoreNotUnderstoodHandler",
-        "SkillDisabledHandler",
-        "DeleteMyDataIntentHandler",
-        "DeleteConfirmedHandler",
-        "DeleteCancelledHandler",
-        "SetOfferAcceptedHandler",
-        "SetOfferDeclinedHandler",
-        "StartExerciseIntentHandler",
-        "ResumeIntentHandler",
-        "PauseIntentHandler",
-        "GoBackIntentHandler",
-        "NextExerciseIntentHandler",
-        "SetPaceIntentHandler",
-        "LogExerciseIntentHandler",
-        "ProgressTodayIntentHandler",
-        "CurrentPhaseIntentHandler",
-        "ActivityCheckIntentHandler",
-        "MilestonesIntentHandler",
-        "TodayExercisesIntentHandler",
-        "ContactIntentHandler",
-        "ProgressSummaryIntentHandler",
-        "CaregiverCodeIntentHandler",
-        "RevokeCaregiversIntentHandler",
-        "AcceptOfferHandler",
-        "YesIntentHandler",
-        "NoIntentHandler",
-        "HelpIntentHandler",
-        "RepeatIntentHandler",
-        "StopIntentHandler",
+        "PendingAnswerHandler",
+    ]
+    assert names[-3:] == [
         "FallbackIntentHandler",
         "SessionEndedRequestHandler",
         "UnhandledRequestHandler",
     ]
+
+
+def test_after_the_answers_each_intent_has_one_handler_so_their_order_does_not_matter() -> None:
+    handlers = request_handlers()
+    start = [type(handler).__name__ for handler in handlers].index("PendingAnswerHandler") + 1
+    claimed: dict[str, list[str]] = {}
+    for handler in handlers[start:-3]:
+        for intent in getattr(handler, "intents", ()):
+            claimed.setdefault(intent, []).append(type(handler).__name__)
+    shared = {intent: names for intent, names in claimed.items() if len(names) > 1}
+    assert shared == {}
+    assert len(claimed) > 20
+
+
+def test_yes_no_fallback_and_skip_are_answers_to_an_open_question() -> None:
+    from skill.alexa.pending import ANSWERING_INTENTS
+
+    assert {"AMAZON.YesIntent", "AMAZON.NoIntent", "AMAZON.FallbackIntent"} <= set(
+        ANSWERING_INTENTS
+    )
+    assert "SkipIntent" in ANSWERING_INTENTS  # answered only within a check-in
 
 
 def handled_intents() -> set[str]:
