@@ -5,15 +5,22 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
+from enum import Enum, auto
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ask_sdk_core.handler_input import HandlerInput
+from cachetools import TLRUCache
 
 from skill.alexa.request import device_id as device_id_of
 
 log = logging.getLogger(__name__)
+
+
+class _Unknown(Enum):
+    """Not asked yet, or asked too long ago (a failed lookup is cached, as None)."""
+
+    UNKNOWN = auto()
 
 
 def zone_or_none(name: str | None) -> ZoneInfo | None:
@@ -37,31 +44,28 @@ class DeviceTimeZones:
         failure_ttl_seconds: float = 300,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._entries: OrderedDict[str, tuple[float, ZoneInfo | None]] = OrderedDict()
+        def expires(_device_id: str, zone: ZoneInfo | None, now: float) -> float:
+            # A failed lookup (None) is asked again sooner than a zone is.
+            return now + (ttl_seconds if zone is not None else failure_ttl_seconds)
+
+        # The zones by device, the least recently used dropped first; shared by threads.
+        self._zones: TLRUCache[str, ZoneInfo | None] = TLRUCache(
+            maxsize=max_devices, ttu=expires, timer=monotonic
+        )
         self._lock = threading.Lock()
-        self._max_devices = max_devices
-        self._ttl = ttl_seconds
-        self._failure_ttl = failure_ttl_seconds
-        self._monotonic = monotonic
 
     def lookup(self, handler_input: HandlerInput) -> ZoneInfo | None:
         """The device's zone, or None when Alexa could not tell (the caller falls back)."""
         device_id = device_id_of(handler_input)
         if not device_id:
             return None
-        now = self._monotonic()
         with self._lock:
-            cached = self._entries.get(device_id)
-            if cached is not None and cached[0] > now:
-                self._entries.move_to_end(device_id)
-                return cached[1]
+            cached = self._zones.get(device_id, _Unknown.UNKNOWN)
+        if cached is not _Unknown.UNKNOWN:
+            return cached
         zone = self._ask_alexa(handler_input, device_id)
-        expires = now + (self._ttl if zone is not None else self._failure_ttl)
         with self._lock:
-            self._entries[device_id] = (expires, zone)
-            self._entries.move_to_end(device_id)
-            while len(self._entries) > self._max_devices:
-                self._entries.popitem(last=False)
+            self._zones[device_id] = zone
         return zone
 
     @staticmethod

@@ -14,13 +14,13 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import warnings
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO, Any
 
 import certifi
+from cachetools import LRUCache
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -178,10 +178,10 @@ class RequestVerifier:
         self._store = x509_verification.Store(list(trust_roots))
         self._fetch_chain = fetch_chain
         self._clock = clock
-        self._cache_size = cache_size
         self._timestamp_tolerance = timestamp_tolerance
         self._lifecycle_tolerance = lifecycle_tolerance
-        self._cache: OrderedDict[str, _VerifiedChain] = OrderedDict()
+        # The verified chains by URL, the least recently used dropped first; shared by threads.
+        self._cache: LRUCache[str, _VerifiedChain] = LRUCache(maxsize=cache_size)
         self._lock = threading.Lock()
 
     def verify(
@@ -228,10 +228,9 @@ class RequestVerifier:
 
     def _public_key_for(self, url: str, now: datetime) -> rsa.RSAPublicKey:
         with self._lock:
-            cached = self._cache.get(url)
+            cached = self._cache.get(url)  # now the most recently used
             if cached is not None:
                 if cached.valid_from <= now <= cached.valid_until:
-                    self._cache.move_to_end(url)
                     return cached.public_key
                 del self._cache[url]
         # Only URLs that pass are ever cached, so a cache hit needs no second look at the URL.
@@ -244,9 +243,6 @@ class RequestVerifier:
         verified = self._verify_chain(pem, now)
         with self._lock:
             self._cache[url] = verified
-            self._cache.move_to_end(url)
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
         return verified.public_key
 
     def _verify_chain(self, pem: bytes, now: datetime) -> _VerifiedChain:

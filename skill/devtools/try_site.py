@@ -16,12 +16,12 @@ import logging
 import math
 import secrets
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from cachetools import LRUCache
 from flask import (
     Blueprint,
     Flask,
@@ -75,15 +75,14 @@ class Simulators:
 
     def __init__(self, make: Callable[[str], Simulator], limit: int = MAX_SIMULATORS) -> None:
         self._make = make
-        self._limit = limit
-        self._held: OrderedDict[str, _Held] = OrderedDict()
+        self._held: LRUCache[str, _Held] = LRUCache(maxsize=limit)
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._held)
 
     def peek(self, key: str | None) -> Simulator | None:
-        """The simulator under `key`, if any (without making one)."""
+        """The simulator under `key`, if any (without making one); a look counts as a use."""
         with self._lock:
             held = self._held.get(key) if key else None
             return held.simulator if held else None
@@ -93,7 +92,6 @@ class Simulators:
         with self._lock:
             held = self._held.get(key) if key else None
             if key is not None and held is not None:
-                self._held.move_to_end(key)
                 return key, held
         return self.new()
 
@@ -105,8 +103,6 @@ class Simulators:
             if replacing is not None:
                 self._held.pop(replacing, None)
             self._held[key] = held
-            while len(self._held) > self._limit:
-                self._held.popitem(last=False)
         return key, held
 
 

@@ -7,17 +7,23 @@ import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
+from typing import cast
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
 import responses
-from ask_sdk_model.services import ApiClientRequest, ApiClientResponse
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_model import Context, Device, RequestEnvelope
+from ask_sdk_model.interfaces.system import SystemState
+from ask_sdk_model.services import ApiClientRequest, ApiClientResponse, ServiceClientFactory
 from flask.testing import FlaskClient
 
 from skill import create_app
 from skill.alexa import http_client as alexa_http
 from skill.alexa.api_client import AlexaApiClient
 from skill.alexa.endpoint import EXTENSION
+from skill.alexa.time_zones import DeviceTimeZones
 from skill.devtools.dialog import Dialog
 from tests.conftest import TIME_ZONE_URL
 
@@ -153,3 +159,75 @@ def test_the_api_client_is_built_once_on_first_use(monkeypatch: pytest.MonkeyPat
         answers = list(pool.map(client.invoke, [request] * 16))
     assert [answer.body for answer in answers] == [request.url] * 16
     assert built == [1.5]
+
+
+# The per-device cache, on a clock the test moves.
+
+
+class FakeUps:
+    """Alexa's settings API: a zone name per device, or an error; counts the questions."""
+
+    def __init__(self, zones: dict[str, str | None]) -> None:
+        self.zones = zones
+        self.asked: list[str] = []
+
+    def get_ups_service(self) -> FakeUps:
+        return self
+
+    def get_system_time_zone(self, device_id: str) -> str:
+        self.asked.append(device_id)
+        zone = self.zones[device_id]
+        if zone is None:
+            raise RuntimeError("the settings API failed")
+        return zone
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def on_device(api: FakeUps, device_id: str) -> HandlerInput:
+    system = SystemState(device=Device(device_id=device_id))
+    return HandlerInput(
+        request_envelope=RequestEnvelope(context=Context(system=system)),
+        service_client_factory=cast(ServiceClientFactory, api),
+    )
+
+
+def test_a_devices_zone_is_kept_for_its_time_to_live() -> None:
+    api, clock = FakeUps({"d1": "Europe/Amsterdam"}), Clock()
+    zones = DeviceTimeZones(ttl_seconds=100, failure_ttl_seconds=10, monotonic=clock)
+    assert zones.lookup(on_device(api, "d1")) == ZoneInfo("Europe/Amsterdam")
+    clock.now += 99
+    assert zones.lookup(on_device(api, "d1")) == ZoneInfo("Europe/Amsterdam")
+    assert api.asked == ["d1"]
+    clock.now += 1
+    api.zones["d1"] = "America/New_York"
+    assert zones.lookup(on_device(api, "d1")) == ZoneInfo("America/New_York")
+    assert api.asked == ["d1", "d1"]
+
+
+def test_a_failed_lookup_is_asked_again_sooner() -> None:
+    api, clock = FakeUps({"d1": None}), Clock()
+    zones = DeviceTimeZones(ttl_seconds=100, failure_ttl_seconds=10, monotonic=clock)
+    assert zones.lookup(on_device(api, "d1")) is None
+    clock.now += 9
+    assert zones.lookup(on_device(api, "d1")) is None  # the failure is remembered
+    assert api.asked == ["d1"]
+    clock.now += 1
+    api.zones["d1"] = "Europe/Amsterdam"
+    assert zones.lookup(on_device(api, "d1")) == ZoneInfo("Europe/Amsterdam")
+    assert api.asked == ["d1", "d1"]
+
+
+def test_past_the_bound_the_least_recently_used_device_is_asked_again() -> None:
+    api, clock = FakeUps({"d1": "UTC", "d2": "UTC", "d3": "UTC"}), Clock()
+    zones = DeviceTimeZones(max_devices=2, monotonic=clock)
+    for device_id in ("d1", "d2", "d1", "d3", "d1", "d2"):
+        zones.lookup(on_device(api, device_id))
+    # d2 was the least recently used when d3 came; d1, used since, stayed.
+    assert api.asked == ["d1", "d2", "d3", "d2"]
