@@ -399,15 +399,6 @@ class ExerciseLog:
         """The patient's set in progress, if any."""
         return self._one(self._current_sql, user_id=user_id)
 
-    def latest_finished(self, user_id: str, since: datetime) -> ExerciseSet | None:
-        """The patient's most recently ended set, if it ended at or after `since`."""
-        return self._select_one(
-            select(_SETS)
-            .where(_SETS.c.user_id == user_id, _SETS.c.ended_at >= to_utc(since))
-            .order_by(_SETS.c.ended_at.desc(), _SETS.c.started_at.desc(), _SETS.c.set_id.desc())
-            .limit(1)
-        )
-
     def record_progress(
         self, set_id: str, repetitions_done: int, *, at: datetime
     ) -> ExerciseSet | None:

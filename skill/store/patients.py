@@ -98,8 +98,3 @@ class PatientStore:
         )
         with self._engine.begin() as connection:
             connection.execute(statement)
-
-    def count(self) -> int:
-        """How many patients are stored."""
-        with self._engine.connect() as connection:
-            return connection.scalar(select(func.count()).select_from(_PATIENTS)) or 0
