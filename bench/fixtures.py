@@ -56,8 +56,8 @@ def seed(database_url: str) -> None:
         for user in (AUDIO_USER, EXERCISE_USER):
             store.save_surgery_date(user, surgery_date, locale="en-US")
             store.save_time_zone(user, TIME_ZONE)
-        log = ExerciseLog(engine)
-        playing = log.start(
+        exercise_log = ExerciseLog(engine)
+        playing = exercise_log.start(
             AUDIO_USER,
             "bridges",
             pace="normal",
@@ -66,6 +66,6 @@ def seed(database_url: str) -> None:
             at=datetime.now(UTC),
             set_id=AUDIO_SET,
         )
-        log.update(playing.set_id, stream=AUDIO_TOKEN.encode())
+        exercise_log.update(playing.set_id, stream=AUDIO_TOKEN.encode())
     finally:
         engine.dispose()

@@ -83,9 +83,9 @@ def gunicorn(
     base_url = f"http://{HOST}:{port}"
     # The app's settings come from the benchmark alone, not from SPINE_COACH_* in this shell.
     inherited = {k: v for k, v in os.environ.items() if not k.startswith(f"{ENV_PREFIX}_")}
-    with log_path.open("wb") as log:
+    with log_path.open("wb") as log_file:
         process = subprocess.Popen(
-            command, env={**inherited, **env}, stdout=log, stderr=subprocess.STDOUT
+            command, env={**inherited, **env}, stdout=log_file, stderr=subprocess.STDOUT
         )
         try:
             _wait_healthy(process, base_url, log_path)

@@ -33,12 +33,14 @@ def app_config(database_url: str) -> dict[str, Any]:
 def engine(app: Flask) -> Engine:
     """Two patients with a profile, preferences, sets of every kind and pain scores."""
     engine: Engine = app.extensions[EXTENSION].engine
-    patients, log = PatientStore(engine), ExerciseLog(engine)
+    patients, exercise_log = PatientStore(engine), ExerciseLog(engine)
     for user in (PATIENT, OTHER):
         patients.save_surgery_date(user, date(2026, 10, 21), locale="en-US")
         patients.update_preferences(user, {"pace": "slow"})
-        log.log_self_report(user, "bridges", pace="slow", target=10, at=NOW, key=f"{user}-1")
-        started = log.start(
+        exercise_log.log_self_report(
+            user, "bridges", pace="slow", target=10, at=NOW, key=f"{user}-1"
+        )
+        started = exercise_log.start(
             user,
             "knee_lifts",
             pace="slow",
@@ -47,8 +49,8 @@ def engine(app: Flask) -> Engine:
             at=NOW,
             up_next=["bridges"],
         )
-        log.queue_next(started, "bridges", target=10, at=NOW)
-        log.record_pain(user, 5, at=NOW, set_id=started.set_id)
+        exercise_log.queue_next(started, "bridges", target=10, at=NOW)
+        exercise_log.record_pain(user, 5, at=NOW, set_id=started.set_id)
         CheckIns(engine).save(user, at=NOW, answers={"pain": 8}, alerts=["pain_too_much"])
         access = CaregiverAccess(engine, TEST_SECRET_KEY.encode())
         redeemed = access.redeem(access.issue_code(user, at=NOW), at=NOW)

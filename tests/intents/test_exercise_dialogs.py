@@ -73,11 +73,11 @@ def assert_asks(reply: AlexaReply) -> None:
     assert reply.reprompt
 
 
-def only_set(log: ExerciseLog, engine: Engine) -> ExerciseSet:
+def only_set(exercise_log: ExerciseLog, engine: Engine) -> ExerciseSet:
     """The one set the patient has (there must be exactly one)."""
     sets = all_sets(engine)
     assert len(sets) == 1, sets
-    found = log.get(sets[0])
+    found = exercise_log.get(sets[0])
     assert found is not None
     return found
 

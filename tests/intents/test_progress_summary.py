@@ -45,18 +45,24 @@ def engine(app: Flask) -> Engine:
 
 @pytest.fixture
 def seeded(engine: Engine) -> None:
-    log, check_ins = ExerciseLog(engine), CheckIns(engine)
+    exercise_log, check_ins = ExerciseLog(engine), CheckIns(engine)
     for n in range(20):
-        log.log_self_report(
+        exercise_log.log_self_report(
             USER, "knee_presses", pace="normal", target=10, at=at(14 + n % 7), key=f"p{n}"
         )
     for n in range(5):
-        log.log_self_report(USER, "bridges", pace="normal", target=10, at=at(15 + n), key=f"b{n}")
-    log.log_self_report(USER, "bridges", pace="normal", target=10, at=at(10), key="old")  # earlier
-    log.start(USER, "knee_lifts", pace="normal", delivery=Delivery.SPEECH, target=10, at=at(19))
-    log.record_pain(USER, 6, at=at(8))  # the week before
-    log.record_pain(USER, 6, at=at(12))
-    log.record_pain(USER, 4, at=at(16))  # this week
+        exercise_log.log_self_report(
+            USER, "bridges", pace="normal", target=10, at=at(15 + n), key=f"b{n}"
+        )
+    exercise_log.log_self_report(
+        USER, "bridges", pace="normal", target=10, at=at(10), key="old"
+    )  # earlier
+    exercise_log.start(
+        USER, "knee_lifts", pace="normal", delivery=Delivery.SPEECH, target=10, at=at(19)
+    )
+    exercise_log.record_pain(USER, 6, at=at(8))  # the week before
+    exercise_log.record_pain(USER, 6, at=at(12))
+    exercise_log.record_pain(USER, 4, at=at(16))  # this week
     check_ins.save(USER, at=at(17), answers={"pain": 4}, alerts=[])
     check_ins.save(USER, at=at(19), answers={"pain": 4, "worried": True}, alerts=["recovery_worry"])
 
@@ -96,9 +102,9 @@ def test_the_report_needs_the_surgery_date(dialog: Dialog) -> None:
 
 @pytest.mark.usefixtures("engine")
 def test_pain_going_up_is_said_as_such(dialog: Dialog, engine: Engine) -> None:
-    log = ExerciseLog(engine)
-    log.record_pain(USER, 2, at=NOW - timedelta(days=9))
-    log.record_pain(USER, 5, at=NOW - timedelta(days=1))
+    exercise_log = ExerciseLog(engine)
+    exercise_log.record_pain(USER, 2, at=NOW - timedelta(days=9))
+    exercise_log.record_pain(USER, 5, at=NOW - timedelta(days=1))
     assert (
         "Pain averaged 5, up from 2 the week before." in dialog.say("ProgressSummaryIntent").speech
     )

@@ -38,10 +38,10 @@ def care_app(sqlite_url: str, alexa_api: Any) -> Iterator[Flask]:
     app = create_app({"DATABASE_URL": sqlite_url, "VERIFY_REQUESTS": False, "CLOCK": lambda: NOW})
     engine = app.extensions[EXTENSION].engine
     PatientStore(engine).save_surgery_date(USER, date(2026, 10, 21), locale="en-US")
-    log = ExerciseLog(engine)
+    exercise_log = ExerciseLog(engine)
     for day in range(5):
         for n in range(day + 1):
-            log.log_self_report(
+            exercise_log.log_self_report(
                 USER,
                 "knee_presses",
                 pace="normal",
@@ -50,7 +50,7 @@ def care_app(sqlite_url: str, alexa_api: Any) -> Iterator[Flask]:
                 key=f"{day}-{n}",
             )
     for day, score in ((6, 6), (3, 5), (1, 3)):
-        log.record_pain(USER, score, at=NOW - timedelta(days=day))
+        exercise_log.record_pain(USER, score, at=NOW - timedelta(days=day))
     CheckIns(engine).save(
         USER,
         at=NOW - timedelta(hours=3),
