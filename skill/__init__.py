@@ -16,8 +16,9 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from skill.alexa import endpoint as alexa_endpoint
 from skill.alexa.api_client import AlexaApiClient
-from skill.alexa.endpoint import EXTENSION, AlexaEndpoint, blueprint
+from skill.alexa.endpoint import AlexaEndpoint
 from skill.alexa.serializer import AlexaSerializer
 from skill.alexa.time_zones import DeviceTimeZones
 from skill.alexa.verification import RequestVerifier, fetch_chain_over_https, load_trust_roots
@@ -36,7 +37,6 @@ from skill.store.exercise_log import ExerciseLog
 from skill.store.patient_data import PatientData
 from skill.store.patients import PatientStore
 from skill.web import audio, care, logs
-from skill.web.audio import AUDIO_DIR_KEY
 from skill.web.care import CareSite
 
 __all__ = ["ConfigError", "create_app"]
@@ -124,20 +124,22 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             ENV_PREFIX,
         )
     app.config["DATABASE_URL_RESOLVED"] = database_url
-    app.extensions[EXTENSION] = AlexaEndpoint(
-        skill=build_skill(services, api_client=api_client),
-        catalogue=services.catalogue,
-        engine=engine,
-        verifier=verifier,
-        skill_id=settings.SKILL_ID,
-        serializer=AlexaSerializer(),
-    )
-    app.config[AUDIO_DIR_KEY] = audio_dir
-    app.register_blueprint(blueprint)
-    app.register_blueprint(audio.blueprint)
+    # Each part attaches itself alike, Flask-extension style: init_app builds its blueprint
+    # and mounts it, keeping what its views need in app.extensions or app.config.
     csrf = CSRFProtect(app)
-    csrf.exempt(blueprint)  # Alexa's requests are signed, not forms
-    csrf.exempt(audio.blueprint)
+    alexa_endpoint.init_app(
+        app,
+        AlexaEndpoint(
+            skill=build_skill(services, api_client=api_client),
+            catalogue=services.catalogue,
+            engine=engine,
+            verifier=verifier,
+            skill_id=settings.SKILL_ID,
+            serializer=AlexaSerializer(),
+        ),
+        csrf=csrf,
+    )
+    audio.init_app(app, audio_dir, csrf=csrf)
     care.register(
         app,
         CareSite(services, caregivers, app.config.get("CLOCK") or _utc_now),
@@ -146,11 +148,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         overall=settings.CARE_CODE_GLOBAL_LIMIT,
     )
     if settings.SIMULATOR:
-        from skill.devtools.try_site import register as register_simulator
+        from skill.devtools.try_site import init_app as init_try_site
 
-        register_simulator(
-            app, first_day=settings.SIMULATOR_TODAY, time_zone=settings.DEFAULT_TIMEZONE
-        )
+        init_try_site(app, first_day=settings.SIMULATOR_TODAY, time_zone=settings.DEFAULT_TIMEZONE)
     return app
 
 

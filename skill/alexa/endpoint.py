@@ -13,7 +13,8 @@ from ask_sdk_model import RequestEnvelope, ResponseEnvelope
 from ask_sdk_model.request import Request
 from ask_sdk_model.response import Response as AlexaResponse
 from ask_sdk_model.ui import SsmlOutputSpeech
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine
 
 from skill.alexa.speech import ssml
@@ -22,7 +23,6 @@ from skill.content.strings import Catalogue
 from skill.store.engine import is_reachable
 
 log = logging.getLogger(__name__)
-blueprint = Blueprint("alexa", __name__)
 EXTENSION = "spine_coach"
 RESPONSE_VERSION = "1.0"
 
@@ -121,7 +121,6 @@ def _bad_request() -> tuple[Response, int]:
     return jsonify(error="bad request"), 400
 
 
-@blueprint.post("/alexa")
 def alexa() -> Response | tuple[Response, int]:
     """Alexa's requests: verified, then answered by the skill."""
     endpoint: AlexaEndpoint = current_app.extensions[EXTENSION]
@@ -138,16 +137,26 @@ def alexa() -> Response | tuple[Response, int]:
     return Response(json.dumps(answer, separators=(",", ":")), mimetype="application/json")
 
 
-@blueprint.get("/healthz")
 def healthz() -> Response:
     """The process is up."""
     return jsonify(status="ok")
 
 
-@blueprint.get("/readyz")
 def readyz() -> Response | tuple[Response, int]:
     """The database is reachable."""
     endpoint: AlexaEndpoint = current_app.extensions[EXTENSION]
     if is_reachable(endpoint.engine):
         return jsonify(status="ready")
     return jsonify(status="database unreachable"), 503
+
+
+def init_app(app: Flask, endpoint: AlexaEndpoint, *, csrf: CSRFProtect) -> None:
+    """Mount POST /alexa (answered by `endpoint`) and the health checks, exempt from `csrf`:
+    Alexa's requests are signed, not forms."""
+    pages = Blueprint("alexa", __name__)
+    pages.add_url_rule("/alexa", "alexa", alexa, methods=["POST"])
+    pages.add_url_rule("/healthz", "healthz", healthz, methods=["GET"])
+    pages.add_url_rule("/readyz", "readyz", readyz, methods=["GET"])
+    csrf.exempt(pages)
+    app.extensions[EXTENSION] = endpoint
+    app.register_blueprint(pages)

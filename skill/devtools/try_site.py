@@ -36,7 +36,7 @@ from flask import (
 from flask_wtf.csrf import CSRFError, generate_csrf
 
 from skill.coach_audio.manifest import Manifest, load_manifest
-from skill.devtools.dialog import AlexaReply
+from skill.devtools.dialog import AlexaReply, SkillFailed
 from skill.devtools.simulator.session import Simulator, start_of_day
 from skill.devtools.simulator.understanding import Understanding
 from skill.sets.tokens import parse_token
@@ -274,7 +274,7 @@ def _act(turn: Turn, *, key: str | None = None, held: _Held | None = None) -> Re
         before = len(simulator.dialog.event_types)
         try:
             reply, heard = turn(simulator)
-        except AssertionError as error:  # the skill answered with an error status
+        except SkillFailed as error:
             log.warning("/try: the skill failed to answer: %s", error)
             return _answer(key, {"error": "The skill failed to answer; see the server log."}, 502)
         body = _state(site, simulator, events_from=before, reply=reply, heard=heard)
@@ -366,8 +366,8 @@ def _csrf_failed(error: CSRFError) -> Response:
     return response
 
 
-def register(app: Flask, *, first_day: date | None = None, time_zone: str = "UTC") -> None:
-    """Mount /try (the caller checks the SIMULATOR setting).
+def init_app(app: Flask, *, first_day: date | None = None, time_zone: str = "UTC") -> None:
+    """Mount /try (the caller checks the SIMULATOR setting; mount /audio first).
 
     New simulated patients start at the app's clock, or on `first_day` (10:00 in `time_zone`),
     so a trial can be pinned to a day; each page's "next day" moves its own clock on."""
