@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.scenarios import AUDIO_SET, AUDIO_TOKEN, AUDIO_USER, EXERCISE_USER
+from skill.content.plan import Pace
 from skill.devtools import envelopes
 from skill.devtools.signing import LocalPki, make_pki
 from skill.store.engine import make_engine, upgrade
@@ -60,7 +61,7 @@ def seed(database_url: str) -> None:
         playing = exercise_log.start(
             AUDIO_USER,
             "bridges",
-            pace="normal",
+            pace=Pace.NORMAL,
             delivery=Delivery.AUDIO,
             target=10,
             at=datetime.now(UTC),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from skill.content.plan import Pace
 from skill.devtools import envelopes
 from skill.sets.tokens import PlaybackToken
 from skill.store.keys import patient_key
@@ -21,7 +22,7 @@ AUDIO_USER = "amzn1.ask.account.BENCHAUDIO"
 # A third, who starts a set with every request (the launch patient has none unfinished).
 EXERCISE_USER = "amzn1.ask.account.BENCHEXERCISE"
 AUDIO_SET = "benchset"
-AUDIO_TOKEN = PlaybackToken(patient_key(AUDIO_USER), "bridges", "normal", AUDIO_SET, "0badcafe")
+AUDIO_TOKEN = PlaybackToken(patient_key(AUDIO_USER), "bridges", Pace.NORMAL, AUDIO_SET, "0badcafe")
 
 HELLO = "hello"
 SPINE = "spine"

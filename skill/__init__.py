@@ -28,6 +28,7 @@ from skill.content.plan import load_plan
 from skill.content.strings import load_catalogue
 from skill.services import Services
 from skill.sets.coach_voice import CoachVoice
+from skill.sets.service import GuidedSets
 from skill.sets.spoken import SpokenSets
 from skill.skill_builder import build_skill
 from skill.store.caregivers import CaregiverAccess
@@ -100,17 +101,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["SECRET_KEY"] = secret_key
     caregivers = CaregiverAccess(engine, secret_key.encode("utf-8"))
     plan, catalogue = load_plan(settings.PLAN), load_catalogue()
+    patients, exercise_log = PatientStore(engine), ExerciseLog(engine)
+    spoken_sets = SpokenSets(plan, catalogue, coach_voice)
     services = Services(
         plan=plan,
         catalogue=catalogue,
-        patients=PatientStore(engine),
-        exercise_log=ExerciseLog(engine),
+        patients=patients,
+        exercise_log=exercise_log,
         patient_data=PatientData(engine),
         check_ins=CheckIns(engine),
         caregivers=caregivers,
         time_zones=DeviceTimeZones(),
         coach_voice=coach_voice,
-        spoken_sets=SpokenSets(plan, catalogue, coach_voice),
+        spoken_sets=spoken_sets,
+        guided_sets=GuidedSets(plan, exercise_log, patients, coach_voice, spoken_sets),
         default_time_zone=settings.DEFAULT_TIMEZONE,
     )
     api_client = app.config.get("ALEXA_API_CLIENT") or _alexa_api(settings)

@@ -8,6 +8,7 @@ from skill.alexa.time_zones import DeviceTimeZones
 from skill.content.plan import RecoveryPlan
 from skill.content.strings import Catalogue
 from skill.sets.coach_voice import CoachVoice
+from skill.sets.service import GuidedSets
 from skill.sets.spoken import SpokenSets
 from skill.store.caregivers import CaregiverAccess
 from skill.store.check_ins import CheckIns
@@ -31,6 +32,7 @@ class Services:
     time_zones: DeviceTimeZones
     coach_voice: CoachVoice
     spoken_sets: SpokenSets
+    guided_sets: GuidedSets
     default_time_zone: str = "UTC"
 
     def __post_init__(self) -> None:

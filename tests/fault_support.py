@@ -15,6 +15,7 @@ from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 from typing import Any
 
+from skill.content.plan import Pace
 from skill.devtools import envelopes
 
 PATIENT = "amzn1.ask.account.TWOPROCESSES"
@@ -167,7 +168,7 @@ def write_for_one_patient(
         exercise_set = exercise_log.start(
             PATIENT,
             "bridges",
-            pace="normal",
+            pace=Pace.NORMAL,
             delivery=Delivery.SPEECH,
             target=10,
             at=moment,

@@ -33,6 +33,7 @@ from sqlalchemy.engine import make_url
 from skill import create_app
 from skill.alexa.endpoint import EXTENSION
 from skill.alexa.verification import VerificationError, fetch_chain_over_https
+from skill.content.plan import Pace
 from skill.devtools import envelopes
 from skill.devtools.dialog import Dialog
 from skill.devtools.signing import DEFAULT_CHAIN_URL, LocalPki, make_pki
@@ -126,13 +127,13 @@ def play(engine: Engine, user_id: str) -> tuple[ExerciseSet, PlaybackToken]:
     playing = exercise_log.start(
         user_id,
         "bridges",
-        pace="normal",
+        pace=Pace.NORMAL,
         delivery=Delivery.AUDIO,
         target=10,
         at=NOW - timedelta(minutes=2),
         up_next=["knee_presses"],
     )
-    token = PlaybackToken.for_set(user_id, "bridges", "normal", playing.set_id)
+    token = PlaybackToken.for_set(user_id, "bridges", Pace.NORMAL, playing.set_id)
     exercise_log.update(playing.set_id, stream=token.encode())
     return playing, token
 
@@ -691,13 +692,13 @@ def test_stale_and_forged_tokens_are_ignored(client: FlaskClient, app: Flask) ->
     enrol(engine, OTHER)
     playing, token = play(engine, USER)
     others_set, others_token = play(engine, OTHER)
-    stale = PlaybackToken.for_set(USER, "bridges", "normal", playing.set_id)  # a new `play`
+    stale = PlaybackToken.for_set(USER, "bridges", Pace.NORMAL, playing.set_id)  # a new `play`
     forged = [
         stale.encode(),
-        PlaybackToken(patient_key(OTHER), "bridges", "normal", playing.set_id, "0" * 8).encode(),
+        PlaybackToken(patient_key(OTHER), "bridges", Pace.NORMAL, playing.set_id, "0" * 8).encode(),
         others_token.encode(),  # another patient's live stream, sent as USER
-        PlaybackToken.for_set(USER, "bridges", "normal", others_set.set_id).encode(),
-        PlaybackToken.for_set(USER, "bridges", "normal", "f" * 32).encode(),
+        PlaybackToken.for_set(USER, "bridges", Pace.NORMAL, others_set.set_id).encode(),
+        PlaybackToken.for_set(USER, "bridges", Pace.NORMAL, "f" * 32).encode(),
         token.encode().replace("sc1.", "sc2.", 1),
         token.encode() + "0",
         "",
@@ -726,7 +727,7 @@ def stale_stream_failing(client: FlaskClient, app: Flask) -> tuple[Snapshot, Sna
     engine: Engine = app.extensions[EXTENSION].engine
     enrol(engine, USER)
     playing, _ = play(engine, USER)
-    stale = PlaybackToken.for_set(USER, "bridges", "normal", playing.set_id)
+    stale = PlaybackToken.for_set(USER, "bridges", Pace.NORMAL, playing.set_id)
     before = snapshot(engine)
     assert_silent(post(client, audio_event("PlaybackFailed", stale.encode())))
     return before, snapshot(engine)

@@ -34,6 +34,7 @@ from sqlalchemy import Engine
 
 from skill import create_app
 from skill.alexa.endpoint import EXTENSION
+from skill.content.plan import Pace
 from skill.devtools import envelopes
 from skill.sets.tokens import PlaybackToken
 from skill.store.engine import upgrade
@@ -201,17 +202,17 @@ def tokens(client: FlaskClient) -> list[str]:
     playing = exercise_log.start(
         USER,
         "bridges",
-        pace="normal",
+        pace=Pace.NORMAL,
         delivery=Delivery.AUDIO,
         target=10,
         at=NOW - timedelta(minutes=3),
         up_next=["knee_presses", "knee_lifts"],
     )
-    token = PlaybackToken.for_set(USER, "bridges", "normal", playing.set_id)
+    token = PlaybackToken.for_set(USER, "bridges", Pace.NORMAL, playing.set_id)
     exercise_log.update(playing.set_id, stream=token.encode())
-    stale = PlaybackToken.for_set(USER, "bridges", "normal", playing.set_id)
-    others = PlaybackToken.for_set(NEW_USER, "bridges", "normal", playing.set_id)
-    unknown_set = PlaybackToken.for_set(USER, "knee_lifts", "slow", "0" * 32)
+    stale = PlaybackToken.for_set(USER, "bridges", Pace.NORMAL, playing.set_id)
+    others = PlaybackToken.for_set(NEW_USER, "bridges", Pace.NORMAL, playing.set_id)
+    unknown_set = PlaybackToken.for_set(USER, "knee_lifts", Pace.SLOW, "0" * 32)
     return [token.encode(), stale.encode(), others.encode(), unknown_set.encode()]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, TypeGuard
 from xml.etree import ElementTree
 
@@ -11,6 +12,7 @@ from ask_sdk_model.ui import SimpleCard
 from markupsafe import Markup, escape
 
 from skill.alexa import pending as pending_question
+from skill.alexa.outcome import Listed, Message, Outcome
 from skill.alexa.pending import Pending
 from skill.alexa.request import has_session, session_attributes
 from skill.content.strings import Strings
@@ -75,6 +77,31 @@ class Reply:
         """What the question waits for (skill/alexa/pending.py), for the next answer only."""
         self._pending = pending
         return self
+
+    def follow(self, outcome: Outcome) -> Reply:
+        """Say what a service's outcome says, in this reply's language, with its directives."""
+        for part in outcome.parts:
+            self._parts.append(self._render(part) if isinstance(part, Message) else part)
+        if outcome.question is not None:
+            question, reprompt = outcome.question
+            self._question, self._reprompt = self._render(question), self._render(reprompt)
+        if outcome.pending is not None:
+            self._pending = outcome.pending
+        self._directives.extend(outcome.directives)
+        return self
+
+    def _render(self, message: Message) -> Markup:
+        params = {name: self._value(value) for name, value in message.params.items()}
+        return self.strings.text(message.key, **params)
+
+    def _value(self, value: Any) -> Any:
+        if isinstance(value, Message):
+            return self._render(value)
+        if isinstance(value, Listed):
+            return self.strings.join([self._value(item) for item in value.items])
+        if isinstance(value, date):
+            return self.strings.date(value)
+        return value
 
     def directive(self, directive: Directive) -> Reply:
         """Send a directive (AudioPlayer.Play, Stop …) with the speech."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import string
 from datetime import date, time, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
@@ -146,6 +147,14 @@ class Tempo(_Model):
         return max([self.rest, *(cue.pause for cue in self.cues)])
 
 
+class Pace(StrEnum):
+    """How fast a guided set goes; the patient's choice."""
+
+    SLOW = "slow"
+    NORMAL = "normal"
+    BRISK = "brisk"
+
+
 class Paces(_Model):
     """How each pace stretches the pauses: slow above 1, brisk below."""
 
@@ -153,9 +162,9 @@ class Paces(_Model):
     normal: Annotated[float, Field(gt=0, le=3)]
     brisk: Annotated[float, Field(gt=0, le=3)]
 
-    def factor(self, pace: str) -> float:
-        """The factor for a pace name."""
-        factor: float = getattr(self, pace)
+    def factor(self, pace: Pace) -> float:
+        """The factor for a pace."""
+        factor: float = getattr(self, pace.value)
         return factor
 
 

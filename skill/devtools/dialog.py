@@ -15,6 +15,10 @@ _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 
 
+class SkillFailed(RuntimeError):
+    """/alexa answered with an error status instead of a response."""
+
+
 class JsonPoster(Protocol):
     """Anything that posts JSON and returns a response with status_code and get_json()."""
 
@@ -184,7 +188,7 @@ class Dialog:
     def _post(self, body: dict[str, Any]) -> AlexaReply:
         response = self.client.post(self.path, json=body)
         if response.status_code != 200:
-            raise AssertionError(f"/alexa answered {response.status_code}: {response.get_data()!r}")
+            raise SkillFailed(f"/alexa answered {response.status_code}: {response.get_data()!r}")
         return AlexaReply(response.get_json())
 
     # The simulated AudioPlayer ------------------------------------------------------------
@@ -228,14 +232,14 @@ class Dialog:
     def fail_stream(self) -> AlexaReply:
         """The device cannot play the stream (PlaybackFailed)."""
         if self.player is None or self.player.current is None:
-            raise AssertionError("nothing is playing")
+            raise RuntimeError("nothing is playing")
         self.player.activity = "STOPPED"
         return self._event("PlaybackFailed")
 
     def _event(self, event: str) -> AlexaReply:
         player = self.player
         if player is None or player.current is None:
-            raise AssertionError("no stream")
+            raise RuntimeError("no stream")
         body = envelopes.audio_player_event(
             event,
             at=self.at,

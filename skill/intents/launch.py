@@ -27,9 +27,9 @@ class LaunchRequestHandler(AbstractRequestHandler):
             reply = turn.reply().say("welcome.first_time")
             return ask_for_surgery_date(reply).build(handler_input)
         surgery_date = turn.require_surgery_date()
-        unfinished = unfinished_set_offer(turn, turn.reply())
+        unfinished = unfinished_set_offer(turn)
         if unfinished is not None:
-            return unfinished.build(handler_input)
+            return unfinished
         return (
             turn.reply()
             .say(

@@ -7,13 +7,10 @@ from ask_sdk_model import Response
 
 from skill.alexa.pending import PainScoreAsked
 from skill.alexa.request import slot_value
-from skill.coach_audio.manifest import repetitions_completed_at
 from skill.intents.base import IntentHandler
 from skill.intents.turn import Turn, turn_of
 from skill.recovery.phrases import pain_advice
-from skill.sets.player import player_state, stop
-from skill.sets.service import owned_set, track_for
-from skill.store.exercise_log import Delivery, ExerciseSet, Outcome
+from skill.sets.player import player_state
 
 
 def _score(handler_input: HandlerInput) -> int | None:
@@ -22,24 +19,6 @@ def _score(handler_input: HandlerInput) -> int | None:
         return None
     score = int(value)
     return score if 0 <= score <= 10 else None
-
-
-def _stop_current(turn: Turn) -> ExerciseSet | None:
-    """Stop the set under way, if any: the stream now, the log with the repetitions done."""
-    log = turn.services.exercise_log
-    state = player_state(turn.handler_input)
-    current = log.current(turn.user_id) if turn.user_id else None
-    if current is None:
-        return None
-    done = current.repetitions_done
-    if state is not None and current.delivery is Delivery.AUDIO:
-        playing = owned_set(turn, state.token)
-        track = track_for(turn, state.token.exercise_id, state.token.pace)
-        if playing is not None and playing.set_id == current.set_id and track is not None:
-            done = repetitions_completed_at(track, state.offset_ms)
-        turn.handler_input.response_builder.add_directive(stop())
-    log.finish(current.set_id, Outcome.STOPPED_FOR_PAIN, at=turn.now, repetitions_done=done)
-    return current
 
 
 def _ask_score(turn: Turn, set_id: str | None, *, lead: str | None) -> Response:
@@ -73,7 +52,10 @@ class PainReportIntentHandler(IntentHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = turn_of(handler_input)
-        stopped = _stop_current(turn)
+        sets = turn.services.guided_sets
+        stopped, directives = sets.stop_for_pain(turn, player_state(handler_input))
+        for directive in directives:
+            handler_input.response_builder.add_directive(directive)
         set_id = stopped.set_id if stopped else None
         score = _score(handler_input)
         if score is not None:

@@ -14,7 +14,6 @@ from skill.recovery.daily_targets import local_day_bounds
 from skill.recovery.phrases import milestone_sentence
 from skill.recovery.timeline import upcoming_milestones
 from skill.recovery.weekly_summary import DAYS, exercise_weeks, pain_scores, pain_trend
-from skill.sets.service import allowed_exercises, exercise_name
 
 
 class ProgressSummaryIntentHandler(IntentHandler):
@@ -30,7 +29,7 @@ class ProgressSummaryIntentHandler(IntentHandler):
         _, day_end = local_day_bounds(turn.today, turn.time_zone)
         done = services.exercise_log.completed_counts(turn.user_id, week_start, day_end)
         weeks = exercise_weeks(
-            allowed_exercises(turn), done, turn.plan.in_bed_exercises.waking_hours
+            services.guided_sets.allowed(turn), done, turn.plan.in_bed_exercises.waking_hours
         )
         reply = turn.reply()
         reply.say(
@@ -39,7 +38,7 @@ class ProgressSummaryIntentHandler(IntentHandler):
                 [
                     strings.text(
                         "summary.item",
-                        exercise=exercise_name(turn, week.exercise.id),
+                        exercise=services.guided_sets.exercise_name(week.exercise.id, turn.locale),
                         done=week.done,
                         target=week.target,
                     )

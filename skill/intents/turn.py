@@ -15,14 +15,13 @@ from skill.alexa.pending import Pending
 from skill.alexa.speech import Reply
 from skill.alexa.time_zones import zone_or_none
 from skill.content.plan import RecoveryPlan
+from skill.recovery.timeline import NeedSurgeryDate
 from skill.services import Services
+from skill.sets.player import supports_audio_player
 from skill.store.patients import PatientRecord
 
 TURN_KEY = "spine_coach.turn"
-
-
-class NeedSurgeryDate(Exception):
-    """The answer depends on the surgery date, which the patient has not given yet."""
+__all__ = ["TURN_KEY", "NeedSurgeryDate", "Turn", "turn_of"]
 
 
 class Turn:
@@ -34,6 +33,16 @@ class Turn:
         self.user_id = alexa_request.user_id(handler_input) or ""
         self.device_id = alexa_request.device_id(handler_input) or ""
         self.strings = services.catalogue.for_locale(alexa_request.locale(handler_input))
+
+    @property
+    def locale(self) -> str:
+        """The language the patient is answered in (the catalogue's, where it lacks theirs)."""
+        return self.strings.locale
+
+    @cached_property
+    def audio_player(self) -> bool:
+        """Whether the device can play AudioPlayer streams."""
+        return supports_audio_player(self.handler_input)
 
     @property
     def plan(self) -> RecoveryPlan:

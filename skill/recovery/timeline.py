@@ -8,6 +8,10 @@ from datetime import date
 from skill.content.plan import ActivityRule, Milestone, Phase, RecoveryPlan, week_start
 
 
+class NeedSurgeryDate(Exception):
+    """The answer depends on the surgery date, which the patient has not given yet."""
+
+
 @dataclass(frozen=True)
 class Elapsed:
     """Time since surgery, in whole weeks and the days past them."""

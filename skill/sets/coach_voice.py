@@ -9,6 +9,7 @@ from functools import lru_cache
 from markupsafe import Markup, escape
 
 from skill.coach_audio.manifest import Manifest, PhraseClip, Track
+from skill.content.plan import Pace
 from skill.sets.script import Say, Silence
 
 MAX_AUDIO_MS = 240_000  # Alexa: at most 240 s of <audio> in one response
@@ -53,7 +54,7 @@ class CoachVoice:
         """The public URL of a file in the audio folder."""
         return f"{self.base_url}{relative}"
 
-    def track(self, locale: str, exercise_id: str, pace: str) -> Track | None:
+    def track(self, locale: str, exercise_id: str, pace: Pace) -> Track | None:
         """The built track for an exercise at a pace, when it is hosted."""
         if not self.hosted or self.manifest is None:
             return None

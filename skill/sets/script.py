@@ -8,18 +8,9 @@ repetition, 1..n for the repetitions, n + 1 for the closing line.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
-from skill.content.plan import InBedExercise, RecoveryPlan
+from skill.content.plan import InBedExercise, Pace, RecoveryPlan
 from skill.content.strings import Strings
-
-
-class Pace(StrEnum):
-    """How fast a guided set goes; the patient's choice."""
-
-    SLOW = "slow"
-    NORMAL = "normal"
-    BRISK = "brisk"
 
 
 @dataclass(frozen=True)
@@ -79,7 +70,7 @@ def build_script(
     """The guided set for `exercise` at `pace`, in the strings' locale."""
     locale = strings.locale
     exercises = plan.in_bed_exercises
-    factor = exercises.paces.factor(pace.value)
+    factor = exercises.paces.factor(pace)
     timing = exercises.timing
     steps: list[Step] = [
         Step(0, Say("starting_position", exercises.starting_position.text[locale])),

@@ -1,28 +1,39 @@
-"""Guided sets for one request: start, continue, resume, move, pause and close them.
+"""The guided-set service: a set's whole life, from its start to its last repetition.
 
-Every function takes the request's Turn and either returns a Reply to finish (conversation
-requests) or acts silently (AudioPlayer events). A set is delivered as the exercise's built
-track through AudioPlayer when the device can stream it and the audio is hosted, and spoken
-in chunks otherwise. Progress lives in the exercise log, so any request on any device can
-take a set up where it stopped.
+It starts sets (streamed as the exercise's track when the device can play it and the audio is
+hosted, spoken in chunks otherwise), speaks the next chunk, stops a stream where it is, resumes
+where a set stopped (any device, any day), moves back, forward and on to the next exercise,
+changes the pace, stops a set for pain, and keeps the exercise log where every AudioPlayer
+event and device button says the stream is. It answers with plain outcomes
+(skill/alexa/outcome.py: message keys and parameters, a question, directives) that handlers
+turn into replies; it knows nothing of requests or handlers. Progress lives in the exercise
+log, so any request on any device can take a set up where it stopped.
 """
 
 from __future__ import annotations
 
-import hashlib
+import logging
 import uuid
-from collections.abc import Sequence
-from datetime import timedelta
-from typing import Any
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
+from ask_sdk_model import Directive
 from ask_sdk_model.interfaces.audioplayer import PlayDirective
 from markupsafe import Markup
 
-from skill.alexa.pending import NextChunkOffered, SetOffered
-from skill.alexa.speech import Reply, plain
-from skill.coach_audio.manifest import Track, repetition_start_ms
-from skill.content.plan import InBedExercise, week_start
-from skill.intents.turn import Turn
+from skill.alexa.outcome import Listed, Message, Outcome, message
+from skill.alexa.pending import (
+    NextChunkOffered,
+    Pending,
+    ResumeOffered,
+    SetOffer,
+    SetOffered,
+)
+from skill.alexa.speech import plain
+from skill.coach_audio.manifest import Track, repetition_start_ms, repetitions_completed_at
+from skill.content.plan import InBedExercise, Pace, RecoveryPlan, week_start
 from skill.recovery.daily_targets import (
     Standing,
     due_order,
@@ -30,11 +41,17 @@ from skill.recovery.daily_targets import (
     local_day_bounds,
     standings,
 )
-from skill.sets.player import play, supports_audio_player
-from skill.sets.script import Pace
-from skill.sets.spoken import SpokenChunk
-from skill.sets.tokens import PlaybackToken
-from skill.store.exercise_log import Delivery, ExerciseSet, Outcome
+from skill.recovery.timeline import NeedSurgeryDate
+from skill.sets.coach_voice import CoachVoice
+from skill.sets.player import PlaybackEvent, PlayerState, play, stop
+from skill.sets.spoken import SpokenChunk, SpokenSets
+from skill.sets.tokens import PlaybackToken, parse_token
+from skill.store.exercise_log import Delivery, ExerciseLog, ExerciseSet
+from skill.store.exercise_log import Outcome as SetOutcome
+from skill.store.keys import device_key
+from skill.store.patients import PatientStore
+
+log = logging.getLogger(__name__)
 
 PACE_PREFERENCE = "pace"
 SPEECH_ONLY_PREFIX = "speech_only:"
@@ -42,249 +59,50 @@ PACE_ORDER = (Pace.SLOW, Pace.NORMAL, Pace.BRISK)
 RECENT = timedelta(hours=1)
 
 
-def exercise_name(turn: Turn, exercise_id: str) -> Markup:
-    """The exercise's spoken name (its id if a clinic removed it from the plan)."""
-    exercise = turn.plan.exercise(exercise_id)
-    return plain(exercise.name[turn.strings.locale] if exercise else exercise_id)
+class Command:
+    """What a patient asks of a set in progress (by voice, or with a device's buttons)."""
 
-
-def pace_name(turn: Turn, pace: str) -> Markup:
-    """'slow', 'normal' or 'brisk' in the patient's language."""
-    return turn.strings.text(f"pace.names.{pace}")
-
-
-def preferred_pace(turn: Turn) -> Pace:
-    """The pace the patient chose last, normal until they choose."""
-    value = turn.preferences.get(PACE_PREFERENCE)
-    return Pace(value) if value in {pace.value for pace in Pace} else Pace.NORMAL
-
-
-def _device_key(device_id: str) -> str:
-    return SPEECH_ONLY_PREFIX + hashlib.sha256(device_id.encode("utf-8")).hexdigest()[:16]
-
-
-def device_is_speech_only(turn: Turn) -> bool:
-    """Whether a stream failed on this device before (then sets are spoken there)."""
-    device = turn.device_id
-    return bool(device and turn.preferences.get(_device_key(device)))
-
-
-def mark_device_speech_only(turn: Turn) -> None:
-    """Remember that this device could not play a track."""
-    if turn.device_id and turn.user_id:
-        turn.services.patients.update_preferences(turn.user_id, {_device_key(turn.device_id): True})
-
-
-def track_for(turn: Turn, exercise_id: str, pace: str) -> Track | None:
-    """The hosted track of an exercise at a pace, if built."""
-    return turn.services.coach_voice.track(turn.strings.locale, exercise_id, pace)
-
-
-def can_stream(turn: Turn, exercise_id: str, pace: str) -> bool:
-    """Whether this set can play as a track on this device."""
-    return (
-        supports_audio_player(turn.handler_input)
-        and not device_is_speech_only(turn)
-        and track_for(turn, exercise_id, pace) is not None
+    PLAY, PAUSE, STOP, NEXT, PREVIOUS, REPEAT, START_OVER = (
+        "play",
+        "pause",
+        "stop",
+        "next",
+        "previous",
+        "repeat",
+        "start_over",
     )
 
 
-def spoken_chunk(turn: Turn, exercise_id: str, pace: str, from_repetition: int) -> SpokenChunk:
-    """The chunk of a spoken set from `from_repetition` on, in the patient's language (made
-    once for every patient: the chunks do not depend on who is speaking)."""
-    return turn.services.spoken_sets.chunk(turn.strings.locale, exercise_id, pace, from_repetition)
+class PatientNow(Protocol):
+    """Who asks, on which device, in which language, and when: what the service needs of a
+    request (the handlers' Turn provides it, each value read at most once, when needed)."""
+
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def device_id(self) -> str: ...
+    @property
+    def locale(self) -> str: ...
+    @property
+    def now(self) -> datetime: ...
+    @property
+    def local_now(self) -> datetime: ...
+    @property
+    def today(self) -> date: ...
+    @property
+    def time_zone(self) -> ZoneInfo: ...
+    @property
+    def preferences(self) -> Mapping[str, Any]: ...
+    @property
+    def surgery_date(self) -> date | None: ...
+    @property
+    def audio_player(self) -> bool: ...
+    def require_surgery_date(self) -> date: ...
 
 
-def allowed_exercises(turn: Turn) -> list[InBedExercise]:
-    """The in-bed exercises the plan allows today (needs the surgery date)."""
-    surgery_date = turn.require_surgery_date()
-    return [
-        exercise
-        for exercise in turn.plan.in_bed_exercises.exercises
-        if is_allowed(exercise, surgery_date, turn.today)
-    ]
-
-
-def today_standings(turn: Turn, exercises: Sequence[InBedExercise]) -> list[Standing]:
-    """Sets done today against target, per exercise."""
-    start, end = local_day_bounds(turn.today, turn.time_zone)
-    done = turn.services.exercise_log.completed_counts(turn.user_id, start, end)
-    return standings(exercises, done, turn.plan.in_bed_exercises.waking_hours, turn.local_now)
-
-
-def not_yet(turn: Turn, exercise: InBedExercise, reply: Reply) -> Reply:
-    """'Not yet …, from week N' from the plan, for an exercise gated to a later week."""
-    surgery_date = turn.require_surgery_date()
-    because = exercise.not_yet_because or {}
-    return reply.say(
-        "session.not_yet",
-        because=plain(because.get(turn.strings.locale, "")),
-        week=exercise.from_week,
-        date=turn.strings.date(week_start(surgery_date, exercise.from_week)),
-    ).ask_anything_else()
-
-
-# Starting and speaking sets ------------------------------------------------------------------
-
-
-def start_set(
-    turn: Turn, exercise: InBedExercise, reply: Reply, *, up_next: Sequence[str] = ()
-) -> Reply:
-    """Begin a set of `exercise`: as a track when it can stream, else spoken. The set is
-    stored once, already at its first chunk or with its stream (one write, not two)."""
-    pace = preferred_pace(turn).value
-    log = turn.services.exercise_log
-    name, spoken_pace = exercise_name(turn, exercise.id), pace_name(turn, pace)
-
-    def begin(delivery: Delivery, **details: Any) -> ExerciseSet:
-        return log.start(
-            turn.user_id,
-            exercise.id,
-            pace=pace,
-            delivery=delivery,
-            target=exercise.repetitions,
-            at=turn.now,
-            up_next=list(up_next),
-            **details,
-        )
-
-    track = track_for(turn, exercise.id, pace) if can_stream(turn, exercise.id, pace) else None
-    if track is not None:
-        set_id = uuid.uuid4().hex
-        token = PlaybackToken.for_set(turn.user_id, exercise.id, pace, set_id)
-        begin(Delivery.AUDIO, set_id=set_id, stream=token.encode())
-        reply.say("session.start_audio", exercise=name, pace=spoken_pace)
-        url = turn.services.coach_voice.url(track.file)
-        return reply.directive(play(url, token, repetition_start_ms(track, 1)))
-    reply.say("session.start", exercise=name, pace=spoken_pace)
-    spoken = spoken_chunk(turn, exercise.id, pace, 1)
-    chunk = spoken.chunk
-    done = 0 if chunk.finishes_set else chunk.last_repetition
-    exercise_set = begin(Delivery.SPEECH, repetitions_done=done)
-    return _say_chunk(turn, exercise_set, spoken, reply)
-
-
-def play_directive(turn: Turn, exercise_set: ExerciseSet, *, repetition: int) -> PlayDirective:
-    """Play the set's track from the start of `repetition`; the set remembers this stream."""
-    track = track_for(turn, exercise_set.exercise_id, exercise_set.pace)
-    if track is None:
-        raise LookupError(f"no track for {exercise_set.exercise_id} at {exercise_set.pace}")
-    token = PlaybackToken.for_set(
-        turn.user_id, exercise_set.exercise_id, exercise_set.pace, exercise_set.set_id
-    )
-    turn.services.exercise_log.update(
-        exercise_set.set_id,
-        delivery=Delivery.AUDIO,
-        stream=token.encode(),
-        repetitions_done=repetition - 1,
-    )
-    offset = repetition_start_ms(track, repetition)
-    return play(turn.services.coach_voice.url(track.file), token, offset)
-
-
-def play_set(turn: Turn, exercise_set: ExerciseSet, reply: Reply, *, repetition: int) -> Reply:
-    """A reply that plays the set from `repetition` (the session then closes)."""
-    return reply.directive(play_directive(turn, exercise_set, repetition=repetition))
-
-
-def speak_chunk(turn: Turn, exercise_set: ExerciseSet, reply: Reply) -> Reply:
-    """Speak the next chunk of a spoken set, save progress, and ask to go on (or offer next)."""
-    exercise = turn.plan.exercise(exercise_set.exercise_id)
-    if exercise is None:
-        turn.services.exercise_log.finish(exercise_set.set_id, Outcome.PARTIAL, at=turn.now)
-        return reply.say("session.nothing_to_resume").ask_anything_else()
-    spoken = spoken_chunk(turn, exercise.id, exercise_set.pace, exercise_set.next_repetition)
-    chunk = spoken.chunk
-    if not chunk.finishes_set:
-        turn.services.exercise_log.record_progress(
-            exercise_set.set_id, chunk.last_repetition, at=turn.now
-        )
-    return _say_chunk(turn, exercise_set, spoken, reply)
-
-
-def _say_chunk(turn: Turn, exercise_set: ExerciseSet, spoken: SpokenChunk, reply: Reply) -> Reply:
-    """The chunk, then 'ready for the next five?' — or, at the end, the set logged complete
-    and the next exercise offered. Progress up to the chunk is already saved."""
-    chunk = spoken.chunk
-    reply.add(spoken.markup)
-    if chunk.finishes_set:
-        turn.services.exercise_log.finish(exercise_set.set_id, Outcome.COMPLETE, at=turn.now)
-        return offer_next(turn, reply, after=exercise_set)
-    following = spoken_chunk(
-        turn, exercise_set.exercise_id, exercise_set.pace, chunk.last_repetition + 1
-    ).chunk
-    return reply.ask(
-        "session.ready_next", "session.ready_reprompt", count=following.repetitions
-    ).expect(NextChunkOffered(set_id=exercise_set.set_id))
-
-
-def resume_set(turn: Turn, exercise_set: ExerciseSet, reply: Reply) -> Reply:
-    """Go on with a set from the repetition where it stopped, on this device's delivery."""
-    repetition = exercise_set.next_repetition
-    name = exercise_name(turn, exercise_set.exercise_id)
-    if repetition > 1:
-        reply.say("session.resume_at", exercise=name, repetition=repetition)
-    if can_stream(turn, exercise_set.exercise_id, exercise_set.pace):
-        return play_set(turn, exercise_set, reply, repetition=repetition)
-    if exercise_set.delivery is not Delivery.SPEECH:
-        moved = turn.services.exercise_log.update(exercise_set.set_id, delivery=Delivery.SPEECH)
-        exercise_set = moved or exercise_set
-    if repetition == 1:
-        reply.say("session.start", exercise=name, pace=pace_name(turn, exercise_set.pace))
-    return speak_chunk(turn, exercise_set, reply)
-
-
-def next_exercises(turn: Turn, *, after: ExerciseSet | None) -> list[InBedExercise]:
-    """What to do next: the rest of the patient's routine, else what is most due today."""
-    allowed = allowed_exercises(turn)
-    by_id = {exercise.id: exercise for exercise in allowed}
-    if after is not None and after.up_next:
-        queued = [by_id[exercise_id] for exercise_id in after.up_next if exercise_id in by_id]
-        if queued:
-            return queued
-    # Never offer again what was just done: an hourly set is due next hour, daily ones later.
-    recent = turn.services.exercise_log.completed_counts(
-        turn.user_id, turn.now - RECENT, turn.now + timedelta(seconds=1)
-    )
-    skip = set(recent) | ({after.exercise_id} if after else set())
-    return [e for e in due_order(today_standings(turn, allowed)) if e.id not in skip]
-
-
-def offer_next(turn: Turn, reply: Reply, *, after: ExerciseSet | None) -> Reply:
-    """After a set: offer the next exercise, or close with 'anything else?'."""
-    upcoming = next_exercises(turn, after=after)
-    if not upcoming:
-        return reply.ask_anything_else()
-    first, rest = upcoming[0], [exercise.id for exercise in upcoming[1:]]
-    return reply.ask(
-        "session.offer_next", "session.offer_next_reprompt", exercise=exercise_name(turn, first.id)
-    ).expect(SetOffered(exercise=first.id, up_next=rest))
-
-
-def owned_set(turn: Turn, token: PlaybackToken) -> ExerciseSet | None:
-    """The set a stream token names, if it is this patient's (stale or forged tokens: None)."""
-    if not token.belongs_to(turn.user_id):
-        return None
-    exercise_set = turn.services.exercise_log.get(token.set_id)
-    if exercise_set is None or exercise_set.user_id != turn.user_id:
-        return None
-    return exercise_set
-
-
-def apply_pace(turn: Turn, asked: str, reply: Reply) -> ExerciseSet | None:
-    """Save the pace asked for ('slower', 'brisk' …), move the set in progress to it, and say
-    so; return the set in progress (at its new pace)."""
-    log = turn.services.exercise_log
-    current = log.current(turn.user_id) if turn.user_id else None
-    chosen = new_pace(preferred_pace(turn), asked)
-    if chosen is None:
-        reply.say("pace.already_fastest" if asked == "faster" else "pace.already_slowest")
-        return current
-    turn.services.patients.update_preferences(turn.user_id, {PACE_PREFERENCE: chosen.value})
-    reply.say("pace.changed", pace=pace_name(turn, chosen.value))
-    if current is not None and current.pace != chosen.value:
-        current = log.update(current.set_id, pace=chosen.value) or current
-    return current
+def pace_name(pace: Pace) -> Message:
+    """'slow', 'normal' or 'brisk', said in the patient's language."""
+    return message(f"pace.names.{pace.value}")
 
 
 def new_pace(current: Pace, asked: str) -> Pace | None:
@@ -295,3 +113,624 @@ def new_pace(current: Pace, asked: str) -> Pace | None:
     if index < 0 or index >= len(PACE_ORDER):
         return None
     return PACE_ORDER[index]
+
+
+class GuidedSets:
+    """Starts, speaks, streams, pauses, resumes, moves and closes guided sets."""
+
+    def __init__(
+        self,
+        plan: RecoveryPlan,
+        exercise_log: ExerciseLog,
+        patients: PatientStore,
+        coach_voice: CoachVoice,
+        spoken_sets: SpokenSets,
+    ) -> None:
+        self.plan = plan
+        self.exercise_log = exercise_log
+        self.patients = patients
+        self.coach_voice = coach_voice
+        self.spoken_sets = spoken_sets
+
+    # What the patient may do today -------------------------------------------------------
+
+    def exercise_name(self, exercise_id: str, locale: str) -> Markup:
+        """The exercise's spoken name (its id if a clinic removed it from the plan)."""
+        exercise = self.plan.exercise(exercise_id)
+        return plain(exercise.name[locale] if exercise else exercise_id)
+
+    def preferred_pace(self, who: PatientNow) -> Pace:
+        """The pace the patient chose last, normal until they choose."""
+        value = who.preferences.get(PACE_PREFERENCE)
+        return Pace(value) if value in {pace.value for pace in Pace} else Pace.NORMAL
+
+    def allowed(self, who: PatientNow) -> list[InBedExercise]:
+        """The in-bed exercises the plan allows today (needs the surgery date)."""
+        surgery_date = who.require_surgery_date()
+        return [
+            exercise
+            for exercise in self.plan.in_bed_exercises.exercises
+            if is_allowed(exercise, surgery_date, who.today)
+        ]
+
+    def standings_today(
+        self, who: PatientNow, exercises: Sequence[InBedExercise]
+    ) -> list[Standing]:
+        """Sets done today against target, per exercise."""
+        start, end = local_day_bounds(who.today, who.time_zone)
+        done = self.exercise_log.completed_counts(who.user_id, start, end)
+        return standings(exercises, done, self.plan.in_bed_exercises.waking_hours, who.local_now)
+
+    def current(self, who: PatientNow) -> ExerciseSet | None:
+        """The patient's set in progress, if any."""
+        return self.exercise_log.current(who.user_id) if who.user_id else None
+
+    def not_yet(self, who: PatientNow, exercise: InBedExercise) -> Outcome:
+        """'Not yet …, from week N' from the plan, for an exercise gated to a later week."""
+        surgery_date = who.require_surgery_date()
+        because = exercise.not_yet_because or {}
+        return (
+            Outcome()
+            .say(
+                "session.not_yet",
+                because=plain(because.get(who.locale, "")),
+                week=exercise.from_week,
+                date=week_start(surgery_date, exercise.from_week),
+            )
+            .ask_anything_else()
+        )
+
+    # Starting sets --------------------------------------------------------------------------
+
+    def start(
+        self, who: PatientNow, exercise: InBedExercise, *, up_next: Sequence[str] = ()
+    ) -> Outcome:
+        """Begin a set of `exercise`: as a track when it can stream, else spoken. The set is
+        stored once, already with its stream or at its first chunk (one write, not two)."""
+        pace = self.preferred_pace(who)
+        name = self.exercise_name(exercise.id, who.locale)
+        said = Outcome()
+
+        def begin(delivery: Delivery, **details: Any) -> ExerciseSet:
+            return self.exercise_log.start(
+                who.user_id,
+                exercise.id,
+                pace=pace,
+                delivery=delivery,
+                target=exercise.repetitions,
+                at=who.now,
+                up_next=list(up_next),
+                **details,
+            )
+
+        track = self._track(who, exercise.id, pace)
+        if track is not None and self._can_stream(who, exercise.id, pace):
+            set_id = uuid.uuid4().hex
+            token = PlaybackToken.for_set(who.user_id, exercise.id, pace, set_id)
+            begin(Delivery.AUDIO, set_id=set_id, stream=token.encode())
+            said.say("session.start_audio", exercise=name, pace=pace_name(pace))
+            url = self.coach_voice.url(track.file)
+            return said.directive(play(url, token, repetition_start_ms(track, 1)))
+        said.say("session.start", exercise=name, pace=pace_name(pace))
+        spoken = self._chunk(who, exercise.id, pace, 1)
+        chunk = spoken.chunk
+        done = 0 if chunk.finishes_set else chunk.last_repetition
+        exercise_set = begin(Delivery.SPEECH, repetitions_done=done)
+        return self._say_chunk(said, who, exercise_set, spoken)
+
+    def start_asked(self, who: PatientNow, exercise: InBedExercise) -> Outcome:
+        """'Start my bridges': that one, if the plan allows it this week."""
+        if exercise not in self.allowed(who):
+            return self.not_yet(who, exercise)
+        return self.start(who, exercise)
+
+    def start_most_due(self, who: PatientNow) -> Outcome:
+        """'Start my exercises': the most due, the rest following; an extra set when all done."""
+        allowed = self.allowed(who)
+        if not allowed:
+            return self.not_yet(who, self.plan.in_bed_exercises.exercises[0])
+        order = due_order(self.standings_today(who, allowed))
+        if not order:
+            extra = allowed[0]
+            return (
+                Outcome()
+                .say("session.all_done_today")
+                .ask(
+                    "session.offer_extra",
+                    "session.offer_extra_reprompt",
+                    exercise=self.exercise_name(extra.id, who.locale),
+                )
+                .expect(SetOffered(exercise=extra.id))
+            )
+        return self.start(who, order[0], up_next=[e.id for e in order[1:]])
+
+    # Spoken sets ----------------------------------------------------------------------------
+
+    def _chunk(self, who: PatientNow, exercise_id: str, pace: Pace, repetition: int) -> SpokenChunk:
+        """The chunk of a spoken set from `repetition` on, in the patient's language (made once
+        for every patient: the chunks do not depend on who is speaking)."""
+        return self.spoken_sets.chunk(who.locale, exercise_id, pace, repetition)
+
+    def _speak_next_chunk(
+        self, said: Outcome, who: PatientNow, exercise_set: ExerciseSet
+    ) -> Outcome:
+        """Speak the next chunk of a spoken set, save progress, and ask to go on."""
+        exercise = self.plan.exercise(exercise_set.exercise_id)
+        if exercise is None:
+            self.exercise_log.finish(exercise_set.set_id, SetOutcome.PARTIAL, at=who.now)
+            return said.say("session.nothing_to_resume").ask_anything_else()
+        spoken = self._chunk(who, exercise.id, exercise_set.pace, exercise_set.next_repetition)
+        chunk = spoken.chunk
+        if not chunk.finishes_set:
+            self.exercise_log.record_progress(
+                exercise_set.set_id, chunk.last_repetition, at=who.now
+            )
+        return self._say_chunk(said, who, exercise_set, spoken)
+
+    def _say_chunk(
+        self, said: Outcome, who: PatientNow, exercise_set: ExerciseSet, spoken: SpokenChunk
+    ) -> Outcome:
+        """The chunk, then 'ready for the next five?' — or, at the end, the set logged complete
+        and the next exercise offered. Progress up to the chunk is already saved."""
+        chunk = spoken.chunk
+        said.add(spoken.markup)
+        if chunk.finishes_set:
+            self.exercise_log.finish(exercise_set.set_id, SetOutcome.COMPLETE, at=who.now)
+            return self._offer_next(said, who, after=exercise_set)
+        following = self._chunk(
+            who, exercise_set.exercise_id, exercise_set.pace, chunk.last_repetition + 1
+        ).chunk
+        return said.ask(
+            "session.ready_next", "session.ready_reprompt", count=following.repetitions
+        ).expect(NextChunkOffered(set_id=exercise_set.set_id))
+
+    # Offers and their answers ---------------------------------------------------------------
+
+    def unfinished_offer(self, who: PatientNow) -> Outcome | None:
+        """At launch: 'You stopped at repetition 6 of your bridges. Shall we finish them?'."""
+        current = self.current(who)
+        if current is None:
+            return None
+        return (
+            Outcome()
+            .ask(
+                "session.unfinished",
+                "session.unfinished_reprompt",
+                repetition=current.next_repetition,
+                exercise=self.exercise_name(current.exercise_id, who.locale),
+            )
+            .expect(ResumeOffered(set_id=current.set_id))
+        )
+
+    def answer_offer(self, who: PatientNow, offer: SetOffer, *, accepted: bool) -> Outcome:
+        """'Yes' to 'ready for the next five?', 'shall we finish them?' or 'next, bridges?';
+        'no': rest now (the set waits), put an old set aside, or end for today."""
+        if not accepted:
+            if isinstance(offer, NextChunkOffered):
+                return Outcome().say("session.paused")
+            if isinstance(offer, ResumeOffered):
+                exercise_set = self._open_set(who, offer.set_id)
+                if exercise_set is not None:
+                    self.exercise_log.finish(exercise_set.set_id, SetOutcome.PARTIAL, at=who.now)
+                return Outcome().say("session.set_closed").ask_anything_else()
+            return Outcome().say("conversation.goodbye")
+        if isinstance(offer, SetOffered):
+            exercise = self.plan.exercise(offer.exercise)
+            if exercise is None or exercise not in self.allowed(who):
+                return self._nothing_to_resume(who)
+            return self.start(who, exercise, up_next=offer.up_next)
+        exercise_set = self._open_set(who, offer.set_id)
+        if exercise_set is None:
+            return self._nothing_to_resume(who)
+        if isinstance(offer, NextChunkOffered):
+            return self._speak_next_chunk(Outcome(), who, exercise_set)
+        return self._resume(Outcome(), who, exercise_set)
+
+    def _open_set(self, who: PatientNow, set_id: str) -> ExerciseSet | None:
+        """The patient's set with this id, if it is still in progress."""
+        exercise_set = self.exercise_log.get(set_id)
+        if exercise_set is None or exercise_set.user_id != who.user_id:
+            return None
+        return exercise_set if exercise_set.outcome is SetOutcome.IN_PROGRESS else None
+
+    def _nothing_to_resume(self, who: PatientNow) -> Outcome:
+        said = Outcome().say("session.nothing_to_resume")
+        if who.surgery_date is None:
+            return said.ask_anything_else()
+        return self._offer_next(said, who, after=None)
+
+    def next_exercises(self, who: PatientNow, *, after: ExerciseSet | None) -> list[InBedExercise]:
+        """What to do next: the rest of the patient's routine, else what is most due today."""
+        allowed = self.allowed(who)
+        by_id = {exercise.id: exercise for exercise in allowed}
+        if after is not None and after.up_next:
+            queued = [by_id[exercise_id] for exercise_id in after.up_next if exercise_id in by_id]
+            if queued:
+                return queued
+        # Never offer again what was just done: an hourly set is due next hour, daily ones later.
+        recent = self.exercise_log.completed_counts(
+            who.user_id, who.now - RECENT, who.now + timedelta(seconds=1)
+        )
+        skip = set(recent) | ({after.exercise_id} if after else set())
+        return [e for e in due_order(self.standings_today(who, allowed)) if e.id not in skip]
+
+    def _offer_next(self, said: Outcome, who: PatientNow, *, after: ExerciseSet | None) -> Outcome:
+        """After a set: offer the next exercise, or close with 'anything else?'."""
+        upcoming = self.next_exercises(who, after=after)
+        if not upcoming:
+            return said.ask_anything_else()
+        first, rest = upcoming[0], [exercise.id for exercise in upcoming[1:]]
+        return said.ask(
+            "session.offer_next",
+            "session.offer_next_reprompt",
+            exercise=self.exercise_name(first.id, who.locale),
+        ).expect(SetOffered(exercise=first.id, up_next=rest))
+
+    # Resuming and moving a set, spoken or streamed ----------------------------------------------
+
+    def resume(self, who: PatientNow) -> Outcome:
+        """'Resume': the unfinished set, from the repetition where it stopped, on any device."""
+        current = self.current(who)
+        if current is None:
+            return self._nothing_to_resume(who)
+        return self._resume(Outcome(), who, current)
+
+    def _resume(self, said: Outcome, who: PatientNow, exercise_set: ExerciseSet) -> Outcome:
+        """Go on with a set from the repetition where it stopped, on this device's delivery."""
+        repetition = exercise_set.next_repetition
+        name = self.exercise_name(exercise_set.exercise_id, who.locale)
+        if repetition > 1:
+            said.say("session.resume_at", exercise=name, repetition=repetition)
+        if self._can_stream(who, exercise_set.exercise_id, exercise_set.pace):
+            return said.directive(self._play(who, exercise_set, repetition=repetition))
+        if exercise_set.delivery is not Delivery.SPEECH:
+            moved = self.exercise_log.update(exercise_set.set_id, delivery=Delivery.SPEECH)
+            exercise_set = moved or exercise_set
+        if repetition == 1:
+            said.say("session.start", exercise=name, pace=pace_name(exercise_set.pace))
+        return self._speak_next_chunk(said, who, exercise_set)
+
+    def pause_spoken(self, who: PatientNow) -> Outcome:
+        """'Pause' in a spoken set: rest, the set waits; 'resume' goes on."""
+        key = "session.paused" if self.current(who) is not None else "conversation.goodbye"
+        return Outcome().say(key)
+
+    def go_back(self, who: PatientNow, *, to_start: bool) -> Outcome:
+        """'Start over' or 'previous' in a spoken set: from the first, or the previous,
+        repetition."""
+        current = self.current(who)
+        if current is None:
+            return self._nothing_to_resume(who)
+        repetition = 1 if to_start else max(1, current.next_repetition - 1)
+        moved = self.exercise_log.update(current.set_id, repetitions_done=repetition - 1)
+        return self._resume(Outcome(), who, moved or current)
+
+    def next_exercise(self, who: PatientNow) -> Outcome:
+        """'Next exercise': put the current set aside and start the next one."""
+        upcoming = self.next_exercises(who, after=self.current(who))
+        if not upcoming:
+            return Outcome().say("session.last_one").ask_anything_else()
+        return self.start(who, upcoming[0], up_next=[exercise.id for exercise in upcoming[1:]])
+
+    def change_pace(self, who: PatientNow, asked: str, *, open_question: Pending | None) -> Outcome:
+        """'Slower' / 'faster' / 'normal': remembered; a spoken set that asked to go on goes on
+        at it."""
+        said = Outcome()
+        current = self._apply_pace(said, who, asked)
+        if (
+            current is not None
+            and isinstance(open_question, NextChunkOffered | ResumeOffered)
+            and open_question.set_id == current.set_id
+        ):
+            return self._speak_next_chunk(said, who, current)
+        return said.ask_anything_else()
+
+    def _apply_pace(self, said: Outcome, who: PatientNow, asked: str) -> ExerciseSet | None:
+        """Save the pace asked for, move the set in progress to it, and say so; return the set
+        in progress (at its new pace)."""
+        current = self.current(who)
+        chosen = new_pace(self.preferred_pace(who), asked)
+        if chosen is None:
+            said.say("pace.already_fastest" if asked == "faster" else "pace.already_slowest")
+            return current
+        self.patients.update_preferences(who.user_id, {PACE_PREFERENCE: chosen.value})
+        said.say("pace.changed", pace=pace_name(chosen))
+        if current is not None and current.pace is not chosen:
+            current = self.exercise_log.update(current.set_id, pace=chosen) or current
+        return current
+
+    # Logging and progress ---------------------------------------------------------------------
+
+    def log_self_report(self, who: PatientNow, exercise: InBedExercise, *, key: str) -> Outcome:
+        """'I did my knee presses': a set done without guidance, counted once per request."""
+        self.exercise_log.log_self_report(
+            who.user_id,
+            exercise.id,
+            pace=self.preferred_pace(who),
+            target=exercise.repetitions,
+            at=who.now,
+            key=key,
+        )
+        standing = self.standings_today(who, [exercise])[0]
+        return (
+            Outcome()
+            .say(
+                "session.logged",
+                exercise=self.exercise_name(exercise.id, who.locale),
+                done=standing.done,
+                target=standing.target,
+            )
+            .ask_anything_else()
+        )
+
+    def progress_today(self, who: PatientNow) -> Outcome:
+        """'How many have I done today?': each exercise against today's target, then the next."""
+        items = self.standings_today(who, self.allowed(who))
+        said = Outcome().say(
+            "session.progress",
+            items=Listed(
+                tuple(
+                    message(
+                        "session.progress_item",
+                        exercise=self.exercise_name(item.exercise.id, who.locale),
+                        done=item.done,
+                        target=item.target,
+                    )
+                    for item in items
+                )
+            ),
+        )
+        order = due_order(items)
+        if not order:
+            return said.say("session.all_done_today").ask_anything_else()
+        first = order[0]
+        return said.ask(
+            "session.offer_due",
+            "session.offer_due_reprompt",
+            exercise=self.exercise_name(first.id, who.locale),
+        ).expect(SetOffered(exercise=first.id, up_next=[e.id for e in order[1:]]))
+
+    # Streams: the rule from a stream's offset to repetitions, and every event -----------------
+
+    def _track(self, who: PatientNow, exercise_id: str, pace: Pace) -> Track | None:
+        """The hosted track of an exercise at a pace, if built."""
+        return self.coach_voice.track(who.locale, exercise_id, pace)
+
+    def _speech_only_key(self, who: PatientNow) -> str:
+        return SPEECH_ONLY_PREFIX + device_key(who.device_id)
+
+    def _can_stream(self, who: PatientNow, exercise_id: str, pace: Pace) -> bool:
+        """Whether this set can play as a track on this device."""
+        speech_only = bool(who.device_id and who.preferences.get(self._speech_only_key(who)))
+        return (
+            who.audio_player and not speech_only and self._track(who, exercise_id, pace) is not None
+        )
+
+    def repetitions_done(
+        self, who: PatientNow, token: PlaybackToken, offset_ms: int, *, otherwise: int
+    ) -> int:
+        """Repetitions done when the stream named by `token` is at `offset_ms` (the one rule:
+        the track's cue map), or `otherwise` when its track is not built."""
+        track = self._track(who, token.exercise_id, token.pace)
+        return otherwise if track is None else repetitions_completed_at(track, offset_ms)
+
+    def _play(
+        self, who: PatientNow, exercise_set: ExerciseSet, *, repetition: int
+    ) -> PlayDirective:
+        """Play the set's track from the start of `repetition`; the set remembers this stream."""
+        track = self._track(who, exercise_set.exercise_id, exercise_set.pace)
+        if track is None:
+            raise LookupError(f"no track for {exercise_set.exercise_id} at {exercise_set.pace}")
+        token = PlaybackToken.for_set(
+            who.user_id, exercise_set.exercise_id, exercise_set.pace, exercise_set.set_id
+        )
+        self.exercise_log.update(
+            exercise_set.set_id,
+            delivery=Delivery.AUDIO,
+            stream=token.encode(),
+            repetitions_done=repetition - 1,
+        )
+        offset = repetition_start_ms(track, repetition)
+        return play(self.coach_voice.url(track.file), token, offset)
+
+    def owned_set(self, who: PatientNow, token: PlaybackToken) -> ExerciseSet | None:
+        """The set a stream token names, if it is this patient's (stale or forged: None)."""
+        if not token.belongs_to(who.user_id):
+            return None
+        exercise_set = self.exercise_log.get(token.set_id)
+        if exercise_set is None or exercise_set.user_id != who.user_id:
+            return None
+        return exercise_set
+
+    def playing_set(self, who: PatientNow, state: PlayerState) -> ExerciseSet | None:
+        """The set the player holds, if it is this patient's set in progress on that stream."""
+        exercise_set = self.owned_set(who, state.token)
+        if exercise_set is None or exercise_set.outcome is not SetOutcome.IN_PROGRESS:
+            return None
+        return exercise_set if exercise_set.stream == state.token.encode() else None
+
+    def _save_position(
+        self, who: PatientNow, exercise_set: ExerciseSet, token: PlaybackToken, offset_ms: int
+    ) -> None:
+        """Where the stream stopped, as repetitions done; past its last repetition it is done."""
+        done = self.repetitions_done(who, token, offset_ms, otherwise=exercise_set.repetitions_done)
+        if done >= exercise_set.repetitions_target:
+            self.exercise_log.finish(exercise_set.set_id, SetOutcome.COMPLETE, at=who.now)
+        else:
+            self.exercise_log.record_position(exercise_set.set_id, done, stream=token.encode())
+
+    def _moved_to(
+        self, who: PatientNow, state: PlayerState, exercise_set: ExerciseSet, command: str
+    ) -> int:
+        """The repetition to play after 'previous', 'repeat' or 'start over'."""
+        if command == Command.START_OVER:
+            return 1
+        done = self.repetitions_done(
+            who, state.token, state.offset_ms, otherwise=exercise_set.repetitions_done
+        )
+        current = min(done + 1, exercise_set.repetitions_target)
+        return max(1, current - 1) if command == Command.PREVIOUS else current
+
+    def stop_stream(self, who: PatientNow, state: PlayerState) -> list[Directive]:
+        """'Alexa, pause' (or stop, or the pause button) while a set plays: its position is
+        saved, the stream stops."""
+        playing = self.playing_set(who, state)
+        if playing is not None:
+            self._save_position(who, playing, state.token, state.offset_ms)
+        return [stop()]
+
+    def playing_command(self, who: PatientNow, command: str, state: PlayerState) -> Outcome:
+        """'Next', 'previous', 'repeat' or 'start over' said while a set plays."""
+        exercise_set = self.playing_set(who, state)
+        if exercise_set is None:
+            return Outcome().say("session.no_set_playing").ask_anything_else()
+        if command == Command.NEXT:
+            self._save_position(who, exercise_set, state.token, state.offset_ms)
+            upcoming = self.next_exercises(who, after=exercise_set)
+            if not upcoming:
+                return Outcome().say("session.last_one")
+            return self.start(who, upcoming[0], up_next=[e.id for e in upcoming[1:]])
+        repetition = self._moved_to(who, state, exercise_set, command)
+        return Outcome().directive(self._play(who, exercise_set, repetition=repetition))
+
+    def change_pace_while_playing(self, who: PatientNow, asked: str, state: PlayerState) -> Outcome:
+        """The new pace's track, from the start of the repetition under way."""
+        exercise_set = self.playing_set(who, state)
+        if exercise_set is None:
+            return Outcome().say("session.no_set_playing").ask_anything_else()
+        repetition = self._moved_to(who, state, exercise_set, Command.REPEAT)
+        said = Outcome()
+        current = self._apply_pace(said, who, asked)
+        if (
+            current is not None
+            and current.set_id == exercise_set.set_id
+            and current.pace != state.token.pace
+            and self._can_stream(who, current.exercise_id, current.pace)
+        ):
+            said.directive(self._play(who, current, repetition=repetition))
+        return said
+
+    def on_button(
+        self, who: PatientNow, command: str, state: PlayerState | None
+    ) -> list[Directive]:
+        """The device's buttons: play, pause, next, previous (directives only)."""
+        playing = self.playing_set(who, state) if state else None
+        if command == Command.PAUSE:
+            if playing is not None and state is not None:
+                self._save_position(who, playing, state.token, state.offset_ms)
+            return [stop()]
+        if command == Command.PLAY:
+            current = self.current(who)
+            if current is None or not self._can_stream(who, current.exercise_id, current.pace):
+                return []
+            return [self._play(who, current, repetition=current.next_repetition)]
+        if playing is None or state is None:
+            return []
+        if command == Command.NEXT:
+            self._save_position(who, playing, state.token, state.offset_ms)
+            started = self._start_next_stream(who, after=playing)
+            return [started] if started else []
+        if command == Command.PREVIOUS:
+            repetition = self._moved_to(who, state, playing, Command.PREVIOUS)
+            return [self._play(who, playing, repetition=repetition)]
+        return []
+
+    def _start_next_stream(self, who: PatientNow, *, after: ExerciseSet) -> PlayDirective | None:
+        """The next exercise started as a stream (silent: for the device's next button), stored
+        once with its stream."""
+        try:
+            upcoming = self.next_exercises(who, after=after)
+        except NeedSurgeryDate:
+            return None
+        pace = self.preferred_pace(who)
+        for exercise in upcoming:
+            track = self._track(who, exercise.id, pace)
+            if track is None or not self._can_stream(who, exercise.id, pace):
+                continue
+            set_id = uuid.uuid4().hex
+            token = PlaybackToken.for_set(who.user_id, exercise.id, pace, set_id)
+            self.exercise_log.start(
+                who.user_id,
+                exercise.id,
+                pace=pace,
+                delivery=after.delivery,
+                target=exercise.repetitions,
+                at=who.now,
+                up_next=[e.id for e in upcoming if e.id != exercise.id],
+                set_id=set_id,
+                stream=token.encode(),
+            )
+            return play(self.coach_voice.url(track.file), token, repetition_start_ms(track, 1))
+        return None
+
+    def on_event(
+        self, who: PatientNow, kind: str, event: PlaybackEvent, *, error: str | None = None
+    ) -> list[Directive]:
+        """Started, stopped, nearly finished, finished, failed: the log follows the stream."""
+        exercise_set = self.owned_set(who, event.token)
+        if exercise_set is None:
+            log.info("ignored AudioPlayer.%s for an unknown or stale stream", kind)
+            return []
+        current_stream = exercise_set.stream == event.token.encode()
+        in_progress = exercise_set.outcome is SetOutcome.IN_PROGRESS
+        if kind == "PlaybackStarted" and exercise_set.outcome is SetOutcome.QUEUED:
+            self.exercise_log.promote(exercise_set.set_id, at=who.now)
+        elif kind == "PlaybackStopped" and current_stream and in_progress:
+            self._save_position(who, exercise_set, event.token, event.offset_ms)
+        elif kind == "PlaybackFinished" and current_stream:
+            self.exercise_log.finish(exercise_set.set_id, SetOutcome.COMPLETE, at=who.now)
+        elif kind == "PlaybackNearlyFinished" and current_stream:
+            return self._enqueue_next(who, exercise_set, event.token)
+        elif kind == "PlaybackFailed" and current_stream:
+            # Only the stream the set plays now counts: a replaced one failing says nothing.
+            log.warning("stream failed (%s): spoken sets on this device from now on", error)
+            if who.device_id and who.user_id:
+                self.patients.update_preferences(who.user_id, {self._speech_only_key(who): True})
+            if in_progress:
+                self._save_position(who, exercise_set, event.token, event.offset_ms)
+        return []
+
+    def _enqueue_next(
+        self, who: PatientNow, exercise_set: ExerciseSet, token: PlaybackToken
+    ) -> list[Directive]:
+        """The next exercise of the routine, queued after this track, if one is planned now."""
+        if not exercise_set.up_next or exercise_set.outcome is not SetOutcome.IN_PROGRESS:
+            return []
+        try:
+            allowed = {exercise.id: exercise for exercise in self.allowed(who)}
+        except NeedSurgeryDate:
+            return []
+        exercise = allowed.get(exercise_set.up_next[0])
+        track = self._track(who, exercise.id, exercise_set.pace) if exercise else None
+        if exercise is None or track is None:
+            return []
+        queued = self.exercise_log.queue_next(
+            exercise_set, exercise.id, target=exercise.repetitions, at=who.now
+        )
+        # A repeated NearlyFinished enqueues the same stream again, under the same token.
+        next_token = parse_token(queued.stream) or PlaybackToken.for_set(
+            who.user_id, exercise.id, queued.pace, queued.set_id
+        )
+        self.exercise_log.update(queued.set_id, stream=next_token.encode())
+        return [play(self.coach_voice.url(track.file), next_token, 0, after=token)]
+
+    # Pain -----------------------------------------------------------------------------------
+
+    def stop_for_pain(
+        self, who: PatientNow, state: PlayerState | None
+    ) -> tuple[ExerciseSet | None, list[Directive]]:
+        """'It hurts': the set under way stops at once (the stream now), logged with the
+        repetitions done; the set stopped, if any, and the directives to send."""
+        current = self.current(who)
+        if current is None:
+            return None, []
+        done, directives = current.repetitions_done, list[Directive]()
+        if state is not None and current.delivery is Delivery.AUDIO:
+            playing = self.owned_set(who, state.token)
+            if playing is not None and playing.set_id == current.set_id:
+                done = self.repetitions_done(who, state.token, state.offset_ms, otherwise=done)
+            directives.append(stop())
+        self.exercise_log.finish(
+            current.set_id, SetOutcome.STOPPED_FOR_PAIN, at=who.now, repetitions_done=done
+        )
+        return current, directives

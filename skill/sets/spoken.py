@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 from skill.alexa.speech import ssml
-from skill.content.plan import InBedExercise, RecoveryPlan
+from skill.content.plan import InBedExercise, Pace, RecoveryPlan
 from skill.content.strings import Catalogue
 from skill.sets.chunks import Chunk, Part, Render, next_chunk
 from skill.sets.coach_voice import CoachVoice
-from skill.sets.script import Pace, build_script
+from skill.sets.script import build_script
 
 # (locale, exercise id, pace, first repetition)
 Key = tuple[str, str, str, int]
@@ -49,7 +49,7 @@ class SpokenSets:
         self._lock = threading.Lock()
 
     def chunk(
-        self, locale: str, exercise_id: str, pace: Pace | str, from_repetition: int
+        self, locale: str, exercise_id: str, pace: Pace, from_repetition: int
     ) -> SpokenChunk:
         """The chunk of `exercise_id`'s set at `pace` that starts at `from_repetition` (clamped
         to the set's repetitions, as `next_chunk` does), in `locale`'s strings."""

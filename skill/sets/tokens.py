@@ -14,7 +14,10 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from skill.content.plan import Pace
 from skill.store.keys import patient_key
+
+_PACES = frozenset(pace.value for pace in Pace)
 
 PREFIX = "sc1"
 _TOKEN = re.compile(
@@ -29,12 +32,12 @@ class PlaybackToken:
 
     patient: str
     exercise_id: str
-    pace: str
+    pace: Pace
     set_id: str
     play: str
 
     @classmethod
-    def for_set(cls, user_id: str, exercise_id: str, pace: str, set_id: str) -> PlaybackToken:
+    def for_set(cls, user_id: str, exercise_id: str, pace: Pace, set_id: str) -> PlaybackToken:
         """A new token for playing a set for `user_id`."""
         return cls(patient_key(user_id), exercise_id, pace, set_id, secrets.token_hex(4))
 
@@ -52,8 +55,8 @@ def parse_token(text: object) -> PlaybackToken | None:
     if not isinstance(text, str):
         return None
     match = _TOKEN.fullmatch(text)
-    if match is None:
+    if match is None or match["pace"] not in _PACES:
         return None
     return PlaybackToken(
-        match["patient"], match["exercise"], match["pace"], match["set"], match["play"]
+        match["patient"], match["exercise"], Pace(match["pace"]), match["set"], match["play"]
     )

@@ -33,6 +33,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from skill.content.plan import Pace
 from skill.store.prepared import HotPath, Prepared, constant
 from skill.store.tables import EXERCISE_SETS, PAIN_REPORTS
 from skill.store.utc import to_utc
@@ -86,7 +87,7 @@ class ExerciseSet:
     set_id: str
     user_id: str
     exercise_id: str
-    pace: str
+    pace: Pace
     delivery: Delivery
     outcome: Outcome
     started_at: datetime
@@ -144,7 +145,7 @@ def _to_set(row: Mapping[Any, Any]) -> ExerciseSet:
         set_id=row["set_id"],
         user_id=row["user_id"],
         exercise_id=row["exercise_id"],
-        pace=row["pace"],
+        pace=Pace(row["pace"]),
         delivery=Delivery(row["delivery"]),
         outcome=Outcome(row["outcome"]),
         started_at=row["started_at"],
@@ -349,7 +350,7 @@ class ExerciseLog:
         user_id: str,
         exercise_id: str,
         *,
-        pace: str,
+        pace: Pace,
         delivery: Delivery,
         target: int,
         at: datetime,
@@ -366,7 +367,7 @@ class ExerciseLog:
             "set_id": _check_text("set id", set_id or uuid.uuid4().hex, 64),
             "user_id": _check_text("user id", user_id, 512),
             "exercise_id": _check_text("exercise id", exercise_id, 64),
-            "pace": _check_text("pace", pace, 16),
+            "pace": Pace(pace).value,
             "delivery": Delivery(delivery).value,
             "outcome": Outcome.IN_PROGRESS.value,
             "started_at": to_utc(at),
@@ -421,7 +422,7 @@ class ExerciseLog:
         self,
         set_id: str,
         *,
-        pace: str | None = None,
+        pace: Pace | None = None,
         delivery: Delivery | None = None,
         stream: str | None = None,
         repetitions_done: int | None = None,
@@ -430,7 +431,7 @@ class ExerciseLog:
         of an open set."""
         values: dict[str, Any] = {}
         if pace is not None:
-            values["pace"] = _check_text("pace", pace, 16)
+            values["pace"] = Pace(pace).value
         if delivery is not None:
             values["delivery"] = Delivery(delivery).value
         if stream is not None:
@@ -485,7 +486,7 @@ class ExerciseLog:
             "set_id": set_id,
             "user_id": after.user_id,
             "exercise_id": _check_text("exercise id", exercise_id, 64),
-            "pace": after.pace,
+            "pace": after.pace.value,
             "delivery": after.delivery.value,
             "outcome": Outcome.QUEUED.value,
             "started_at": to_utc(at),
@@ -546,7 +547,7 @@ class ExerciseLog:
         return self._retrying(work)
 
     def log_self_report(
-        self, user_id: str, exercise_id: str, *, pace: str, target: int, at: datetime, key: str
+        self, user_id: str, exercise_id: str, *, pace: Pace, target: int, at: datetime, key: str
     ) -> bool:
         """Log a set the patient did alone; once per `key` (the Alexa request id). True if new."""
         ended_at = to_utc(at)
@@ -554,7 +555,7 @@ class ExerciseLog:
             "set_id": "self-" + uuid.uuid5(_SELF_REPORT_NAMESPACE, key).hex,
             "user_id": _check_text("user id", user_id, 512),
             "exercise_id": _check_text("exercise id", exercise_id, 64),
-            "pace": _check_text("pace", pace, 16),
+            "pace": Pace(pace).value,
             "delivery": Delivery.SELF_REPORT.value,
             "outcome": Outcome.COMPLETE.value,
             "started_at": ended_at,

@@ -42,7 +42,8 @@ from skill.coach_audio.store import (
     write_if_changed,
 )
 from skill.coach_audio.tracks import assemble, track_hash
-from skill.sets.script import Pace, Say, Script, Silence, Step
+from skill.content.plan import Pace
+from skill.sets.script import Say, Script, Silence, Step
 
 # MPEG-2 (24 kHz) Layer III, read without mutagen: bit rates (kbps) by index, rates by index.
 MPEG2_L3_KBPS = [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160]

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from skill import ConfigError, create_app
 from skill.alexa.endpoint import EXTENSION
 from skill.coach_audio.manifest import load_manifest, repetition_start_ms
+from skill.devtools.dialog import SkillFailed
 from skill.devtools.simulator.session import Simulator
 from skill.devtools.try_site import COOKIE, MAX_TEXT, USER_PREFIX, Simulators
 from skill.store.patients import PatientStore
@@ -399,7 +400,7 @@ def test_a_skill_that_fails_to_answer_is_a_502_with_a_json_error(
     try_app: Flask, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     def broken(_simulator: Simulator, _text: str) -> None:
-        raise AssertionError("/alexa answered 500: b'oops'")
+        raise SkillFailed("/alexa answered 500: b'oops'")
 
     monkeypatch.setattr(Simulator, "say", broken)
     response = Browser(try_app).post("/try/say", {"text": "open spine coach"})

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, func, select
 
 from skill.alexa.endpoint import EXTENSION
+from skill.content.plan import Pace
 from skill.devtools import envelopes
 from skill.devtools.dialog import AlexaReply, Dialog
 from skill.store.caregivers import CaregiverAccess
@@ -38,12 +39,12 @@ def engine(app: Flask) -> Engine:
         patients.save_surgery_date(user, date(2026, 10, 21), locale="en-US")
         patients.update_preferences(user, {"pace": "slow"})
         exercise_log.log_self_report(
-            user, "bridges", pace="slow", target=10, at=NOW, key=f"{user}-1"
+            user, "bridges", pace=Pace.SLOW, target=10, at=NOW, key=f"{user}-1"
         )
         started = exercise_log.start(
             user,
             "knee_lifts",
-            pace="slow",
+            pace=Pace.SLOW,
             delivery=Delivery.SPEECH,
             target=10,
             at=NOW,

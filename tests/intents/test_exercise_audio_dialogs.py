@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from skill import create_app
 from skill.alexa.endpoint import EXTENSION
 from skill.coach_audio.manifest import Manifest, Track, load_manifest
-from skill.content.plan import load_plan
+from skill.content.plan import Pace, load_plan
 from skill.devtools import envelopes
 from skill.devtools.dialog import AlexaReply, Dialog, Player
 from skill.sets.tokens import PlaybackToken, parse_token
@@ -318,7 +318,7 @@ def test_forged_foreign_and_unknown_tokens_are_ignored(
     parsed = parse_token(mine)
     assert parsed is not None
     other_user = PlaybackToken.for_set(
-        "amzn1.ask.account.SOMEONE", "bridges", "normal", parsed.set_id
+        "amzn1.ask.account.SOMEONE", "bridges", Pace.NORMAL, parsed.set_id
     )
     for token in (other_user.encode(), "not-a-token", mine.replace(parsed.set_id, "f" * 32)):
         for event in (

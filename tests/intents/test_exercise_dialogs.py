@@ -17,11 +17,11 @@ from sqlalchemy import Engine
 
 from skill import create_app
 from skill.alexa.endpoint import EXTENSION
-from skill.content.plan import DEFAULT_PLAN_PATH, RecoveryPlan, load_plan
+from skill.content.plan import DEFAULT_PLAN_PATH, Pace, RecoveryPlan, load_plan
 from skill.content.strings import load_catalogue
 from skill.devtools import envelopes
 from skill.devtools.dialog import AlexaReply, Dialog
-from skill.sets.script import Pace, build_script
+from skill.sets.script import build_script
 from skill.store.exercise_log import Delivery, ExerciseLog, ExerciseSet, Outcome
 from skill.store.patients import PatientStore
 from tests.conftest import NOW
@@ -380,17 +380,17 @@ def test_progress_today_counts_each_exercise_against_its_target(
         exercise_log.log_self_report(
             USER,
             exercise_id,
-            pace="normal",
+            pace=Pace.NORMAL,
             target=target,
             at=NOW - timedelta(hours=1),
             key=f"k{index}",
         )
     # Yesterday's set and an unfinished one do not count today.
     exercise_log.log_self_report(
-        USER, "knee_lifts", pace="normal", target=10, at=NOW - timedelta(days=1), key="old"
+        USER, "knee_lifts", pace=Pace.NORMAL, target=10, at=NOW - timedelta(days=1), key="old"
     )
     exercise_log.start(
-        USER, "knee_lifts", pace="normal", delivery=Delivery.SPEECH, target=10, at=NOW
+        USER, "knee_lifts", pace=Pace.NORMAL, delivery=Delivery.SPEECH, target=10, at=NOW
     )
     reply = dialog.say("ProgressTodayIntent")
     assert reply.speech.startswith(
@@ -410,9 +410,9 @@ def test_start_without_an_exercise_picks_the_one_most_due(
     # At 10:00 three hourly knee-press sets are due, and one of each daily exercise.
     for index in range(3):
         exercise_log.log_self_report(
-            USER, "knee_presses", pace="normal", target=10, at=NOW, key=f"p{index}"
+            USER, "knee_presses", pace=Pace.NORMAL, target=10, at=NOW, key=f"p{index}"
         )
-    exercise_log.log_self_report(USER, "knee_lifts", pace="normal", target=10, at=NOW, key="l")
+    exercise_log.log_self_report(USER, "knee_lifts", pace=Pace.NORMAL, target=10, at=NOW, key="l")
     reply = dialog.say("StartExerciseIntent")
     assert reply.speech.startswith("Let's do your bridges")
 
@@ -517,7 +517,7 @@ def test_next_exercise_when_everything_is_done_says_so(
     for exercise_id, sets in (("knee_presses", 14), ("knee_lifts", 3), ("bridges", 3)):
         for index in range(sets):
             exercise_log.log_self_report(
-                USER, exercise_id, pace="normal", target=10, at=NOW, key=f"{exercise_id}{index}"
+                USER, exercise_id, pace=Pace.NORMAL, target=10, at=NOW, key=f"{exercise_id}{index}"
             )
     done = dialog.say("NextExerciseIntent")
     assert done.speech == "That was the last exercise for now. Anything else?"

@@ -10,6 +10,7 @@ from flask import Flask
 from sqlalchemy import Engine
 
 from skill.alexa.endpoint import EXTENSION
+from skill.content.plan import Pace
 from skill.devtools import envelopes
 from skill.devtools.dialog import Dialog
 from skill.sets.chunks import SPEECH_MS_PER_CHAR
@@ -48,17 +49,17 @@ def seeded(engine: Engine) -> None:
     exercise_log, check_ins = ExerciseLog(engine), CheckIns(engine)
     for n in range(20):
         exercise_log.log_self_report(
-            USER, "knee_presses", pace="normal", target=10, at=at(14 + n % 7), key=f"p{n}"
+            USER, "knee_presses", pace=Pace.NORMAL, target=10, at=at(14 + n % 7), key=f"p{n}"
         )
     for n in range(5):
         exercise_log.log_self_report(
-            USER, "bridges", pace="normal", target=10, at=at(15 + n), key=f"b{n}"
+            USER, "bridges", pace=Pace.NORMAL, target=10, at=at(15 + n), key=f"b{n}"
         )
     exercise_log.log_self_report(
-        USER, "bridges", pace="normal", target=10, at=at(10), key="old"
+        USER, "bridges", pace=Pace.NORMAL, target=10, at=at(10), key="old"
     )  # earlier
     exercise_log.start(
-        USER, "knee_lifts", pace="normal", delivery=Delivery.SPEECH, target=10, at=at(19)
+        USER, "knee_lifts", pace=Pace.NORMAL, delivery=Delivery.SPEECH, target=10, at=at(19)
     )
     exercise_log.record_pain(USER, 6, at=at(8))  # the week before
     exercise_log.record_pain(USER, 6, at=at(12))

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from skill.alexa.speech import MAX_SSML_CHARS, ssml
-from skill.content.plan import MAX_BREAK_SECONDS, RecoveryPlan, load_plan
+from skill.content.plan import MAX_BREAK_SECONDS, Pace, RecoveryPlan, load_plan
 from skill.content.strings import Strings, load_catalogue
 from skill.sets.chunks import (
     SPEECH_MS_PER_CHAR,
@@ -29,7 +29,7 @@ from skill.sets.chunks import (
     next_chunk,
 )
 from skill.sets.coach_voice import CoachVoice
-from skill.sets.script import Pace, Say, Script, Silence, build_script
+from skill.sets.script import Say, Script, Silence, build_script
 
 LOCALE = "en-US"
 PLAN = load_plan()

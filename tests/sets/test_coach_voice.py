@@ -7,6 +7,7 @@ import re
 import pytest
 
 from skill.coach_audio.manifest import Manifest, PhraseClip, RepetitionSpan, Track
+from skill.content.plan import Pace
 from skill.sets.coach_voice import CoachVoice, pause
 from skill.sets.script import Say, Silence
 
@@ -91,7 +92,7 @@ def test_tracks_are_offered_only_when_built_and_hosted() -> None:
         repetitions=[RepetitionSpan(repetition=1, start_ms=1000, end_ms=4000)],
     )
     built = Manifest(engine="espeak", phrases={}, tracks={"en-US": {"bridges": {"normal": track}}})
-    assert CoachVoice(built, BASE).track("en-US", "bridges", "normal") == track
+    assert CoachVoice(built, BASE).track("en-US", "bridges", Pace.NORMAL) == track
     assert CoachVoice(built, BASE).url(track.file) == f"{BASE}tracks/t.mp3"
-    assert CoachVoice(built, BASE).track("en-US", "bridges", "slow") is None
-    assert CoachVoice(built, None).track("en-US", "bridges", "normal") is None
+    assert CoachVoice(built, BASE).track("en-US", "bridges", Pace.SLOW) is None
+    assert CoachVoice(built, None).track("en-US", "bridges", Pace.NORMAL) is None

@@ -14,14 +14,14 @@ from markupsafe import Markup
 
 from skill.alexa.speech import ssml
 from skill.coach_audio.manifest import Manifest, PhraseClip
-from skill.content.plan import load_plan
+from skill.content.plan import Pace, load_plan
 from skill.content.strings import load_catalogue
 from skill.sets import chunks as exercise_chunks
 from skill.sets import script as exercise_script
 from skill.sets import spoken as spoken_sets
 from skill.sets.chunks import Chunk, Part, next_chunk
 from skill.sets.coach_voice import CoachVoice
-from skill.sets.script import Pace, Say, Silence, build_script
+from skill.sets.script import Say, Silence, build_script
 from skill.sets.spoken import SpokenChunk, SpokenSets
 
 PLAN = load_plan()
@@ -128,7 +128,7 @@ def test_a_chunk_is_made_once_then_remembered(monkeypatch: pytest.MonkeyPatch) -
     assert made[:2] == (1, 1)
     assert made[2] >= 2  # candidates while cutting, then the chunk
     assert sets.chunk("en-US", "bridges", Pace.NORMAL, 1) is first
-    assert sets.chunk("en-US", "bridges", "normal", 1) is first  # a stored set's pace
+    assert sets.chunk("en-US", "bridges", Pace.NORMAL, 1) is first  # a stored set's pace
     assert (len(scripts), len(chunks), len(voice.renders)) == made
     # Another key is another chunk, made once too.
     following = sets.chunk("en-US", "bridges", Pace.NORMAL, first.chunk.last_repetition + 1)
@@ -169,7 +169,7 @@ def test_unknown_exercises_and_paces_are_errors() -> None:
     with pytest.raises(LookupError, match="no_such_exercise"):
         sets.chunk("en-US", "no_such_exercise", Pace.NORMAL, 1)
     with pytest.raises(ValueError, match="sprint"):
-        sets.chunk("en-US", "bridges", "sprint", 1)
+        sets.chunk("en-US", "bridges", "sprint", 1)  # type: ignore[arg-type]  # checked at run time
 
 
 def test_threads_asking_at_once_get_the_same_chunks() -> None:

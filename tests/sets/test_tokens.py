@@ -11,8 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skill.content.plan import load_plan
-from skill.sets.script import Pace
+from skill.content.plan import Pace, load_plan
 from skill.sets.tokens import PlaybackToken, parse_token
 
 ALEXA_MAX_TOKEN = 1024  # AudioPlayer.Play: stream.token is at most 1024 characters
@@ -25,7 +24,7 @@ alexa_user_ids = st.text(string.ascii_uppercase + string.digits, min_size=20, ma
     lambda suffix: f"amzn1.ask.account.{suffix}"
 )
 exercise_ids = st.text("abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=64)
-paces = st.sampled_from([pace.value for pace in Pace])
+paces = st.sampled_from(list(Pace))
 set_ids = st.one_of(
     st.uuids().map(lambda value: value.hex),
     st.uuids().map(lambda value: f"self-{value.hex}"),
@@ -34,12 +33,12 @@ set_ids = st.one_of(
 
 
 def issued() -> PlaybackToken:
-    return PlaybackToken.for_set(USER, "knee_presses", "normal", SET_ID)
+    return PlaybackToken.for_set(USER, "knee_presses", Pace.NORMAL, SET_ID)
 
 
 @settings(max_examples=200, deadline=None)
 @given(user_id=user_ids, exercise_id=exercise_ids, pace=paces, set_id=set_ids)
-def test_a_token_round_trips(user_id: str, exercise_id: str, pace: str, set_id: str) -> None:
+def test_a_token_round_trips(user_id: str, exercise_id: str, pace: Pace, set_id: str) -> None:
     token = PlaybackToken.for_set(user_id, exercise_id, pace, set_id)
     text = token.encode()
     parsed = parse_token(text)
@@ -53,14 +52,14 @@ def test_a_token_round_trips(user_id: str, exercise_id: str, pace: str, set_id: 
 def test_every_exercise_and_pace_of_the_plan_round_trips() -> None:
     for exercise in load_plan().in_bed_exercises.exercises:
         for pace in Pace:
-            token = PlaybackToken.for_set(USER, exercise.id, pace.value, SET_ID)
+            token = PlaybackToken.for_set(USER, exercise.id, pace, SET_ID)
             assert parse_token(token.encode()) == token
 
 
 @settings(max_examples=200, deadline=None)
 @given(user_id=user_ids, other=user_ids)
 def test_a_token_belongs_only_to_the_user_it_was_issued_to(user_id: str, other: str) -> None:
-    token = PlaybackToken.for_set(user_id, "bridges", "slow", SET_ID)
+    token = PlaybackToken.for_set(user_id, "bridges", Pace.SLOW, SET_ID)
     parsed = parse_token(token.encode())
     assert parsed is not None
     assert parsed.belongs_to(user_id)
@@ -79,7 +78,7 @@ def test_the_patient_is_a_hash_of_the_user_id() -> None:
 @settings(max_examples=200, deadline=None)
 @given(user_id=alexa_user_ids, exercise_id=exercise_ids, pace=paces, set_id=set_ids)
 def test_a_token_never_contains_the_user_id(
-    user_id: str, exercise_id: str, pace: str, set_id: str
+    user_id: str, exercise_id: str, pace: Pace, set_id: str
 ) -> None:
     token = PlaybackToken.for_set(user_id, exercise_id, pace, set_id)
     text = token.encode()

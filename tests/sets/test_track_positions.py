@@ -26,9 +26,9 @@ from skill.coach_audio.manifest import (
     repetitions_completed_at,
 )
 from skill.coach_audio.tracks import CueMap
-from skill.content.plan import load_plan
+from skill.content.plan import Pace, load_plan
 from skill.content.strings import load_catalogue
-from skill.sets.script import Pace, Script, all_scripts
+from skill.sets.script import Script, all_scripts
 
 LOCALE = "en-US"
 STEP_MS = 50

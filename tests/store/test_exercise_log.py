@@ -15,6 +15,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 
+from skill.content.plan import Pace
 from skill.store.engine import downgrade, upgrade
 from skill.store.exercise_log import Delivery, ExerciseLog, ExerciseSet, Outcome
 from skill.store.tables import EXERCISE_SETS, PAIN_REPORTS, metadata
@@ -85,12 +86,12 @@ def all_at_once(count: int, work: Callable[[int], T]) -> list[T]:
 
 
 def test_a_started_set_reads_back_and_is_current(exercise_log: ExerciseLog) -> None:
-    started = start(exercise_log, up_next=["heel_slides", "glute_sets"], pace="slow")
+    started = start(exercise_log, up_next=["heel_slides", "glute_sets"], pace=Pace.SLOW)
     assert started == ExerciseSet(
         set_id=started.set_id,
         user_id=USER,
         exercise_id="ankle_pumps",
-        pace="slow",
+        pace=Pace.SLOW,
         delivery=Delivery.AUDIO,
         outcome=Outcome.IN_PROGRESS,
         started_at=AT,
@@ -167,7 +168,7 @@ def test_patients_have_their_own_set_in_progress(exercise_log: ExerciseLog) -> N
     theirs = exercise_log.start(
         "amzn1.ask.account.other",
         "heel_slides",
-        pace="normal",
+        pace=Pace.NORMAL,
         delivery=Delivery.SPEECH,
         target=5,
         at=minutes(1),
@@ -221,22 +222,22 @@ def test_moving_the_position_goes_back_and_stays_within_the_target(
 
 def test_update_changes_pace_and_delivery_of_open_sets_only(exercise_log: ExerciseLog) -> None:
     started = start(exercise_log, up_next=["heel_slides"])
-    slower = exercise_log.update(started.set_id, pace="slow")
+    slower = exercise_log.update(started.set_id, pace=Pace.SLOW)
     assert slower is not None
     assert (slower.pace, slower.delivery) == ("slow", Delivery.AUDIO)
     spoken = exercise_log.update(started.set_id, delivery=Delivery.SPEECH)
     assert spoken is not None
-    assert (spoken.pace, spoken.delivery) == ("slow", Delivery.SPEECH)
+    assert (spoken.pace, spoken.delivery) == (Pace.SLOW, Delivery.SPEECH)
     assert exercise_log.update(started.set_id) == spoken
     queued = exercise_log.queue_next(spoken, "heel_slides", target=8, at=minutes(1))
-    faster = exercise_log.update(queued.set_id, pace="fast")
+    faster = exercise_log.update(queued.set_id, pace=Pace.BRISK)
     assert faster is not None
-    assert faster.pace == "fast"
+    assert faster.pace is Pace.BRISK
     exercise_log.finish(started.set_id, Outcome.COMPLETE, at=minutes(2))
-    assert exercise_log.update(started.set_id, pace="fast") is None
+    assert exercise_log.update(started.set_id, pace=Pace.BRISK) is None
     ended = exercise_log.get(started.set_id)
     assert ended is not None
-    assert ended.pace == "slow"
+    assert ended.pace is Pace.SLOW
 
 
 # Finishing.
@@ -286,7 +287,7 @@ def test_a_set_cannot_finish_as_queued_or_in_progress(exercise_log: ExerciseLog)
 
 
 def test_queue_next_is_idempotent(exercise_log: ExerciseLog, engine: Engine) -> None:
-    first = start(exercise_log, pace="slow", up_next=["heel_slides", "glute_sets", "quad_sets"])
+    first = start(exercise_log, pace=Pace.SLOW, up_next=["heel_slides", "glute_sets", "quad_sets"])
     queued = exercise_log.queue_next(first, "heel_slides", target=8, at=minutes(1))
     again = exercise_log.queue_next(first, "heel_slides", target=8, at=minutes(2))
     assert again == queued
@@ -349,7 +350,7 @@ def test_promote_ends_an_unrelated_set_in_progress_as_partial(
                 set_id="stray",
                 user_id=USER,
                 exercise_id="glute_sets",
-                pace="normal",
+                pace=Pace.NORMAL,
                 delivery="speech",
                 outcome="in_progress",
                 started_at=minutes(3),
@@ -381,7 +382,7 @@ def test_a_start_racing_a_set_started_elsewhere_wins(
                 set_id="elsewhere",
                 user_id=USER,
                 exercise_id="glute_sets",
-                pace="normal",
+                pace=Pace.NORMAL,
                 delivery="speech",
                 outcome="in_progress",
                 started_at=AT,
@@ -450,7 +451,7 @@ def test_pain_is_not_put_on_another_patients_set(exercise_log: ExerciseLog) -> N
     theirs = exercise_log.start(
         "amzn1.ask.account.other",
         "heel_slides",
-        pace="normal",
+        pace=Pace.NORMAL,
         delivery=Delivery.AUDIO,
         target=5,
         at=AT,
@@ -481,7 +482,7 @@ def test_completed_counts_count_complete_sets_in_the_window(exercise_log: Exerci
     exercise_log.log_self_report(
         "amzn1.ask.account.other",
         "ankle_pumps",
-        pace="normal",
+        pace=Pace.NORMAL,
         target=5,
         at=minutes(10),
         key="theirs",
@@ -501,7 +502,7 @@ def test_every_set_of_the_patient_is_read_back_oldest_first(exercise_log: Exerci
     second = start(exercise_log, "heel_slides", at=minutes(5))  # ends `first` as partial at 5
     assert exercise_log.finish(second.set_id, Outcome.STOPPED_FOR_PAIN, at=minutes(9))
     exercise_log.log_self_report(
-        USER, "knee_presses", pace="normal", target=5, at=minutes(7), key="k"
+        USER, "knee_presses", pace=Pace.NORMAL, target=5, at=minutes(7), key="k"
     )
     start(exercise_log, "glute_sets", at=minutes(12))  # in progress: not finished
     assert exercise_log.finish(first.set_id, Outcome.COMPLETE, at=minutes(13)) is False
@@ -577,7 +578,7 @@ def test_concurrent_finishes_count_once(exercise_log: ExerciseLog) -> None:
 def test_concurrent_self_reports_with_one_key_insert_once(exercise_log: ExerciseLog) -> None:
     def report(_: int) -> bool:
         return exercise_log.log_self_report(
-            USER, "knee_presses", pace="normal", target=10, at=AT, key="retried-request"
+            USER, "knee_presses", pace=Pace.NORMAL, target=10, at=AT, key="retried-request"
         )
 
     assert sorted(all_at_once(THREADS, report)) == [False] * (THREADS - 1) + [True]
@@ -590,7 +591,12 @@ def test_concurrent_self_reports_with_distinct_keys_are_all_kept(exercise_log: E
     def reports(index: int) -> list[bool]:
         return [
             exercise_log.log_self_report(
-                USER, "knee_presses", pace="normal", target=10, at=AT, key=f"request-{index}-{turn}"
+                USER,
+                "knee_presses",
+                pace=Pace.NORMAL,
+                target=10,
+                at=AT,
+                key=f"request-{index}-{turn}",
             )
             for turn in range(rounds)
         ]
@@ -629,14 +635,14 @@ def test_one_set_in_progress_per_patient_is_enforced_by_the_database(
                 set_id="second",
                 user_id=USER,
                 exercise_id="heel_slides",
-                pace="normal",
+                pace=Pace.NORMAL,
                 delivery="audio",
                 outcome="in_progress",
                 started_at=AT,
                 repetitions_target=5,
             )
         )
-    exercise_log.log_self_report(USER, "heel_slides", pace="normal", target=5, at=AT, key="k")
+    exercise_log.log_self_report(USER, "heel_slides", pace=Pace.NORMAL, target=5, at=AT, key="k")
     assert exercise_log.completed_counts(USER, AT, minutes(1)) == {"heel_slides": 1}
 
 

@@ -18,6 +18,7 @@ from playwright.sync_api import Page
 
 from skill import create_app
 from skill.alexa.endpoint import EXTENSION
+from skill.content.plan import Pace
 from skill.devtools import envelopes
 from skill.devtools.dialog import Dialog
 from skill.store.check_ins import CheckIns
@@ -44,7 +45,7 @@ def care_app(sqlite_url: str, alexa_api: Any) -> Iterator[Flask]:
             exercise_log.log_self_report(
                 USER,
                 "knee_presses",
-                pace="normal",
+                pace=Pace.NORMAL,
                 target=10,
                 at=NOW - timedelta(days=day, hours=n),
                 key=f"{day}-{n}",

@@ -34,6 +34,7 @@ from flask.testing import FlaskClient
 
 from skill import create_app, logs
 from skill.cli import cli
+from skill.content.plan import Pace
 from skill.devtools import envelopes
 from skill.devtools.signing import make_pki
 from skill.production import (
@@ -179,7 +180,7 @@ def test_a_log_line_and_a_stream_token_name_the_patient_by_the_same_key(
     json_log: tuple[logging.Logger, io.StringIO],
 ) -> None:
     logger, stream = json_log
-    token = parse_token(PlaybackToken.for_set(USER, "bridges", "normal", "set-1").encode())
+    token = parse_token(PlaybackToken.for_set(USER, "bridges", Pace.NORMAL, "set-1").encode())
     assert token is not None
     logger.info("stream started for %s, token %s", USER, token.encode())
     logger.info("stream started for %s", OTHER_USER)

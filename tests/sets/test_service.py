@@ -1,0 +1,185 @@
+"""The guided-set service, through the real HTTP path: a set start is one write on every path
+(counted in the SQL the database runs), and a stream's position means the same repetitions
+wherever it is read (pause, pain, previous)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import Engine, event
+
+from skill import create_app
+from skill.alexa.endpoint import EXTENSION
+from skill.coach_audio.manifest import (
+    Manifest,
+    load_manifest,
+    repetition_start_ms,
+    repetitions_completed_at,
+)
+from skill.content.plan import Pace
+from skill.devtools import envelopes
+from skill.devtools.dialog import Dialog, Player
+from skill.store.exercise_log import Delivery, ExerciseLog, Outcome
+from skill.store.patients import PatientStore
+from tests.conftest import NOW
+
+BASE_URL = "https://audio.example.org/spine-coach/"
+USER = envelopes.DEFAULT_USER
+SURGERY = date(2026, 10, 21)
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+@pytest.fixture
+def app(sqlite_url: str, built_audio: Path, alexa_api: Any) -> Iterator[Flask]:
+    app = create_app(
+        {
+            "DATABASE_URL": sqlite_url,
+            "VERIFY_REQUESTS": False,
+            "SKILL_ID": None,
+            "AUDIO_DIR": str(built_audio),
+            "AUDIO_BASE_URL": BASE_URL,
+        }
+    )
+    yield app
+    app.extensions[EXTENSION].engine.dispose()
+
+
+@pytest.fixture
+def engine(app: Flask) -> Engine:
+    engine: Engine = app.extensions[EXTENSION].engine
+    PatientStore(engine).save_surgery_date(USER, SURGERY, locale="en-US")
+    return engine
+
+
+class Statements:
+    """Every SQL statement SQLite runs for the app (prepared or not), as it runs them."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.seen: list[str] = []
+        event.listen(engine, "connect", self._trace)
+        engine.dispose()  # every connection from now on is traced
+
+    def _trace(self, connection: Any, _record: Any) -> None:
+        connection.set_trace_callback(self.seen.append)
+
+    def writes_during(self, action: Any) -> list[str]:
+        before = len(self.seen)
+        action()
+        return [sql for sql in self.seen[before:] if sql.lstrip().split()[0].upper() in WRITES]
+
+
+@pytest.fixture
+def statements(engine: Engine) -> Statements:
+    return Statements(engine)
+
+
+@pytest.fixture
+def manifest(built_audio: Path) -> Manifest:
+    found = load_manifest(built_audio)
+    assert found is not None
+    return found
+
+
+def _streaming_echo(client: Any, manifest: Manifest) -> Dialog:
+    durations = {
+        BASE_URL + track.file: track.duration_ms
+        for tracks in manifest.tracks["en-US"].values()
+        for track in tracks.values()
+    }
+    return Dialog(client, at=NOW, player=Player(duration_of=durations.__getitem__))
+
+
+def _exercise(exercise_id: str) -> dict[str, Any]:
+    return envelopes.slot("exercise", exercise_id, resolved_id=exercise_id, authority="EXERCISE")
+
+
+def _start_writes(engine: Engine, statements: Statements) -> list[str]:
+    """What ExerciseLog.start itself writes: the one write a set start is."""
+    log = ExerciseLog(engine)
+    writes = statements.writes_during(
+        lambda: log.start(
+            "amzn1.ask.account.SOMEONE-ELSE",
+            "bridges",
+            pace=Pace.NORMAL,
+            delivery=Delivery.SPEECH,
+            target=10,
+            at=NOW,
+        )
+    )
+    assert any(sql.lstrip().upper().startswith("INSERT") for sql in writes)
+    return writes
+
+
+def test_a_spoken_set_starts_with_one_write(
+    app: Flask, engine: Engine, statements: Statements
+) -> None:
+    one_start = _start_writes(engine, statements)
+    dialog = Dialog(app.test_client(), at=NOW)  # no AudioPlayer: spoken in chunks
+    dialog.launch()
+    writes = statements.writes_during(
+        lambda: dialog.say("StartExerciseIntent", exercise=_exercise("bridges"))
+    )
+    assert len(writes) == len(one_start), writes
+
+
+def test_a_streamed_set_starts_with_one_write(
+    app: Flask, engine: Engine, statements: Statements, manifest: Manifest
+) -> None:
+    one_start = _start_writes(engine, statements)
+    echo = _streaming_echo(app.test_client(), manifest)
+    echo.launch()
+    writes = statements.writes_during(
+        lambda: echo.say("StartExerciseIntent", exercise=_exercise("bridges"))
+    )
+    assert len(writes) == len(one_start), writes
+
+
+def test_the_next_button_saves_the_position_and_starts_the_next_set_with_one_write(
+    app: Flask, engine: Engine, statements: Statements, manifest: Manifest
+) -> None:
+    one_start = _start_writes(engine, statements)
+    echo = _streaming_echo(app.test_client(), manifest)
+    echo.launch()
+    echo.say("StartExerciseIntent")  # the most due, the rest of the routine after it
+    echo.listen(seconds=20)
+    writes = statements.writes_during(lambda: echo.press("Next"))
+    # The position of the set left (one write), then the next set, stored with its stream.
+    assert len(writes) == 1 + len(one_start), writes
+
+
+def test_a_stream_position_means_the_same_repetitions_for_pause_and_for_pain(
+    app: Flask, engine: Engine, manifest: Manifest
+) -> None:
+    """Paused at an offset or stopped there for pain, a set records the same repetitions."""
+    log = ExerciseLog(engine)
+    recorded = []
+    for ending in ("pause", "pain"):
+        echo = _streaming_echo(app.test_client(), manifest)
+        echo.launch()
+        echo.say("StartExerciseIntent", exercise=_exercise("bridges"))
+        echo.listen(seconds=47)
+        current = log.current(USER)
+        assert current is not None
+        if ending == "pause":
+            echo.say("AMAZON.PauseIntent")
+            stopped = log.get(current.set_id)
+            assert stopped is not None
+            assert stopped.outcome is Outcome.IN_PROGRESS
+        else:
+            echo.say("PainReportIntent")
+            stopped = log.get(current.set_id)
+            assert stopped is not None
+            assert stopped.outcome is Outcome.STOPPED_FOR_PAIN
+        recorded.append(stopped.repetitions_done)
+        if ending == "pause":
+            log.finish(current.set_id, Outcome.PARTIAL, at=NOW)
+    track = manifest.track("en-US", "bridges", Pace.NORMAL)
+    assert track is not None
+    offset = repetition_start_ms(track, 1) + 47_000  # the stream starts at repetition 1
+    assert recorded[0] == recorded[1] == repetitions_completed_at(track, offset)
+    assert recorded[0] > 0
