@@ -8,6 +8,16 @@ are prepared here instead: SQLAlchemy still writes the SQL for the dialect and c
 values both ways (its bind and result processors), the pool still hands out and pre-pings the
 connections, and errors still come out as SQLAlchemy's exceptions — only the per-call
 machinery is skipped. Everything else goes through SQLAlchemy as usual.
+
+Only SQLAlchemy's documented API is used: `ClauseElement.compile`, the compiled statement's
+string, `SQLCompiler.bind_names`, `.params` and `.positiontup`, `Dialect.positional`, `.name`,
+`.loaded_dbapi`, `.is_disconnect` and `.dbapi_exception_translation_map`,
+`TypeEngine.dialect_impl`, `.bind_processor` and `.result_processor`, `exported_columns`,
+`Engine.raw_connection` and its pooled connection (`cursor`, `commit`, `close`,
+`dbapi_connection`, `invalidate`), and the `sqlalchemy.exc` classes. One internal remains:
+`BindParameter.required`, the attribute behind `bindparam(required=...)` that SQLAlchemy reads
+to refuse a missing value, read here for the same purpose (tests/test_library_internals.py
+says so should an upgrade move it).
 """
 
 from __future__ import annotations
@@ -18,6 +28,8 @@ from contextlib import contextmanager
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Connection, CursorResult, Engine, String, literal_column
+from sqlalchemy import exc as sqlalchemy_errors
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
@@ -25,6 +37,20 @@ from sqlalchemy.sql.expression import ClauseElement
 _PLAIN_WORD = re.compile(r"[a-z_]+")
 Processor = Callable[[Any], Any]
 Row = tuple[Any, ...]
+# SQLAlchemy's wrapper for each PEP 249 exception, by the name PEP 249 gives it.
+_WRAPPERS: dict[str, type[DBAPIError]] = {
+    name: getattr(sqlalchemy_errors, name)
+    for name in (
+        "InterfaceError",
+        "DatabaseError",
+        "DataError",
+        "OperationalError",
+        "IntegrityError",
+        "InternalError",
+        "ProgrammingError",
+        "NotSupportedError",
+    )
+}
 
 
 def constant(value: str) -> ColumnElement[str]:
@@ -47,11 +73,14 @@ class Prepared:
         dialect = engine.dialect
         compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
         self.sql = str(compiled)
-        self._order = list(compiled.positiontup or []) if compiled.positional else None
+        self._order = list(compiled.positiontup or []) if dialect.positional else None
         self._defaults: dict[str, Any] = dict(compiled.params)
-        self.required = frozenset(name for name, bind in compiled.binds.items() if bind.required)
+        # By the names in the SQL (`binds` also holds anonymous keys that are not in it).
+        names = compiled.bind_names
+        # The one internal read here (see the module's docstring).
+        self.required = frozenset(name for bind, name in names.items() if bind.required)
         self._binders: dict[str, Processor] = {}
-        for name, bind in compiled.binds.items():
+        for bind, name in names.items():
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 self._binders[name] = processor
@@ -148,17 +177,26 @@ class HotPath:
             if begin:
                 connection.commit()
         except self._dbapi_error as error:
-            self._discard_if_disconnected(connection, cursor, error)
-            raise DBAPIError.instance(
-                None, None, error, self._dbapi_error, dialect=self._engine.dialect
-            ) from error
+            dialect = self._engine.dialect
+            disconnected = dialect.is_disconnect(
+                cast(Any, error), connection.dbapi_connection, cursor
+            )
+            if disconnected:
+                connection.invalidate(error)
+            raise sqlalchemy_error(error, dialect, invalidated=disconnected) from error
         finally:
             if cursor is not None:
                 cursor.close()
             connection.close()  # back to the pool, which rolls back anything left open
 
-    def _discard_if_disconnected(self, connection: Any, cursor: Any, error: Exception) -> None:
-        if self._engine.dialect.is_disconnect(
-            cast(Any, error), connection.dbapi_connection, cursor
-        ):
-            connection.invalidate(error)
+
+def sqlalchemy_error(error: Exception, dialect: Dialect, *, invalidated: bool) -> DBAPIError:
+    """The `sqlalchemy.exc` error SQLAlchemy raises for a DBAPI error: the wrapper named as the
+    nearest PEP 249 class `error` is an instance of (IntegrityError, OperationalError, …, under
+    the name the dialect translates it to), else DBAPIError itself."""
+    translated = dialect.dbapi_exception_translation_map
+    for kind in type(error).__mro__:
+        wrapper = _WRAPPERS.get(translated.get(kind.__name__, kind.__name__))
+        if wrapper is not None:
+            return wrapper(None, None, error, connection_invalidated=invalidated)
+    return DBAPIError(None, None, error, connection_invalidated=invalidated)

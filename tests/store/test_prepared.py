@@ -123,6 +123,20 @@ def test_a_comparison_with_an_aware_time_matches_stored_values(
     assert hot.rows(statement, at=AT + timedelta(minutes=1)) == [("s1",)]
 
 
+def test_values_written_into_the_statement_are_bound_as_core_binds_them(
+    engine: Engine, hot: HotPath
+) -> None:
+    # A literal time needs SQLite's conversion too, like a named parameter.
+    seed(engine)
+    statement = select(SETS.c.set_id).where(
+        SETS.c.started_at > AT + timedelta(minutes=2), SETS.c.user_id == bindparam("user_id")
+    )
+    with engine.connect() as connection:
+        expected = [tuple(row) for row in connection.execute(statement, {"user_id": "u1"})]
+    assert sorted(hot.rows(hot.prepare(statement), user_id="u1")) == sorted(expected)
+    assert len(expected) == 2
+
+
 def test_the_column_names_come_with_the_statement(hot: HotPath) -> None:
     statement = hot.prepare(select(SETS.c.set_id, SETS.c.ended_at))
     assert statement.columns == ("set_id", "ended_at")
@@ -181,6 +195,31 @@ def test_database_errors_come_out_as_sqlalchemy_errors_and_undo_the_transaction(
     with hot.transaction() as cursor:  # the pooled connection is usable again
         adding.run(cursor, **a_set("twice"))
     assert hot.rows(hot.prepare(select(SETS.c.set_id))) == [("twice",)]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM nowhere",
+        "SELEKT 1",
+        "SELECT CAST('x' AS INTEGER) + 1",
+        "SELECT 1 / 0",
+        "INSERT INTO exercise_sets (set_id) VALUES (NULL)",
+    ],
+)
+def test_database_errors_are_the_errors_core_raises(engine: Engine, hot: HotPath, sql: str) -> None:
+    # The same SQLAlchemy class (IntegrityError, ProgrammingError, …) wrapping the same DBAPI
+    # error as a Core execution, or no error on either.
+    def outcome(run: Any) -> Any:
+        try:
+            return ("rows", run())
+        except DBAPIError as error:
+            return (type(error), type(error.orig), error.connection_invalidated)
+
+    with engine.connect() as connection:
+        core = outcome(lambda: [tuple(row) for row in connection.execute(text(sql))])
+    ours = outcome(lambda: hot.rows(hot.prepare(text(sql))))
+    assert ours == core
 
 
 def test_missing_and_unknown_parameters_are_refused(hot: HotPath) -> None:
