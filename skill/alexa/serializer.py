@@ -9,6 +9,12 @@ AlexaSerializer does the same work once per type string or class and keeps the r
 decoder (a function from parsed JSON to the value DefaultSerializer would return) or an encoder
 (the reverse). Its results are DefaultSerializer's: tests/alexa/test_serializer.py compares
 the two on every envelope the project builds, on generated broken envelopes and on responses.
+
+It uses ask-sdk's public surface only: DefaultSerializer's public methods and class attributes
+(`serialize`, `PRIMITIVE_TYPES`, `NATIVE_TYPES_MAPPING`) and the models' public class metadata
+(`deserialized_types`, `attribute_map`, `get_real_child_model`). Where DefaultSerializer's
+private helpers would be needed, their behaviour is written out here (its class lookup, its
+reading of timestamps with python-dateutil's public `parser.parse`).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+import dateutil.parser
 from ask_sdk_core.exceptions import SerializationException
 from ask_sdk_core.serialize import DefaultSerializer
 
@@ -33,10 +40,6 @@ Serialized = dict[str, Any] | list[Any] | tuple[Any, ...] | str | int | float | 
 # DefaultSerializer's patterns for container type strings, used once per type string.
 _LIST_TYPE = re.compile(r"list\[(.*)\]")
 _DICT_TYPE = re.compile(r"dict\(([^,]*), (.*)\)")
-# DefaultSerializer's own (dateutil) parsing, for the timestamps `fromisoformat` cannot read.
-_parse_with_dateutil: Callable[[DefaultSerializer, Any, Any], Any] = (
-    DefaultSerializer._DefaultSerializer__deserialize_datetime  # type: ignore[attr-defined]
-)
 _NO_ATTRIBUTES: dict[str, Any] = {}
 # DefaultSerializer compares types with ==, as `in` does (a class is equal only to itself).
 _PASSED_THROUGH = (object,)
@@ -56,8 +59,8 @@ class AlexaSerializer(DefaultSerializer):
 
     Thread-safe: a cache entry is stored only once complete, so concurrent requests at worst
     build the same plan twice. Model classes are assumed not to change after their first use.
-    Alexa's ISO 8601 timestamps are read by `datetime.fromisoformat`; other forms still go to
-    DefaultSerializer's dateutil parsing.
+    Alexa's ISO 8601 timestamps are read by `datetime.fromisoformat`; other forms by dateutil,
+    as DefaultSerializer reads them (`_dateutil_timestamp`).
     """
 
     def __init__(self) -> None:
@@ -173,7 +176,7 @@ class AlexaSerializer(DefaultSerializer):
                     pass
                 else:
                     return parsed.date() if kind is date else parsed
-            return _parse_with_dateutil(self, payload, kind)
+            return _dateutil_timestamp(payload, kind)
 
         return decode
 
@@ -356,6 +359,18 @@ def _primitive_decoder(cast: Any) -> Decoder:
             raise SerializationException(message) from error
 
     return decode
+
+
+def _dateutil_timestamp(payload: Any, kind: Any) -> Any:
+    """DefaultSerializer's reading of a date or datetime (ask_sdk_core/serialize.py): dateutil's
+    `parse`, the date alone for `date`; a ValueError becomes its SerializationException, any
+    other error (a TypeError for a number, an OverflowError for huge digits) passes as it is."""
+    try:
+        parsed = dateutil.parser.parse(payload)
+    except ValueError as error:
+        message = f"Failed to parse {payload} into '{kind.__name__}' object"
+        raise SerializationException(message) from error
+    return parsed.date() if kind is date else parsed
 
 
 def _enum_decoder(enum: type[Enum]) -> Decoder:

@@ -1,6 +1,6 @@
 """AlexaSerializer gives DefaultSerializer's results: on every envelope the project builds, on
 generated broken envelopes and type strings, and on responses. Alexa's timestamps are read by
-the standard library; other forms by ask-sdk's parser.
+the standard library; other forms by dateutil, exactly as ask-sdk reads them.
 
 These comparisons are what pins AlexaSerializer to ask-sdk: an ask-sdk release that changes
 DefaultSerializer's results makes them fail.
@@ -854,6 +854,41 @@ def test_alexa_timestamps_are_read_without_dateutil(
 def test_other_forms_fall_back_to_ask_sdks_parser() -> None:
     # Not ISO 8601, but dateutil reads it: the fallback keeps ask-sdk's behaviour.
     assert deserialize_with_timestamp("November 20 2026 15:00 UTC") == AT
+
+
+def not_iso(value: Any) -> bool:
+    """Whether `fromisoformat` leaves `value` to the dateutil fallback."""
+    if not isinstance(value, str):
+        return True
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return True
+    return False
+
+
+@PROPERTY
+@given(
+    value=st.one_of(st.sampled_from([*ODD_TIMESTAMPS, "9" * 30, "\u0000"]), timestamps).filter(
+        not_iso
+    ),
+    kind=st.sampled_from(["date", "datetime", date, datetime]),
+)
+def test_the_fallback_reads_and_refuses_timestamps_as_ask_sdk_does(value: Any, kind: Any) -> None:
+    # The fallback is ask-sdk's own reading written out (its parser is private): the same
+    # values, and the same messages where it refuses (nested in a model or not).
+    payload = json.dumps(value)
+    ours, theirs = outcome(OURS, payload, kind), outcome(DEFAULT, payload, kind)
+    assert_alike(ours, theirs)
+    if isinstance(ours, Exception):
+        assert str(ours) == str(theirs)
+    body = envelopes.launch(at=AT)
+    body["request"]["timestamp"] = value
+    nested = json.dumps(body)
+    ours, theirs = outcome(OURS, nested, RequestEnvelope), outcome(DEFAULT, nested, RequestEnvelope)
+    assert_alike(ours, theirs)
+    if isinstance(ours, Exception):
+        assert str(ours) == str(theirs)
 
 
 @pytest.mark.parametrize(
