@@ -3,14 +3,18 @@
 A code opens a session bound to that one patient (a random token in a secure, HTTP-only
 cookie; its hash in the database). Code attempts are rate limited per client and across all
 clients; forms carry a CSRF token. Nothing about any other patient is ever read.
+
+The limits are counted by the code-entry view itself, with the `limits` library's public API
+(`CodeAttemptLimits`): no request hook is added to the app, so `/alexa` never runs any of it.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,11 +31,13 @@ from flask import (
     render_template,
     request,
 )
-from flask_limiter import Limiter, RateLimitExceeded
-from flask_limiter.util import get_remote_address
+from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.strategies import FixedWindowRateLimiter, RateLimiter
 from werkzeug.wrappers import Response as ResponseBase
 
 from skill.alexa.time_zones import zone_or_none
+from skill.config import ENV_PREFIX, ConfigError
 from skill.services import Services
 from skill.store.caregivers import CaregiverAccess
 from skill.web.dashboard import build_dashboard
@@ -39,7 +45,10 @@ from skill.web.dashboard import build_dashboard
 COOKIE = "care_session"
 COOKIE_MAX_AGE = 180 * 24 * 3600
 EXTENSION = "spine_coach.care"
+LIMITS_EXTENSION = "spine_coach.care_limits"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -110,8 +119,101 @@ def dashboard() -> Response:
     return _private(make_response(page))
 
 
+class CodeAttemptLimits:
+    """Code attempts counted per client and across all clients, in memory or in Redis.
+
+    Each attempt is counted against every limit in the order Flask-Limiter (which counted them
+    before) used: by window, shortest first, the limit across clients before a client's own in
+    the same window, stopping at the first limit that is over; so counters are kept under the
+    same keys as before. Should the storage fail, attempts are counted in this process's memory
+    until a health check, retried with a doubling back-off of up to RECHECK_MAX seconds, finds
+    it back.
+    """
+
+    # Flask-Limiter's identifiers for these two limits, kept so that counters in Redis carry on.
+    OVERALL = ("all", "care-code-all")
+    PER_CLIENT_SCOPE = "care.redeem_code"
+    RECHECK_MAX = 32.0
+
+    def __init__(
+        self,
+        storage_uri: str,
+        *,
+        per_client: str,
+        overall: str,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        shared = _parsed(overall, "the code limit across clients", "CARE_CODE_GLOBAL_LIMIT")
+        own = _parsed(per_client, "the per-client code limit", "CARE_CODE_LIMIT")
+        # (limit, whether it is shared by all clients), in the order they are counted.
+        self._order = sorted(
+            [(item, True) for item in shared] + [(item, False) for item in own],
+            key=lambda limit: limit[0],  # RateLimitItems order by their window, as Flask-Limiter
+        )
+        storage = storage_from_string(storage_uri)
+        if not isinstance(storage, Storage):
+            raise ConfigError(f"{ENV_PREFIX}_RATELIMIT_STORAGE_URL={storage_uri!r} is asynchronous")
+        self._storage = storage
+        self._counted: RateLimiter = FixedWindowRateLimiter(storage)
+        self._in_memory: RateLimiter = FixedWindowRateLimiter(MemoryStorage())
+        self._clock = clock
+        self._recheck_at: float | None = None  # set while the storage is taken to be down
+        self._recheck_after = 1.0
+
+    def allow(self, client: str) -> bool:
+        """Count one attempt by `client`: False when a limit is over (the attempt is refused)."""
+        own = (client, self.PER_CLIENT_SCOPE)
+        counted = [(item, self.OVERALL if shared else own) for item, shared in self._order]
+        if self._storage_usable():
+            try:
+                return _count(self._counted, counted)
+            except Exception:
+                log.warning("rate-limit storage unreachable: counting code attempts in memory")
+                self._recheck_at = self._clock() + self._recheck_after
+        return _count(self._in_memory, counted)
+
+    def _storage_usable(self) -> bool:
+        if self._recheck_at is None:
+            return True
+        if self._clock() < self._recheck_at:
+            return False
+        try:
+            healthy = self._storage.check()
+        except Exception:
+            healthy = False
+        if healthy:
+            log.info("rate-limit storage is back: counting code attempts there again")
+            self._recheck_at, self._recheck_after = None, 1.0
+            return True
+        self._recheck_after = min(self._recheck_after * 2, self.RECHECK_MAX)
+        self._recheck_at = self._clock() + self._recheck_after
+        return False
+
+
+def _parsed(limits: str, what: str, setting: str) -> list[RateLimitItem]:
+    """The limits a setting lists ('5 per minute; 20 per hour'); none for an empty one, as
+    with Flask-Limiter. A mistake stops start-up (Flask-Limiter failed every attempt)."""
+    if not limits:
+        return []
+    try:
+        return parse_many(limits)
+    except ValueError as error:
+        raise ConfigError(
+            f"{ENV_PREFIX}_{setting}={limits!r}: {what} must read like '5 per minute; 20 per hour'"
+        ) from error
+
+
+def _count(limiter: RateLimiter, counted: list[tuple[RateLimitItem, tuple[str, str]]]) -> bool:
+    """Hit each limit in turn; stop at the first that is over (the later ones are not hit)."""
+    return all(limiter.hit(item, *identifiers) for item, identifiers in counted)
+
+
 def redeem_code() -> ResponseBase:
-    """POST /care: a code from the patient opens a session bound to them."""
+    """POST /care: a code from the patient opens a session bound to them (attempts limited)."""
+    limits = current_app.extensions[LIMITS_EXTENSION]
+    assert isinstance(limits, CodeAttemptLimits)
+    if not limits.allow(request.remote_addr or "127.0.0.1"):
+        return _code_page("too_many", 429)
     site = _site()
     user_id = site.caregivers.redeem(request.form.get("code", ""), at=site.clock())
     if user_id is None:
@@ -220,50 +322,19 @@ def export_json() -> Response:
     return _private(response)
 
 
-@contextmanager
-def hooks_scoped_to(app: Flask, blueprint: str) -> Iterator[None]:
-    """Request hooks that an extension adds to the whole app within this block run for
-    `blueprint`'s requests only (Flask keeps app-wide hooks under None, a blueprint's under
-    its name)."""
-    registries: tuple[dict[str | None, list[Any]], ...] = (
-        app.before_request_funcs,
-        app.after_request_funcs,
-        app.teardown_request_funcs,
-    )
-    before = [list(registry.get(None, [])) for registry in registries]
-    yield
-    for registry, kept in zip(registries, before, strict=True):
-        added = [hook for hook in registry.get(None, []) if hook not in kept]
-        registry[None] = [hook for hook in registry.get(None, []) if hook in kept]
-        registry.setdefault(blueprint, []).extend(added)
-
-
 def register(
     app: Flask, site: CareSite, *, storage_uri: str, per_client: str, overall: str
 ) -> None:
-    """Mount /care with its rate limits (per client and across clients)."""
+    """Mount /care with its code-attempt limits (per client and across clients). Only the
+    code-entry view counts them; should Redis go away, each instance keeps limiting in memory
+    until it is back."""
     pages = Blueprint("care", __name__, url_prefix="/care")
-    # Flask-Limiter hooks into every request of the app; only /care is limited, so its hooks
-    # run for /care alone and /alexa never pays for them. Should Redis go away, each
-    # instance keeps limiting in memory until it is back.
-    with hooks_scoped_to(app, pages.name):
-        limiter = Limiter(
-            get_remote_address,
-            app=app,
-            storage_uri=storage_uri,
-            default_limits=[],
-            in_memory_fallback_enabled=True,
-        )
-    redeem = limiter.limit(per_client)(
-        limiter.shared_limit(overall, scope="care-code-all", key_func=lambda: "all")(redeem_code)
-    )
     pages.add_url_rule("", "dashboard", dashboard, methods=["GET"])
-    pages.add_url_rule("", "redeem_code", redeem, methods=["POST"])
+    pages.add_url_rule("", "redeem_code", redeem_code, methods=["POST"])
     pages.add_url_rule("/export.csv", "export_csv", export_csv, methods=["GET"])
     pages.add_url_rule("/export.json", "export_json", export_json, methods=["GET"])
     app.extensions[EXTENSION] = site
+    app.extensions[LIMITS_EXTENSION] = CodeAttemptLimits(
+        storage_uri, per_client=per_client, overall=overall
+    )
     app.register_blueprint(pages)
-
-    @app.errorhandler(RateLimitExceeded)
-    def too_many(_error: RateLimitExceeded) -> Response:
-        return _code_page("too_many", 429)

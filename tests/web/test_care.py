@@ -15,18 +15,20 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from flask import Blueprint, Flask
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
 from skill import create_app
 from skill.alexa.endpoint import EXTENSION
+from skill.config import ConfigError
+from skill.content.plan import Pace
 from skill.devtools import envelopes
 from skill.devtools.dialog import Dialog
 from skill.store.caregivers import CODE_DIGITS, CODE_LIFETIME
 from skill.store.exercise_log import ExerciseLog
 from skill.store.patients import PatientStore
-from skill.web.care import hooks_scoped_to
+from skill.web.care import LIMITS_EXTENSION, CodeAttemptLimits
 from tests.conftest import NOW
 
 # Reads calendar dates: `make test` runs it again with the clock moved years ahead.
@@ -72,7 +74,12 @@ def engine(app: Flask) -> Engine:
     ):
         store.save_surgery_date(user, day, locale="en-US")
         log.log_self_report(
-            user, exercise, pace="normal", target=10, at=NOW - timedelta(days=1), key=f"{user}-set"
+            user,
+            exercise,
+            pace=Pace.NORMAL,
+            target=10,
+            at=NOW - timedelta(days=1),
+            key=f"{user}-set",
         )
         log.record_pain(user, 3 if user == PATIENT else 8, at=NOW - timedelta(days=2))
     return engine
@@ -228,31 +235,88 @@ def test_limits_are_shared_between_instances_through_redis(
             app.extensions[EXTENSION].engine.dispose()
 
 
-def test_hooks_added_in_scope_run_for_that_blueprint_only() -> None:
-    app = Flask(__name__)
-    calls: list[str] = []
+@pytest.mark.usefixtures("engine")
+def test_only_code_attempts_reach_the_limits(
+    client: FlaskClient, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limits = app.extensions[LIMITS_EXTENSION]
+    counted: list[str] = []
+    allow = limits.allow
 
-    def record(name: str) -> Any:
-        def hook(response: Any = None) -> Any:
-            calls.append(name)
-            return response if name == "after" else None
+    def spy(address: str) -> bool:
+        counted.append(address)
+        return bool(allow(address))
 
-        return hook
+    monkeypatch.setattr(limits, "allow", spy)
+    assert client.post("/alexa", json=envelopes.launch(at=NOW)).status_code == 200
+    assert client.get("/care").status_code == 200
+    assert client.get("/care/export.csv").status_code == 401
+    assert counted == []
+    assert enter(client, "000000", ip="192.0.2.77").status_code == 400
+    assert counted == ["192.0.2.77"]
 
-    app.before_request(record("app-wide"))
-    pages = Blueprint("pages", __name__, url_prefix="/pages")
-    pages.add_url_rule("", "page", lambda: "page")
-    app.add_url_rule("/other", "other", lambda: "other")
-    with hooks_scoped_to(app, pages.name):
-        app.before_request(record("before"))
-        app.after_request(record("after"))
-        app.teardown_request(record("teardown"))
-    app.register_blueprint(pages)
-    client = app.test_client()
-    assert client.get("/other").status_code == 200
-    assert calls == ["app-wide"]
-    assert client.get("/pages").status_code == 200
-    assert calls == ["app-wide", "app-wide", "before", "after", "teardown"]
+
+def test_limits_are_counted_in_the_order_flask_limiter_counted_them(
+    time_machine: Any,
+) -> None:
+    # Shortest window first, the limit across clients before a client's own, and no further
+    # once one is over: a client's refused attempts still use up the shared limit (issue 15),
+    # and a refusal by the minute limit does not count towards the hour.
+    time_machine.move_to(datetime(2026, 11, 20, 10, 0, 5), tick=False)
+    limits = CodeAttemptLimits(
+        "memory://", per_client="2 per minute; 3 per hour", overall="5 per minute"
+    )
+    assert [limits.allow("a") for _ in range(4)] == [True, True, False, False]
+    assert [limits.allow("b") for _ in range(2)] == [True, False]
+    time_machine.move_to(datetime(2026, 11, 20, 10, 1, 5), tick=False)
+    assert [limits.allow("a") for _ in range(2)] == [True, False]
+
+
+def test_a_limit_that_does_not_parse_stops_start_up(sqlite_url: str, alexa_api: Any) -> None:
+    for setting in ("CARE_CODE_LIMIT", "CARE_CODE_GLOBAL_LIMIT"):
+        with pytest.raises(ConfigError, match=f"SPINE_COACH_{setting}='5 a minute'"):
+            create_app(
+                {"DATABASE_URL": sqlite_url, "VERIFY_REQUESTS": False, setting: "5 a minute"}
+            )
+
+
+def test_counting_moves_to_memory_while_redis_fails_and_back_when_it_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import redis
+    from limits.storage import RedisStorage
+
+    now = [0.0]
+    limits = CodeAttemptLimits(
+        "redis://127.0.0.1:6379",
+        per_client="1000 per hour",
+        overall="1000 per hour",
+        clock=lambda: now[0],
+    )
+    client = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    key = f"LIMITS:LIMITER/{client}/care.redeem_code/1000/1/hour"  # as Flask-Limiter kept it
+    server = redis.Redis(host="127.0.0.1", port=6379)
+    try:
+        assert limits.allow(client)
+        assert server.get(key) == b"1"
+
+        def down(*args: Any, **kwargs: Any) -> Any:
+            raise redis.ConnectionError("Redis is down")
+
+        with monkeypatch.context() as outage:
+            outage.setattr(RedisStorage, "incr", down)
+            outage.setattr(RedisStorage, "check", lambda self: False)
+            assert [limits.allow(client) for _ in range(3)] == [True] * 3  # counted in memory
+            now[0] += 5  # past the first check: still down, so still in memory
+            assert limits.allow(client)
+        assert limits.allow(client)  # Redis is back, but the next check is not due yet
+        assert server.get(key) == b"1"
+        now[0] += 60
+        assert limits.allow(client)
+        assert server.get(key) == b"2"
+    finally:
+        server.delete(key)
+        server.close()
 
 
 def test_alexa_never_touches_the_rate_limit_storage(sqlite_url: str, alexa_api: Any) -> None:
