@@ -71,7 +71,7 @@ def test_the_installer_itself_is_pinned_with_hashes() -> None:
 
 
 def test_the_vendored_chart_js_keeps_its_version_and_licence() -> None:
-    vendor = REPOSITORY / "skill" / "static" / "vendor" / "chartjs"
+    vendor = REPOSITORY / "skill" / "web" / "static" / "vendor" / "chartjs"
     version = re.match(r"Chart\.js (\d+\.\d+\.\d+) ", (vendor / "VERSION").read_text())
     assert version is not None
     banner = (vendor / "chart.umd.min.js").read_text(encoding="utf-8")[:200]
