@@ -144,7 +144,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         csrf=csrf,
     )
     audio.init_app(app, audio_dir, csrf=csrf)
-    care.register(
+    care.init_app(
         app,
         CareSite(services, caregivers, app.config.get("CLOCK") or _utc_now),
         storage_uri=settings.RATELIMIT_STORAGE_URL,

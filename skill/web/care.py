@@ -322,7 +322,7 @@ def export_json() -> Response:
     return _private(response)
 
 
-def register(
+def init_app(
     app: Flask, site: CareSite, *, storage_uri: str, per_client: str, overall: str
 ) -> None:
     """Mount /care with its code-attempt limits (per client and across clients). Only the
