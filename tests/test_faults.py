@@ -49,6 +49,8 @@ from tests.browser_support import LiveServer
 from tests.conftest import NOW, TEST_SECRET_KEY
 from tests.fault_support import PATIENT, TcpProxy, write_for_one_patient
 
+pytestmark = pytest.mark.both_databases
+
 USER = envelopes.DEFAULT_USER
 OTHER = "amzn1.ask.account.SOMEONEELSE"
 SURGERY = date(2026, 10, 21)
@@ -662,12 +664,6 @@ def test_two_processes_writing_for_one_patient(
 
 
 # --- AudioPlayer events for a deleted patient, and with stale or forged tokens ---------------
-
-
-@pytest.fixture
-def app_config(database_url: str) -> dict[str, Any]:
-    """The conftest app on SQLite and on PostgreSQL."""
-    return {"DATABASE_URL": database_url, "VERIFY_REQUESTS": False, "SKILL_ID": None}
 
 
 Snapshot = dict[str, list[tuple[Any, ...]]]

@@ -20,17 +20,14 @@ from skill.devtools.dialog import AlexaReply, Dialog
 from skill.store.check_ins import CheckIns, StoredCheckIn
 from tests.conftest import NOW
 
+pytestmark = pytest.mark.both_databases
+
 USER = envelopes.DEFAULT_USER
 PLAN = load_plan()
 PAIN_Q = "How bad is your pain right now, from 0 to 10?"
 WALK_Q = "About how many minutes did you walk today? Say zero if you didn't."
 SIT_Q = "About how many minutes can you sit comfortably?"
 WORRY_Q = "Is anything about your recovery worrying you?"
-
-
-@pytest.fixture
-def app_config(database_url: str) -> dict[str, Any]:
-    return {"DATABASE_URL": database_url, "VERIFY_REQUESTS": False, "SKILL_ID": None}
 
 
 @pytest.fixture

@@ -22,12 +22,9 @@ from skill.store.patient_data import patient_tables
 from skill.store.patients import PatientStore
 from tests.conftest import NOW, TEST_SECRET_KEY
 
+pytestmark = pytest.mark.both_databases
+
 PATIENT, OTHER = envelopes.DEFAULT_USER, "amzn1.ask.account.OTHERPATIENT"
-
-
-@pytest.fixture
-def app_config(database_url: str) -> dict[str, Any]:
-    return {"DATABASE_URL": database_url, "VERIFY_REQUESTS": False, "SKILL_ID": None}
 
 
 @pytest.fixture

@@ -28,6 +28,8 @@ from skill.store.exercise_log import Delivery, ExerciseLog, ExerciseSet, Outcome
 from skill.store.patients import PatientStore
 from tests.conftest import NOW
 
+pytestmark = pytest.mark.both_databases
+
 BASE_URL = "https://audio.example.org/spine-coach/"
 SURGERY = date(2026, 10, 21)
 USER = envelopes.DEFAULT_USER
@@ -42,15 +44,9 @@ def manifest(built_audio: Path) -> Manifest:
 
 
 @pytest.fixture
-def app_config(database_url: str, built_audio: Path) -> dict[str, Any]:
-    """Built audio hosted over HTTPS; SQLite and PostgreSQL."""
-    return {
-        "DATABASE_URL": database_url,
-        "VERIFY_REQUESTS": False,
-        "SKILL_ID": None,
-        "AUDIO_DIR": str(built_audio),
-        "AUDIO_BASE_URL": BASE_URL,
-    }
+def app_config(app_config: dict[str, Any], built_audio: Path) -> dict[str, Any]:
+    """Built audio hosted over HTTPS."""
+    return {**app_config, "AUDIO_DIR": str(built_audio), "AUDIO_BASE_URL": BASE_URL}
 
 
 @pytest.fixture

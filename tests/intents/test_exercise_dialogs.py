@@ -26,18 +26,14 @@ from skill.store.exercise_log import Delivery, ExerciseLog, ExerciseSet, Outcome
 from skill.store.patients import PatientStore
 from tests.conftest import NOW
 
+pytestmark = pytest.mark.both_databases
+
 SURGERY = date(2026, 10, 21)  # 4 weeks and 2 days before NOW (10:00 in New York)
 USER = envelopes.DEFAULT_USER
 PLAN = load_plan()
 STRINGS = load_catalogue().for_locale("en-US")
 # A count is said on its own, then its pause: "6. <break …/>".
 _COUNT = re.compile(r"(?<![\w,])(\d{1,2})\.\s*<break")
-
-
-@pytest.fixture
-def app_config(database_url: str) -> dict[str, Any]:
-    """Every dialog here runs on SQLite and again on PostgreSQL."""
-    return {"DATABASE_URL": database_url, "VERIFY_REQUESTS": False, "SKILL_ID": None}
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -20,7 +19,7 @@ from skill.store.patients import PatientStore
 from tests.conftest import NOW
 
 # Reads calendar dates: `make test` runs it again with the clock moved years ahead.
-pytestmark = pytest.mark.date_sensitive
+pytestmark = [pytest.mark.date_sensitive, pytest.mark.both_databases]
 
 USER = envelopes.DEFAULT_USER
 SURGERY = date(2026, 10, 21)
@@ -30,11 +29,6 @@ SURGERY = date(2026, 10, 21)
 def at(day: int, hour: int = 12) -> datetime:
     """Noon (UTC) on a November day."""
     return datetime(2026, 11, day, hour, tzinfo=UTC)
-
-
-@pytest.fixture
-def app_config(database_url: str) -> dict[str, Any]:
-    return {"DATABASE_URL": database_url, "VERIFY_REQUESTS": False, "SKILL_ID": None}
 
 
 @pytest.fixture

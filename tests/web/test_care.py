@@ -32,7 +32,7 @@ from skill.web.care import LIMITS_EXTENSION, CodeAttemptLimits
 from tests.conftest import NOW
 
 # Reads calendar dates: `make test` runs it again with the clock moved years ahead.
-pytestmark = pytest.mark.date_sensitive
+pytestmark = [pytest.mark.date_sensitive, pytest.mark.both_databases]
 
 PATIENT, OTHER = envelopes.DEFAULT_USER, "amzn1.ask.account.OTHERPATIENT"
 _CODE = re.compile(r'<say-as interpret-as="digits">(\d{6})</say-as>')
@@ -55,13 +55,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def app_config(database_url: str, clock: Clock) -> dict[str, Any]:
-    return {
-        "DATABASE_URL": database_url,
-        "VERIFY_REQUESTS": False,
-        "SKILL_ID": None,
-        "CLOCK": clock,
-    }
+def app_config(app_config: dict[str, Any], clock: Clock) -> dict[str, Any]:
+    return {**app_config, "CLOCK": clock}
 
 
 @pytest.fixture
