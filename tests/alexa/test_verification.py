@@ -650,7 +650,8 @@ def chain_server() -> Iterator[str]:
     release = threading.Event()
     handler = type("Handler", (_Handler,), {"release": release})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # Polled every 10 ms: shutdown() returns at once (the default 0.5 s added that to each test).
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
