@@ -18,7 +18,7 @@ export UV_COMPILE_BYTECODE := 1
 # The clock-shift runs: the date-sensitive tests again, this many days ahead (tests/clock_shift.py).
 CLOCK_SHIFTS ?= 400 800
 
-.PHONY: run test test-dates install install-dev lock upgrade lint typecheck bench clean \
+.PHONY: run test test-fast test-dates install install-dev lock upgrade lint typecheck bench clean \
 	system-deps browser-deps audio
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -87,6 +87,11 @@ test: install-dev system-deps browser-deps lint typecheck
 	$(BIN)/spine-coach check-model
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory test-dates
+
+# The inner loop: lint, types, import layers and the suite without the tests marked browser or
+# slow (processes, audio builds, fuzzing, faults), in a third of the time; `make test` runs all.
+test-fast: install-dev system-deps lint typecheck
+	$(BIN)/pytest -m "not browser and not slow"
 
 # The date-sensitive tests with the wall clock moved far ahead: none may depend on today.
 test-dates: install-dev

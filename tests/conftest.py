@@ -3,6 +3,8 @@
 Markers (declared in pyproject.toml):
 - `both_databases`: the module's `app` runs on SQLite and again on PostgreSQL
   (`pytestmark = pytest.mark.both_databases`); elsewhere it runs on SQLite.
+- `browser`: the test drives Chromium; set here for every test using `browser` or `new_page`.
+- `slow`: left out of `make test-fast` with the browser tests; set by each slow module or test.
 """
 
 from __future__ import annotations
@@ -121,6 +123,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         and "database_url" not in fixtures  # already on both, and `app` shares it
     ):
         metafunc.parametrize("app_database_url", DATABASES, indirect=True)
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that drives Chromium is marked `browser`, so none is forgotten."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture

@@ -17,6 +17,9 @@ import pytest
 from tests.conftest import TEST_SECRET_KEY
 
 TRACK = bytes(range(256)) * 16
+# Real processes and servers: not in `make test-fast`.
+pytestmark = pytest.mark.slow
+
 SPINE_COACH = [sys.executable, "-c", "from skill.cli import main; main()"]
 
 

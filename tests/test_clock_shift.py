@@ -8,6 +8,11 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
+
+# Runs pytest three times, each in a process: not in `make test-fast`.
+pytestmark = pytest.mark.slow
+
 REPOSITORY = Path(__file__).resolve().parents[1]
 
 

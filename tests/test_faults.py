@@ -49,7 +49,8 @@ from tests.browser_support import LiveServer
 from tests.conftest import NOW, TEST_SECRET_KEY
 from tests.fault_support import PATIENT, TcpProxy, write_for_one_patient
 
-pytestmark = pytest.mark.both_databases
+# Processes, proxies and hanging servers take seconds: not in `make test-fast`.
+pytestmark = [pytest.mark.slow, pytest.mark.both_databases]
 
 USER = envelopes.DEFAULT_USER
 OTHER = "amzn1.ask.account.SOMEONEELSE"

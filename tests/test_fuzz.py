@@ -42,6 +42,9 @@ from skill.store.exercise_log import Delivery, ExerciseLog
 from skill.store.patients import PatientStore
 from tests.conftest import NOW, TEST_SECRET_KEY, TIME_ZONE_URL
 
+# Fuzzing takes half a minute: not in `make test-fast`.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[1]
 _MODEL = json.loads((REPO / "interaction_model" / "en-US.json").read_text(encoding="utf-8"))
 _LANGUAGE = _MODEL["interactionModel"]["languageModel"]

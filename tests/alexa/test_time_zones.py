@@ -126,6 +126,7 @@ def test_an_invalid_default_zone_stops_start_up(sqlite_url: str) -> None:
         )
 
 
+@pytest.mark.slow
 def test_requests_is_imported_only_when_the_skill_first_calls_amazon(sqlite_url: str) -> None:
     # A worker starts without it (a tenth of the cold start); the first call imports it.
     program = (

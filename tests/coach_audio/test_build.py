@@ -25,6 +25,9 @@ from skill.content.plan import RecoveryPlan, load_plan
 from skill.content.strings import load_catalogue
 from skill.sets.script import Say, Script, all_scripts, unique_phrases
 
+# Builds with espeak-ng and ffmpeg, some in a process: not in `make test-fast`.
+pytestmark = pytest.mark.slow
+
 LOCALE = "en-US"
 
 

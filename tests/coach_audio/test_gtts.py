@@ -196,6 +196,7 @@ def answering(
     return answer
 
 
+@pytest.mark.slow
 def test_a_build_with_gtts_writes_alexa_audio(
     google: responses.RequestsMock, google_mp3: bytes, tmp_path: Path
 ) -> None:
@@ -220,6 +221,7 @@ def test_a_build_with_gtts_writes_alexa_audio(
     assert all(pause == 1.0 for pause in time.sleeps)
 
 
+@pytest.mark.slow
 def test_a_phrase_that_keeps_failing_stops_the_build_and_the_next_build_resumes(
     google: responses.RequestsMock, google_mp3: bytes, tmp_path: Path
 ) -> None:

@@ -16,7 +16,7 @@ from tests import clock_shift
 from tests.conftest import TEST_SECRET_KEY
 
 # Reads calendar dates: `make test` runs it again with the clock moved years ahead.
-pytestmark = pytest.mark.date_sensitive
+pytestmark = [pytest.mark.date_sensitive, pytest.mark.slow]
 
 CHAT = [sys.executable, "-c", "from skill.cli import main; main()", "chat"]
 

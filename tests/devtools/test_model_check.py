@@ -657,12 +657,14 @@ def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_check_model_passes_on_the_real_models() -> None:
     result = run(["check-model"], ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == "OK: 1 model(s) (en-US) pass every check."
 
 
+@pytest.mark.slow
 def test_check_model_prints_a_line_per_problem_and_fails(tmp_path: Path) -> None:
     document = json.loads((ROOT / "interaction_model" / "en-US.json").read_text())
     language_model(document)["invocationName"] = "open spine coach"
@@ -678,6 +680,7 @@ def test_check_model_prints_a_line_per_problem_and_fails(tmp_path: Path) -> None
     assert "2 problem(s) in 1 model(s)." in result.stderr
 
 
+@pytest.mark.slow
 def test_check_model_refuses_a_missing_file(tmp_path: Path) -> None:
     result = run(["check-model", "nowhere.json"], tmp_path)
     assert result.returncode == 2

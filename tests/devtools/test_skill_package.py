@@ -19,6 +19,9 @@ from skill.devtools.skill_package import (
     write_package,
 )
 
+# The command runs as a process in most tests: not in `make test-fast`.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 SPINE_COACH = [sys.executable, "-c", "from skill.cli import main; main()"]
 ENDPOINT = "https://coach.example.org/alexa"

@@ -30,6 +30,9 @@ from skill.content.plan import Pace, load_plan
 from skill.content.strings import load_catalogue
 from skill.sets.script import Script, all_scripts
 
+# Builds every track of the plan (espeak-ng): not in `make test-fast`.
+pytestmark = pytest.mark.slow
+
 LOCALE = "en-US"
 STEP_MS = 50
 

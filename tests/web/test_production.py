@@ -461,6 +461,7 @@ def json_lines(text: str) -> list[dict[str, Any]]:
     return parsed
 
 
+@pytest.mark.slow
 def test_production_refuses_to_start_without_verification(tmp_path: Path) -> None:
     result = run(
         ["serve", "--production", "--port", str(free_port())],
@@ -474,6 +475,7 @@ def test_production_refuses_to_start_without_verification(tmp_path: Path) -> Non
     )
 
 
+@pytest.mark.slow
 def test_production_reports_a_configuration_error_as_a_json_line(tmp_path: Path) -> None:
     result = run(["serve", "--production", "--port", str(free_port())], environment(tmp_path))
     assert result.returncode == 2
@@ -562,6 +564,7 @@ def secret_envelope(
     return body
 
 
+@pytest.mark.slow
 def test_serve_production_runs_gunicorn_with_json_logs_and_stops_gracefully(
     tmp_path: Path,
 ) -> None:
