@@ -75,8 +75,3 @@ class Outcome:
         """Send an AudioPlayer directive with the speech."""
         self.directives.append(directive)
         return self
-
-    @property
-    def asks(self) -> bool:
-        """Whether it ends with a question."""
-        return self.question is not None

@@ -114,11 +114,6 @@ class Reply:
         return self
 
     @property
-    def asks(self) -> bool:
-        """Whether the reply ends with a question (and keeps the session open)."""
-        return self._question is not None
-
-    @property
     def speech(self) -> Markup:
         """Everything said, question last."""
         parts = [*self._parts, *([self._question] if self._question else [])]

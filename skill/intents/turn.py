@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +19,7 @@ from skill.recovery.timeline import NeedSurgeryDate
 from skill.services import Services
 from skill.sets.player import supports_audio_player
 from skill.store.patients import PatientRecord
+from skill.store.utc import read_utc
 
 TURN_KEY = "spine_coach.turn"
 __all__ = ["TURN_KEY", "NeedSurgeryDate", "Turn", "turn_of"]
@@ -81,9 +82,7 @@ class Turn:
         timestamp = alexa_request.timestamp(self.handler_input)
         if timestamp is None:
             raise ValueError("the request has no timestamp")
-        if timestamp.tzinfo is None:
-            return timestamp.replace(tzinfo=UTC)
-        return timestamp.astimezone(UTC)
+        return read_utc(timestamp)
 
     @cached_property
     def local_now(self) -> datetime:

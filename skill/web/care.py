@@ -97,7 +97,7 @@ def dashboard() -> Response:
     board = build_dashboard(
         plan=site.services.plan,
         locale=(record.locale if record and record.locale else site.services.plan.locales[0]),
-        log=site.services.exercise_log,
+        exercise_log=site.services.exercise_log,
         check_ins=site.services.check_ins,
         user_id=user_id,
         surgery_date=record.surgery_date if record else None,

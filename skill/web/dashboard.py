@@ -79,7 +79,7 @@ def build_dashboard(
     *,
     plan: RecoveryPlan,
     locale: str,
-    log: ExerciseLog,
+    exercise_log: ExerciseLog,
     check_ins: CheckIns,
     user_id: str,
     surgery_date: date | None,
@@ -111,7 +111,7 @@ def build_dashboard(
     _, until = local_day_bounds(today, zone)
     counts = Counter(
         (exercise_id, ended.astimezone(zone).date())
-        for exercise_id, ended in log.completed_times(user_id, since, until)
+        for exercise_id, ended in exercise_log.completed_times(user_id, since, until)
     )
     hours = plan.in_bed_exercises.waking_hours
     board.exercises = [
@@ -124,7 +124,7 @@ def build_dashboard(
     ]
     history_since = now - timedelta(days=HISTORY_DAYS)
     stored = check_ins.since(user_id, history_since)
-    board.pain = pain_scores(log.pain_reports(user_id, history_since), stored)
+    board.pain = pain_scores(exercise_log.pain_reports(user_id, history_since), stored)
     advice = {alert.id: alert.advice[locale] for alert in plan.check_in.alerts}
     board.check_ins = [
         CheckInRow(
