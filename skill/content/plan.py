@@ -19,6 +19,8 @@ from pydantic import (
     model_validator,
 )
 
+from skill.content.yaml_files import safe_load
+
 DEFAULT_PLAN_PATH = Path(__file__).parent / "plan.yaml"
 LOCALE_PATTERN = re.compile(r"^[a-z]{2}-[A-Z]{2}$")
 
@@ -407,7 +409,7 @@ def load_plan(path: Path | None = None) -> RecoveryPlan:
     """Read and validate a plan file; raise PlanError naming the file and field on any problem."""
     path = path or DEFAULT_PLAN_PATH
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
         raise PlanError(f"{path}: cannot read the plan: {error}") from error
     try:

@@ -15,6 +15,8 @@ from babel.dates import format_date
 from babel.lists import format_list
 from markupsafe import Markup, escape
 
+from skill.content.yaml_files import safe_load
+
 DEFAULT_STRINGS_DIR = Path(__file__).parent / "strings"
 DEFAULT_LOCALE = "en-US"
 LOCALE_FILE = re.compile(r"[a-z]{2}-[A-Z]{2}")
@@ -147,7 +149,7 @@ def load_catalogue(directory: Path = DEFAULT_STRINGS_DIR) -> Catalogue:
         if not LOCALE_FILE.fullmatch(path.stem):
             raise StringsError(f"{path}: name strings files by locale, like en-US.yaml")
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = safe_load(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as error:
             raise StringsError(f"{path}: cannot read: {error}") from error
         if not isinstance(data, dict):
