@@ -29,11 +29,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from skill.content.plan import Pace
+from skill.store.dialects import upsert_insert
 from skill.store.prepared import HotPath, Prepared, constant
 from skill.store.tables import EXERCISE_SETS, PAIN_REPORTS
 from skill.store.utc import to_utc
@@ -206,7 +205,7 @@ class ExerciseLog:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
-        self._insert = sqlite_insert if self._sqlite else pg_insert
+        self._insert = upsert_insert(engine)
         # What runs on every launch, AudioPlayer event, set start and summary is prepared once
         # (skill.store.prepared); everything else goes through SQLAlchemy Core.
         hot = self._hot = HotPath(engine)

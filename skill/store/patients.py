@@ -8,10 +8,8 @@ from typing import Any
 
 from sqlalchemy import JSON, ColumnElement, Engine, bindparam, func, select
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from skill.store.dialects import upsert_insert
 from skill.store.prepared import HotPath
 from skill.store.tables import PATIENTS
 
@@ -41,7 +39,7 @@ class PatientStore:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+        self._insert = upsert_insert(engine)
         # Read on most requests: prepared once (skill.store.prepared); writes go through Core.
         self._hot = HotPath(engine)
         self._select = self._hot.prepare(_SELECT_PATIENT)
@@ -76,6 +74,8 @@ class PatientStore:
         statement = self._insert(_PATIENTS).values(user_id=user_id, preferences=changes)
         merged: ColumnElement[Any]
         if self._engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
             merged = sql_cast(
                 sql_cast(_PATIENTS.c.preferences, JSONB).op("||")(
                     sql_cast(statement.excluded.preferences, JSONB)
