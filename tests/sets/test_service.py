@@ -23,7 +23,8 @@ from skill.coach_audio.manifest import (
 )
 from skill.content.plan import Pace
 from skill.devtools import envelopes
-from skill.devtools.dialog import Dialog, Player
+from skill.devtools.dialog import AlexaReply, Dialog, Player
+from skill.devtools.simulator.session import track_durations
 from skill.store.exercise_log import Delivery, ExerciseLog, Outcome
 from skill.store.patients import PatientStore
 from tests.conftest import NOW
@@ -86,12 +87,7 @@ def manifest(built_audio: Path) -> Manifest:
 
 
 def _streaming_echo(client: Any, manifest: Manifest) -> Dialog:
-    durations = {
-        BASE_URL + track.file: track.duration_ms
-        for tracks in manifest.tracks["en-US"].values()
-        for track in tracks.values()
-    }
-    return Dialog(client, at=NOW, player=Player(duration_of=durations.__getitem__))
+    return Dialog(client, at=NOW, player=Player(duration_of=track_durations(manifest)))
 
 
 def _exercise(exercise_id: str) -> dict[str, Any]:
@@ -115,28 +111,21 @@ def _start_writes(engine: Engine, statements: Statements) -> list[str]:
     return writes
 
 
-def test_a_spoken_set_starts_with_one_write(
-    app: Flask, engine: Engine, statements: Statements
+@pytest.mark.parametrize("device", ["spoken", "streamed"])
+def test_a_set_starts_with_one_write(
+    app: Flask, engine: Engine, statements: Statements, manifest: Manifest, device: str
 ) -> None:
     one_start = _start_writes(engine, statements)
-    dialog = Dialog(app.test_client(), at=NOW)  # no AudioPlayer: spoken in chunks
-    dialog.launch()
-    writes = statements.writes_during(
-        lambda: dialog.say("StartExerciseIntent", exercise=_exercise("bridges"))
-    )
-    assert len(writes) == len(one_start), writes
-
-
-def test_a_streamed_set_starts_with_one_write(
-    app: Flask, engine: Engine, statements: Statements, manifest: Manifest
-) -> None:
-    one_start = _start_writes(engine, statements)
-    echo = _streaming_echo(app.test_client(), manifest)
+    client = app.test_client()
+    echo = _streaming_echo(client, manifest) if device == "streamed" else Dialog(client, at=NOW)
     echo.launch()
+    replies: list[AlexaReply] = []
     writes = statements.writes_during(
-        lambda: echo.say("StartExerciseIntent", exercise=_exercise("bridges"))
+        lambda: replies.append(echo.say("StartExerciseIntent", exercise=_exercise("bridges")))
     )
     assert len(writes) == len(one_start), writes
+    streamed = replies[0].directive("AudioPlayer.Play") is not None
+    assert streamed == (device == "streamed")
 
 
 def test_the_next_button_saves_the_position_and_starts_the_next_set_with_one_write(
