@@ -6,6 +6,9 @@ clients; forms carry a CSRF token. Nothing about any other patient is ever read.
 
 The limits are counted by the code-entry view itself, with the `limits` library's public API
 (`CodeAttemptLimits`): no request hook is added to the app, so `/alexa` never runs any of it.
+With the default limits and storage, the library (about 40 ms to import) is imported at the
+first code attempt rather than at start-up; limits or a storage set in the configuration are
+still checked at start-up.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -31,16 +35,17 @@ from flask import (
     render_template,
     request,
 )
-from limits import RateLimitItem, parse_many
-from limits.storage import MemoryStorage, Storage, storage_from_string
-from limits.strategies import FixedWindowRateLimiter, RateLimiter
 from werkzeug.wrappers import Response as ResponseBase
 
 from skill.alexa.time_zones import zone_or_none
-from skill.config import ENV_PREFIX, ConfigError
+from skill.config import ENV_PREFIX, ConfigError, Settings
 from skill.services import Services
 from skill.store.caregivers import CaregiverAccess
 from skill.web.dashboard import build_dashboard
+
+if TYPE_CHECKING:
+    from limits import RateLimitItem
+    from limits.strategies import RateLimiter
 
 COOKIE = "care_session"
 COOKIE_MAX_AGE = 180 * 24 * 3600
@@ -143,6 +148,9 @@ class CodeAttemptLimits:
         overall: str,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        from limits.storage import MemoryStorage, Storage, storage_from_string
+        from limits.strategies import FixedWindowRateLimiter
+
         shared = _parsed(overall, "the code limit across clients", "CARE_CODE_GLOBAL_LIMIT")
         own = _parsed(per_client, "the per-client code limit", "CARE_CODE_LIMIT")
         # (limit, whether it is shared by all clients), in the order they are counted.
@@ -195,6 +203,8 @@ def _parsed(limits: str, what: str, setting: str) -> list[RateLimitItem]:
     with Flask-Limiter. A mistake stops start-up (Flask-Limiter failed every attempt)."""
     if not limits:
         return []
+    from limits import parse_many
+
     try:
         return parse_many(limits)
     except ValueError as error:
@@ -208,10 +218,45 @@ def _count(limiter: RateLimiter, counted: list[tuple[RateLimitItem, tuple[str, s
     return all(limiter.hit(item, *identifiers) for item, identifiers in counted)
 
 
+class CodeAttemptLimitsOnFirstUse:
+    """The app's CodeAttemptLimits, built by `build` at the first code attempt (once, whichever
+    thread gets there first), unless given already built."""
+
+    def __init__(
+        self, build: Callable[[], CodeAttemptLimits], built: CodeAttemptLimits | None = None
+    ) -> None:
+        self._build = build
+        self._built = built
+        self._lock = threading.Lock()
+
+    @property
+    def built(self) -> bool:
+        """Whether the limits exist yet (the limits library is imported by then)."""
+        return self._built is not None
+
+    def allow(self, client: str) -> bool:
+        """CodeAttemptLimits.allow, building the limits first if need be."""
+        limits = self._built
+        if limits is None:
+            with self._lock:
+                if self._built is None:
+                    self._built = self._build()
+                limits = self._built
+        return limits.allow(client)
+
+
+def _defaults(*names: str) -> tuple[Any, ...]:
+    return tuple(Settings.model_fields[name].default for name in names)
+
+
+# The settings whose limits need no check at start-up: the defaults (tests parse them).
+DEFAULT_LIMITS = _defaults("RATELIMIT_STORAGE_URL", "CARE_CODE_LIMIT", "CARE_CODE_GLOBAL_LIMIT")
+
+
 def redeem_code() -> ResponseBase:
     """POST /care: a code from the patient opens a session bound to them (attempts limited)."""
     limits = current_app.extensions[LIMITS_EXTENSION]
-    assert isinstance(limits, CodeAttemptLimits)
+    assert isinstance(limits, CodeAttemptLimitsOnFirstUse)
     if not limits.allow(request.remote_addr or "127.0.0.1"):
         return _code_page("too_many", 429)
     site = _site()
@@ -334,7 +379,13 @@ def init_app(
     pages.add_url_rule("/export.csv", "export_csv", export_csv, methods=["GET"])
     pages.add_url_rule("/export.json", "export_json", export_json, methods=["GET"])
     app.extensions[EXTENSION] = site
-    app.extensions[LIMITS_EXTENSION] = CodeAttemptLimits(
-        storage_uri, per_client=per_client, overall=overall
+
+    def build() -> CodeAttemptLimits:
+        return CodeAttemptLimits(storage_uri, per_client=per_client, overall=overall)
+
+    # Configured limits or storage are built, and so checked, now: a mistake stops start-up.
+    configured = (storage_uri, per_client, overall) != DEFAULT_LIMITS
+    app.extensions[LIMITS_EXTENSION] = CodeAttemptLimitsOnFirstUse(
+        build, build() if configured else None
     )
     app.register_blueprint(pages)
