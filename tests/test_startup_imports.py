@@ -14,7 +14,7 @@ import pytest
 
 from skill import create_app
 from skill.alexa.endpoint import EXTENSION
-from skill.web.care import DEFAULT_LIMITS, LIMITS_EXTENSION, CodeAttemptLimits
+from skill.web.care import DEFAULT_LIMITS, LIMITS_EXTENSION
 
 # Start the app as a worker does and report which modules are loaded, before and after the
 # first code attempt on /care (a wrong code: refused, but counted against the limits).
@@ -58,10 +58,15 @@ def test_the_limits_library_waits_for_the_first_code_attempt(sqlite_url: str) ->
 
 
 def test_the_default_limits_parse() -> None:
-    # Only configured limits are checked at start-up; the defaults are checked here.
+    # Only configured limits are checked at start-up; the defaults are checked here, as
+    # CodeAttemptLimits checks them.
+    from limits import parse_many
+    from limits.storage import Storage, storage_from_string
+
     storage_uri, per_client, overall = DEFAULT_LIMITS
-    limits = CodeAttemptLimits(storage_uri, per_client=per_client, overall=overall)
-    assert limits.allow("192.0.2.1")
+    assert [str(item) for item in parse_many(per_client)] == ["5 per 1 minute", "20 per 1 hour"]
+    assert [str(item) for item in parse_many(overall)] == ["60 per 1 minute"]
+    assert isinstance(storage_from_string(storage_uri), Storage)
 
 
 def test_configured_limits_are_built_and_checked_at_start_up(
