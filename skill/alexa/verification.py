@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import IO, Any
 
 import certifi
-from cachetools import LRUCache
+from cachetools import LRUCache, TTLCache
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -169,12 +169,19 @@ class RequestVerifier:
         cache_size: int = 16,
         timestamp_tolerance: timedelta = timedelta(seconds=150),
         lifecycle_tolerance: timedelta = timedelta(hours=1),
+        failure_ttl: timedelta = timedelta(minutes=5),
+        failure_cache_size: int = 1024,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        """Build a verifier; `fetch_chain(url)` returns the PEM chain, `clock()` the time now."""
+        """Build a verifier; `fetch_chain(url)` returns the PEM chain, `clock()` the time now.
+
+        A chain URL whose download or chain failed is refused without a new download for
+        `failure_ttl` (the last `failure_cache_size` such URLs, timed by `monotonic`).
+        """
         if not trust_roots:
             raise ValueError("at least one trust root is needed")
-        if cache_size < 1:
-            raise ValueError("cache_size must be at least 1")
+        if cache_size < 1 or failure_cache_size < 1:
+            raise ValueError("cache sizes must be at least 1")
         self._store = x509_verification.Store(list(trust_roots))
         self._fetch_chain = fetch_chain
         self._clock = clock
@@ -182,6 +189,10 @@ class RequestVerifier:
         self._lifecycle_tolerance = lifecycle_tolerance
         # The verified chains by URL, the least recently used dropped first; shared by threads.
         self._cache: LRUCache[str, _VerifiedChain] = LRUCache(maxsize=cache_size)
+        # The URLs that failed lately, with the reason: repeating a bad URL costs no download.
+        self._failed: TTLCache[str, str] = TTLCache(
+            maxsize=failure_cache_size, ttl=failure_ttl.total_seconds(), timer=monotonic
+        )
         self._lock = threading.Lock()
 
     def verify(
@@ -192,12 +203,17 @@ class RequestVerifier:
         body: bytes,
         envelope: Mapping[str, Any],
     ) -> None:
-        """Raise VerificationError unless the request is genuinely from Alexa and fresh."""
+        """Raise VerificationError unless the request is genuinely from Alexa and fresh.
+
+        Everything cheap (headers, the signature's form, the URL's form, the timestamp) is
+        checked before the certificate chain can be downloaded.
+        """
         if not cert_chain_url:
             raise VerificationError("missing SignatureCertChainUrl header")
         if not signature:
             raise VerificationError("missing Signature-256 header")
         signature_bytes = _decode_signature(signature)
+        check_cert_chain_url(cert_chain_url)
         now = read_utc(self._clock())
         self._check_timestamp(envelope, now)
         public_key = self._public_key_for(cert_chain_url, now)
@@ -233,16 +249,23 @@ class RequestVerifier:
                 if cached.valid_from <= now <= cached.valid_until:
                     return cached.public_key
                 del self._cache[url]
-        # Only URLs that pass are ever cached, so a cache hit needs no second look at the URL.
-        check_cert_chain_url(url)
+            failure = self._failed.get(url)
+        if failure is not None:
+            raise VerificationError(f"{failure} (this URL failed lately: not downloaded again)")
         # The fetch runs outside the lock: one slow download must not stall other requests.
         try:
-            pem = self._fetch_chain(url)
-        except OSError as error:
-            raise VerificationError(f"certificate chain download failed: {error}") from error
-        verified = self._verify_chain(pem, now)
+            try:
+                pem = self._fetch_chain(url)
+            except OSError as error:
+                raise VerificationError(f"certificate chain download failed: {error}") from error
+            verified = self._verify_chain(pem, now)
+        except VerificationError as error:
+            with self._lock:
+                self._failed[url] = str(error)
+            raise
         with self._lock:
             self._cache[url] = verified
+            self._failed.pop(url, None)
         return verified.public_key
 
     def _verify_chain(self, pem: bytes, now: datetime) -> _VerifiedChain:

@@ -517,22 +517,91 @@ def test_cache_evicts_the_least_recently_used_url(pki: LocalPki) -> None:
     assert fetcher.calls == [url1, url2, url3, url2]
 
 
-def test_a_failed_chain_is_not_cached(pki: LocalPki) -> None:
-    verifier, fetcher, _ = make_verifier(pki, fetcher=Fetcher(b"garbage"))
+@dataclass
+class Timer:
+    """The failure cache's monotonic clock, in seconds."""
+
+    now: float = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_failed_chain_is_refused_for_five_minutes_then_fetched_again(pki: LocalPki) -> None:
+    timer = Timer()
+    verifier, fetcher, _ = make_verifier(pki, fetcher=Fetcher(b"garbage"), monotonic=timer)
     with pytest.raises(VerificationError, match="not valid PEM"):
         verify(verifier, make_request(pki))
     fetcher.pem = pki.chain_pem()
+    timer.now = 299.0
+    with pytest.raises(VerificationError, match=r"not valid PEM \(this URL failed lately"):
+        verify(verifier, make_request(pki))
+    assert fetcher.calls == [DEFAULT_CHAIN_URL]
+    timer.now = 301.0
     verify(verifier, make_request(pki))
     verify(verifier, make_request(pki))
     assert fetcher.calls == [DEFAULT_CHAIN_URL, DEFAULT_CHAIN_URL]
 
 
-def test_an_untrusted_chain_is_not_cached(pki: LocalPki, other_pki: LocalPki) -> None:
+def test_an_untrusted_chain_is_not_cached_as_good_nor_fetched_again(
+    pki: LocalPki, other_pki: LocalPki
+) -> None:
     verifier, fetcher, _ = make_verifier(pki, fetcher=Fetcher(other_pki.chain_pem()))
-    for _ in range(2):
+    for _ in range(3):
         with pytest.raises(VerificationError, match="certificate chain rejected"):
             verify(verifier, make_request(other_pki))
-    assert len(fetcher.calls) == 2
+    assert len(fetcher.calls) == 1
+
+
+def test_a_failed_download_is_fetched_once_in_the_failure_ttl(pki: LocalPki) -> None:
+    calls: list[str] = []
+
+    def failing_fetch(url: str) -> bytes:
+        calls.append(url)
+        raise VerificationError("certificate chain download failed: HTTP Error 403")
+
+    timer = Timer()
+    verifier = RequestVerifier(
+        trust_roots=[pki.root_cert],
+        fetch_chain=failing_fetch,
+        clock=Clock(),
+        failure_ttl=timedelta(minutes=1),
+        monotonic=timer,
+    )
+    for _ in range(2):
+        with pytest.raises(VerificationError, match="HTTP Error 403"):
+            verify(verifier, make_request(pki))
+    assert calls == [DEFAULT_CHAIN_URL]
+    timer.now = 61.0
+    with pytest.raises(VerificationError, match="HTTP Error 403"):
+        verify(verifier, make_request(pki))
+    assert calls == [DEFAULT_CHAIN_URL, DEFAULT_CHAIN_URL]
+
+
+def test_the_failure_cache_is_bounded(pki: LocalPki) -> None:
+    verifier, fetcher, _ = make_verifier(pki, fetcher=Fetcher(b"garbage"), failure_cache_size=2)
+    urls = [f"https://s3.amazonaws.com/echo.api/bad-{n}.pem" for n in range(3)]
+    for url in urls:
+        with pytest.raises(VerificationError, match="not valid PEM"):
+            verify(verifier, make_request(pki, url=url))
+    # The oldest failure was dropped to keep two: it is fetched again, the newest is not.
+    for url in (urls[0], urls[2]):
+        with pytest.raises(VerificationError, match="not valid PEM"):
+            verify(verifier, make_request(pki, url=url))
+    assert fetcher.calls == [*urls, urls[0]]
+
+
+def test_a_request_that_fails_a_cheap_check_downloads_nothing(pki: LocalPki) -> None:
+    verifier, fetcher, _ = make_verifier(pki)
+    unsigned = make_request(pki, url="https://s3.amazonaws.com/echo.api/new.pem")
+    del unsigned.headers["Signature-256"]
+    stale = make_request(pki, timestamp=NOW - timedelta(minutes=5))
+    malformed = make_request(pki)
+    malformed.headers["Signature-256"] = "QUJD="
+    for request in (unsigned, stale, malformed):
+        with pytest.raises(VerificationError):
+            verify(verifier, request)
+    assert fetcher.calls == []
 
 
 def test_concurrent_requests_with_a_thrashing_cache(pki: LocalPki) -> None:
@@ -580,6 +649,20 @@ def test_load_trust_roots_rejects_a_file_without_certificates(tmp_path: Path) ->
     bundle.write_bytes(b"nothing here\n")
     with pytest.raises(ValueError, match="no usable PEM certificates"):
         load_trust_roots(bundle)
+
+
+@pytest.mark.parametrize(("cache_size", "failure_cache_size"), [(0, 1), (1, 0)])
+def test_cache_sizes_must_be_positive(
+    pki: LocalPki, cache_size: int, failure_cache_size: int
+) -> None:
+    with pytest.raises(ValueError, match="cache sizes must be at least 1"):
+        RequestVerifier(
+            trust_roots=[pki.root_cert],
+            fetch_chain=Fetcher(b""),
+            clock=Clock(),
+            cache_size=cache_size,
+            failure_cache_size=failure_cache_size,
+        )
 
 
 def test_verifier_needs_trust_roots() -> None:
