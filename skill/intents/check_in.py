@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import isodate
+import re
+
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_request_type
@@ -17,23 +18,27 @@ from skill.intents.base import IntentHandler
 from skill.intents.turn import Turn, turn_of
 
 NUMBER_INTENTS = (pending_question.PAIN_SCORE, pending_question.MINUTES)
+MOST_MINUTES = 24 * 60  # the longest duration understood: a day
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,5}")  # ASCII digits only: int() would take '٣' or '²'
+_DURATION = re.compile(r"PT(?:([0-9]{1,2})H)?(?:([0-9]{1,4})M)?")  # hours and minutes only
 
 
 def _number(handler_input: HandlerInput) -> int | None:
-    """A number said: '7', 'twenty minutes' or a duration ('PT20M'), as whole minutes."""
+    """A number said: '7', 'twenty minutes' or a duration ('PT20M', 'PT1H30M'), as whole minutes.
+
+    A duration is understood only in hours and minutes, up to MOST_MINUTES (a day); anything
+    else (years, days, seconds, fractions, longer) is not understood and asked again.
+    """
     for name in ("score", "minutes"):
         value = slot_value(handler_input, name)
-        if value is not None and value.isdigit():
+        if value is not None and _WHOLE_NUMBER.fullmatch(value):
             return int(value)
-    duration = slot_value(handler_input, "duration")
-    if duration:
-        try:
-            parsed = isodate.parse_duration(duration)
-        except (isodate.ISO8601Error, ValueError):
-            return None
-        if hasattr(parsed, "total_seconds"):
-            return int(parsed.total_seconds() // 60)
-    return None
+    duration = _DURATION.fullmatch(slot_value(handler_input, "duration") or "")
+    if duration is None or not any(duration.groups()):
+        return None
+    hours, minutes = (int(part or 0) for part in duration.groups())
+    total = hours * 60 + minutes
+    return total if total <= MOST_MINUTES else None
 
 
 def _heard(handler_input: HandlerInput, question: Question) -> tuple[bool, CheckInAnswer]:
