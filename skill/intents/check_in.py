@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_request_type
 from ask_sdk_model import Response
@@ -14,7 +13,7 @@ from skill.alexa.pending import NO, SKIP, YES, CheckInAnswer, CheckInStep
 from skill.alexa.request import intent_name, session_attributes, slot_value
 from skill.alexa.speech import Reply, plain, telephone
 from skill.content.check_in import QUESTIONS, Question, accepts, alerts_for, all_alerts
-from skill.intents.base import IntentHandler
+from skill.intents.base import IntentHandler, RequestHandler
 from skill.intents.turn import Turn, turn_of
 
 NUMBER_INTENTS = (pending_question.PAIN_SCORE, pending_question.MINUTES)
@@ -111,8 +110,10 @@ def answer(turn: Turn, state: CheckInStep) -> Response:
     return reply.say("check_in.saved").ask_anything_else().build(handler_input)
 
 
-class CheckInSessionEndedHandler(AbstractRequestHandler):
+class CheckInSessionEndedHandler(RequestHandler):
     """The session ended mid check-in: keep what was answered."""
+
+    request_types = ("SessionEndedRequest",)
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         if not is_request_type("SessionEndedRequest")(handler_input):

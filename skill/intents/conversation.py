@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.utils import is_request_type
 from ask_sdk_model import Response
 
 from skill.alexa.speech import repeat_last
-from skill.intents.base import IntentHandler
+from skill.intents.base import ANY_REQUEST, INTENT_REQUEST, IntentHandler, RequestHandler
 from skill.intents.turn import Turn, turn_of
 
 
@@ -92,9 +90,7 @@ class FallbackIntentHandler(IntentHandler):
     """Anything not understood, or an intent this skill does not know: say so, offer help."""
 
     intents = ("AMAZON.FallbackIntent",)
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_request_type("IntentRequest")(handler_input))
+    request_types = (INTENT_REQUEST,)  # and any intent no other handler took
 
     def handle(self, handler_input: HandlerInput) -> Response:
         return (
@@ -107,21 +103,19 @@ class FallbackIntentHandler(IntentHandler):
         )
 
 
-class SessionEndedRequestHandler(AbstractRequestHandler):
+class SessionEndedRequestHandler(RequestHandler):
     """The session ended (the patient left, or said nothing): nothing may be said."""
 
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_request_type("SessionEndedRequest")(handler_input))
+    request_types = ("SessionEndedRequest",)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         return handler_input.response_builder.response
 
 
-class UnhandledRequestHandler(AbstractRequestHandler):
+class UnhandledRequestHandler(RequestHandler):
     """Any other request type (events this skill does not use): an empty, valid answer."""
 
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return True
+    request_types = (ANY_REQUEST,)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         return handler_input.response_builder.response

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import logging
 
-from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
 from skill.alexa.pending import YES, DeletionToConfirm
-from skill.alexa.request import raw_request, request_type
-from skill.intents.base import IntentHandler
+from skill.alexa.request import raw_request
+from skill.intents.base import IntentHandler, RequestHandler
 from skill.intents.turn import Turn, turn_of
 
 log = logging.getLogger(__name__)
@@ -42,11 +41,10 @@ def answer_deletion(turn: Turn, intent: str) -> Response:
     return turn.reply().say("data.deleted").build(turn.handler_input)
 
 
-class SkillDisabledHandler(AbstractRequestHandler):
+class SkillDisabledHandler(RequestHandler):
     """Disabled without keeping the data (NOT_PERSISTED): delete it. Nothing may be said."""
 
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return request_type(handler_input) == "AlexaSkillEvent.SkillDisabled"
+    request_types = ("AlexaSkillEvent.SkillDisabled",)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         body = raw_request(handler_input).get("body")

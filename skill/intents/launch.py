@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.utils import is_request_type
 from ask_sdk_model import Response
 
+from skill.intents.base import RequestHandler
 from skill.intents.exercise import unfinished_set_offer
 from skill.intents.surgery_date import ask_for_surgery_date
 from skill.intents.turn import turn_of
@@ -14,12 +13,11 @@ from skill.recovery.phrases import elapsed_sentence, exercise_names, phase_name
 from skill.recovery.timeline import current_phase, elapsed
 
 
-class LaunchRequestHandler(AbstractRequestHandler):
+class LaunchRequestHandler(RequestHandler):
     """First time: the disclaimer and the surgery date. Later: an unfinished set to finish, or
     where the patient is today."""
 
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return bool(is_request_type("LaunchRequest")(handler_input))
+    request_types = ("LaunchRequest",)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = turn_of(handler_input)

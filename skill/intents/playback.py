@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import logging
 
-from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Directive, Response
 
 from skill.alexa.request import intent_name, request_type, resolved_id
-from skill.intents.base import IntentHandler
+from skill.intents.base import IntentHandler, RequestHandler
 from skill.intents.turn import turn_of
 from skill.sets.player import playback_event, player_state
 from skill.sets.service import Command
@@ -106,11 +105,10 @@ class LoopShuffleIntentHandler(IntentHandler):
         return reply.ask_anything_else().build(handler_input)
 
 
-class AudioPlayerEventHandler(AbstractRequestHandler):
+class AudioPlayerEventHandler(RequestHandler):
     """Started, stopped, nearly finished, finished, failed: keep the log where the stream is."""
 
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return request_type(handler_input).startswith("AudioPlayer.")
+    request_types = ("AudioPlayer.*",)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = turn_of(handler_input)
@@ -125,11 +123,10 @@ class AudioPlayerEventHandler(AbstractRequestHandler):
         return _silent(handler_input, directives)
 
 
-class PlaybackControllerHandler(AbstractRequestHandler):
+class PlaybackControllerHandler(RequestHandler):
     """The device's buttons: play, pause, next, previous (directives only, never speech)."""
 
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return request_type(handler_input).startswith("PlaybackController.")
+    request_types = ("PlaybackController.*",)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = turn_of(handler_input)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from skill.content.plan import load_plan
+from skill.intents.base import RequestHandler
 from skill.skill_builder import request_handlers
 
 MODELS = sorted((Path(__file__).parents[2] / "interaction_model").glob("*.json"))
@@ -37,6 +38,14 @@ def test_handler_order_is_pinned() -> None:
         "SessionEndedRequestHandler",
         "UnhandledRequestHandler",
     ]
+
+
+def test_every_handler_declares_what_it_answers() -> None:
+    # The dispatch table is built from these declarations (skill/intents/base.py).
+    for handler in request_handlers():
+        assert isinstance(handler, RequestHandler), type(handler).__name__
+        assert handler.intents or handler.request_types, type(handler).__name__
+        assert handler.intent_set == frozenset(handler.intents)
 
 
 def test_after_the_answers_each_intent_has_one_handler_so_their_order_does_not_matter() -> None:
