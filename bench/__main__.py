@@ -1,10 +1,12 @@
 """`python -m bench`: measure Spine Coach against a bare hello-world skill, both under gunicorn.
 
-Both apps are served by gunicorn with the same settings. Every scenario is warmed up, then
+Both apps are served by gunicorn with the same settings; Spine Coach twice, on SQLite and on
+PostgreSQL (a throw-away schema) for the write scenarios. Every scenario is warmed up, then
 measured in rounds; in each round a Spine Coach scenario runs between two runs of its
-hello-world baseline, so the machine's drift and other load on it hit both alike. Before
-every run the driver builds a fresh envelope, signs it with the local test CA and checks with
-urllib that the app gives the real answer. Prints a table and writes bench/results.json.
+hello-world baseline, so the machine's drift and other load on it hit both alike. Then one
+scenario at one and at two gunicorn workers, bracketed the same way, for how throughput scales.
+Before every run the driver builds a fresh envelope, signs it with the local test CA and checks
+with urllib that the app gives the real answer. Prints tables and writes bench/results.json.
 """
 
 from __future__ import annotations
@@ -23,8 +25,18 @@ from pathlib import Path
 
 from bench import audio_build, growth, load, paced, probe, report, server, startup
 from bench.fixtures import Fixtures, prepare
-from bench.scenarios import APPS, SCENARIOS, SPINE, Scenario
+from bench.scenarios import (
+    APPS,
+    HELLO,
+    POSTGRESQL,
+    SCENARIOS,
+    SPINE,
+    SPINE_POSTGRES,
+    Scenario,
+    select,
+)
 from bench.spine_app import CHAIN_PEM_ENV, DATABASE_URL_ENV, ROOT_PEM_ENV
+from skill.devtools.databases import postgres_schema
 
 # Each run signs a fresh request; Spine Coach refuses requests older than 150 s.
 MAX_RUN_S = 120
@@ -40,6 +52,9 @@ class Options:
     workers: int = server.DEFAULT_WORKERS
     threads: int = server.DEFAULT_THREADS
     connections: int = load.WRK_CONNECTIONS
+    scenarios: tuple[str, ...] = ()  # words a chosen Spine Coach scenario's name contains
+    scaling: bool = True
+    postgres: str = "auto"  # a server URL, "auto" (TEST_DATABASE_URL or this machine's) or "none"
 
     def settings(self) -> dict[str, object]:
         """The settings, for results.json."""
@@ -52,9 +67,12 @@ class Options:
                 "duration_s": self.duration_s,
             },
             "rounds": self.rounds,
+            "scenarios": list(self.scenarios),
+            "scaling_connections": SCALING_CONNECTIONS_PER_WORKER * 2,
             "spine": {
                 "verification": True,
-                "database": "sqlite: reads, and writes for set starts and stream positions",
+                "database": "sqlite: reads, and writes for set starts and stream positions; "
+                "the write scenarios again on postgresql (a throw-away schema)",
                 "cert_chain": "local file, cached by the verifier",
                 "alexa_api": "local stand-in (device time zone)",
             },
@@ -63,9 +81,12 @@ class Options:
 
 def app_env(app: str, fixtures: Fixtures) -> dict[str, str]:
     """The environment of the gunicorn serving `app`."""
-    if app == SPINE:
+    if app in (SPINE, SPINE_POSTGRES):
+        database_url = fixtures.database_url if app == SPINE else fixtures.postgres_url
+        if database_url is None:
+            raise ValueError(f"{app} needs a PostgreSQL database")
         return {
-            DATABASE_URL_ENV: fixtures.database_url,
+            DATABASE_URL_ENV: database_url,
             ROOT_PEM_ENV: str(fixtures.root_pem),
             CHAIN_PEM_ENV: str(fixtures.chain_pem),
         }
@@ -115,32 +136,81 @@ class Extras:
     worker_memory_mb: dict[str, list[float]]
 
 
-def run_all(workdir: Path, options: Options) -> tuple[dict[str, list[load.Figures]], Extras]:
-    """Warm up and measure every scenario; each scenario's rounds by name, and the extras."""
-    fixtures = prepare(workdir)
-    gunicorn_options = server.options(workers=options.workers, threads=options.threads)
-    scenarios = measurement_order(SCENARIOS)
-    figures: dict[str, list[load.Figures]] = {scenario.name: [] for scenario in scenarios}
+# The scaling runs keep this many wrk connections open per worker of the larger server (both
+# servers get the same number): gthread workers keep the keep-alive connections they accepted.
+SCALING_CONNECTIONS_PER_WORKER = 4
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """One scenario at one and at two gunicorn workers: in each round the one-worker server
+    is measured before and after the two-worker one. Requests per second of each run."""
+
+    scenario: str
+    connections: int
+    one_worker: list[float]
+    two_workers: list[float]
+
+    @property
+    def ratios(self) -> list[float]:
+        """Each round's two-worker throughput over the mean of the one-worker runs around it."""
+        return [
+            two / statistics.fmean(self.one_worker[2 * i : 2 * i + 2])
+            for i, two in enumerate(self.two_workers)
+        ]
+
+    @property
+    def ratio(self) -> float:
+        """The median of the rounds' ratios."""
+        return statistics.median(self.ratios)
+
+    def as_json(self) -> dict[str, object]:
+        """For results.json."""
+        return {**asdict(self), "ratios": self.ratios, "ratio": self.ratio}
+
+
+def serve(
+    servers: ExitStack, app: str, fixtures: Fixtures, workdir: Path, *, workers: int, threads: int
+) -> str:
+    """Start gunicorn for `app` (stopped when `servers` closes); its /alexa URL."""
+    gunicorn_options = server.options(workers=workers, threads=threads)
+    _say(f"serving {app} ({APPS[app]}): gunicorn {' '.join(gunicorn_options)}")
+    base_url = servers.enter_context(
+        server.gunicorn(
+            APPS[app],
+            gunicorn_options=gunicorn_options,
+            env=app_env(app, fixtures),
+            log_path=workdir / f"{app}-{workers}w.log",
+        )
+    )
+    return f"{base_url}/alexa"
+
+
+def run_all(
+    workdir: Path, options: Options, scenarios: Sequence[Scenario], fixtures: Fixtures
+) -> tuple[dict[str, list[load.Figures]], Extras]:
+    """Warm up and measure each scenario; each scenario's rounds by name, and the extras."""
+    ordered = measurement_order(scenarios)
+    figures: dict[str, list[load.Figures]] = {scenario.name: [] for scenario in ordered}
     with ExitStack() as servers:
         urls: dict[str, str] = {}
-        for app, target in APPS.items():
-            _say(f"serving {target}: gunicorn {' '.join(gunicorn_options)}")
-            base_url = servers.enter_context(
-                server.gunicorn(
-                    target,
-                    gunicorn_options=gunicorn_options,
-                    env=app_env(app, fixtures),
-                    log_path=workdir / f"{app}.log",
+        for app in APPS:
+            if any(scenario.app == app for scenario in scenarios):
+                urls[app] = serve(
+                    servers,
+                    app,
+                    fixtures,
+                    workdir,
+                    workers=options.workers,
+                    threads=options.threads,
                 )
-            )
-            urls[app] = f"{base_url}/alexa"
-        for scenario in scenarios:
+        for scenario in ordered:
             url = urls[scenario.app]
             script = signed_run(scenario, url, fixtures, workdir)
             if options.warmup_s:
                 load.run(url, script, duration_s=options.warmup_s, connections=options.connections)
         for round_number in range(1, options.rounds + 1):
-            for scenario in round_order(SCENARIOS):
+            for scenario in round_order(scenarios):
                 url = urls[scenario.app]
                 script = signed_run(scenario, url, fixtures, workdir)
                 measured = load.run(
@@ -148,12 +218,12 @@ def run_all(workdir: Path, options: Options) -> tuple[dict[str, list[load.Figure
                 )
                 figures[scenario.name].append(measured)
                 _say(
-                    f"  round {round_number}  {scenario.name:<26} "
+                    f"  round {round_number}  {scenario.name:<28} "
                     f"{measured.requests_per_second:8.1f} req/s"
                 )
         extras = Extras({}, {})
-        for scenario in scenarios:
-            if scenario.app != SPINE:
+        for scenario in ordered:
+            if scenario.app == HELLO:
                 continue
             best = statistics.median(f.requests_per_second for f in figures[scenario.name])
             body = json.dumps(scenario.envelope(datetime.now(UTC))).encode("utf-8")
@@ -166,7 +236,7 @@ def run_all(workdir: Path, options: Options) -> tuple[dict[str, list[load.Figure
             )
             extras.half_load[scenario.name] = half
             _say(
-                f"  half load {scenario.name:<26} {half.rate_per_s:7.0f} req/s: "
+                f"  half load {scenario.name:<28} {half.rate_per_s:7.0f} req/s: "
                 f"p99 {half.p99_ms:.1f} ms"
             )
         for app, url in urls.items():
@@ -176,8 +246,42 @@ def run_all(workdir: Path, options: Options) -> tuple[dict[str, list[load.Figure
     return figures, extras
 
 
+def measure_scaling(
+    workdir: Path, options: Options, scenario: Scenario, fixtures: Fixtures
+) -> Scaling:
+    """`scenario` served by one gunicorn worker and by two (the same threads each), measured in
+    rounds of one worker, two workers, one worker again."""
+    connections = SCALING_CONNECTIONS_PER_WORKER * 2
+    with ExitStack() as servers:
+        urls = {
+            workers: serve(
+                servers, scenario.app, fixtures, workdir, workers=workers, threads=options.threads
+            )
+            for workers in (1, 2)
+        }
+        for url in urls.values():
+            if options.warmup_s:
+                script = signed_run(scenario, url, fixtures, workdir)
+                load.run(url, script, duration_s=options.warmup_s, connections=connections)
+        runs: dict[int, list[float]] = {1: [], 2: []}
+        for round_number in range(1, options.rounds + 1):
+            for workers in (1, 2, 1):
+                url = urls[workers]
+                script = signed_run(scenario, url, fixtures, workdir)
+                measured = load.run(
+                    url, script, duration_s=options.duration_s, connections=connections
+                )
+                runs[workers].append(measured.requests_per_second)
+                _say(
+                    f"  scaling round {round_number}  {workers} worker(s) "
+                    f"{measured.requests_per_second:8.1f} req/s"
+                )
+    return Scaling(scenario.name, connections, runs[1], runs[2])
+
+
 def parse_options(argv: Sequence[str] | None) -> tuple[Options, Path, bool, str]:
-    """Options, the results path and whether to enforce the target, from the command line."""
+    """Options, the results path, whether to enforce the targets and the growth sizes, from
+    the command line."""
     defaults = Options()
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -217,6 +321,26 @@ def parse_options(argv: Sequence[str] | None) -> tuple[Options, Path, bool, str]
         help="wrk connections (default %(default)s)",
     )
     parser.add_argument(
+        "--scenarios",
+        default="",
+        metavar="WORD[,WORD...]",
+        help="only the Spine Coach scenarios whose name contains one of these words (any case; "
+        "e.g. 'launch,pg'), with their baselines (default: all)",
+    )
+    parser.add_argument(
+        "--scaling",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.scaling,
+        help="measure the first chosen scenario at one and two workers (default: on)",
+    )
+    parser.add_argument(
+        "--postgres",
+        default=defaults.postgres,
+        metavar="URL|auto|none",
+        help="the PostgreSQL server for the pg scenarios and growth: 'auto' takes "
+        "TEST_DATABASE_URL or the machine's, if it answers (default %(default)s)",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         default=report.RESULTS_PATH,
@@ -236,6 +360,11 @@ def parse_options(argv: Sequence[str] | None) -> tuple[Options, Path, bool, str]
         parser.error(f"--duration and --warmup must be at most {MAX_RUN_S} s")
     if min(args.rounds, args.workers, args.threads, args.connections) < 1:
         parser.error("--rounds, --workers, --threads and --connections must be at least 1")
+    words = tuple(word.strip() for word in args.scenarios.split(",") if word.strip())
+    try:
+        select(SCENARIOS, words)
+    except ValueError as error:
+        parser.error(str(error))
     options = Options(
         warmup_s=args.warmup,
         duration_s=args.duration,
@@ -243,27 +372,55 @@ def parse_options(argv: Sequence[str] | None) -> tuple[Options, Path, bool, str]
         workers=args.workers,
         threads=args.threads,
         connections=args.connections,
+        scenarios=words,
+        scaling=args.scaling,
+        postgres=args.postgres,
     )
     return options, args.output, args.enforce, args.growth
+
+
+def postgres_server(choice: str) -> str | None:
+    """The PostgreSQL server URL to use, or None."""
+    if choice == "none":
+        return None
+    if choice == "auto":
+        return growth.postgres_server()
+    return choice
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; 0 on success, 1 if --enforce and a target is missed, 2 on errors."""
     options, output, enforce, growth_sizes = parse_options(argv)
     started = time.monotonic()
+    chosen = select(SCENARIOS, options.scenarios)
+    scaling: Scaling | None = None
     try:
         load.wrk_path()
-        with tempfile.TemporaryDirectory(prefix="spine-coach-bench-") as workdir:
-            figures, extras = run_all(Path(workdir), options)
+        server_url = postgres_server(options.postgres)
+        scenarios = chosen
+        if server_url is None and any(s.database == POSTGRESQL for s in chosen):
+            _say("no PostgreSQL: the pg scenarios are left out (and count as missed)")
+            kept = [s for s in chosen if s.app != SPINE_POSTGRES]
+            baselines = {s.baseline for s in kept}
+            scenarios = tuple(s for s in kept if s.baseline is not None or s.name in baselines)
+        with tempfile.TemporaryDirectory(prefix="spine-coach-bench-") as workdir, ExitStack() as db:
+            postgres_url = None
+            if any(s.app == SPINE_POSTGRES for s in scenarios) and server_url is not None:
+                postgres_url = db.enter_context(postgres_schema(server_url, prefix="bench"))
+            fixtures = prepare(Path(workdir), postgres_url)
+            figures, extras = run_all(Path(workdir), options, scenarios, fixtures)
+            spine = [s for s in scenarios if s.app != HELLO]
+            if options.scaling and spine:
+                scaling = measure_scaling(Path(workdir), options, spine[0], fixtures)
             cold = startup.cold_start(Path(workdir))
             timings: list[growth.Timing] = []
             if growth_sizes != "none":
                 sizes = growth.SIZES if growth_sizes == "full" else growth.SIZES[:3]
-                timings = growth.run(Path(workdir), growth.postgres_server(), sizes)
+                timings = growth.run(Path(workdir), server_url, sizes)
     except (load.LoadError, probe.ProbeError, server.ServerError) as error:
         print(f"bench failed: {error}", file=sys.stderr)
         return 2
-    result = report.rows(SCENARIOS, figures)
+    result = report.rows(scenarios, figures)
     print(report.table(result))
     print(f"p99 at half the measured maximum (target <= {paced.P99_TARGET_MS:.0f} ms):")
     for name, half in extras.half_load.items():
@@ -271,6 +428,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"  {name:<28} {half.rate_per_s:7.0f} req/s  p50 {half.p50_ms:5.1f} ms  "
             f"p99 {half.p99_ms:5.1f} ms  {mark}"
+        )
+    if scaling is not None:
+        print(
+            f"scaling, {scaling.scenario} ({scaling.connections} connections): 1 worker "
+            f"{statistics.median(scaling.one_worker):.0f} req/s, 2 workers "
+            f"{statistics.median(scaling.two_workers):.0f} req/s: {scaling.ratio:.2f}x "
+            f"({min(scaling.ratios):.2f}-{max(scaling.ratios):.2f})"
         )
     print(
         f"cold start (import + create_app): median {cold.median_s:.2f} s, worst "
@@ -286,6 +450,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"({times.clips} clips, {times.tracks} tracks); rebuild {times.rebuild_s:.3f} s "
         f"({times.rebuild_synthesised} synthesised, {times.rebuild_tracks_built} built)"
     )
+    left_out = sorted({s.name for s in chosen if s.baseline} - {s.name for s in scenarios})
     report.write(
         output,
         result,
@@ -296,8 +461,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 name: {**asdict(h), "passed": h.passed} for name, h in extras.half_load.items()
             },
             "worker_memory_mb": extras.worker_memory_mb,
+            "scaling": scaling.as_json() if scaling else None,
             "cold_start": {**asdict(cold), "passed": cold.passed},
             "growth": growth.as_json(timings),
+            "left_out": left_out,
         },
     )
     _say(f"wrote {output} ({time.monotonic() - started:.0f} s)")
@@ -306,6 +473,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         or any(not h.passed for h in extras.half_load.values())
         or not cold.passed
         or any(not v["passed"] for v in growth.verdicts(timings))
+        or bool(left_out)
     )
     return 1 if enforce and missed else 0
 

@@ -1,4 +1,5 @@
-"""What the apps need on disk: the local test PKI as PEM files and a seeded SQLite database."""
+"""What the apps need: the local test PKI as PEM files, a seeded SQLite database and, for the
+PostgreSQL scenarios, a seeded throw-away PostgreSQL schema."""
 
 from __future__ import annotations
 
@@ -28,10 +29,12 @@ class Fixtures:
     root_pem: Path
     chain_pem: Path
     database_url: str
+    postgres_url: str | None = None
 
 
-def prepare(workdir: Path) -> Fixtures:
-    """Write the PKI's root and chain PEM files and a migrated, seeded database in `workdir`."""
+def prepare(workdir: Path, postgres_url: str | None = None) -> Fixtures:
+    """Write the PKI's root and chain PEM files and a migrated, seeded database in `workdir`;
+    seed `postgres_url` too (an empty schema, migrated) when given."""
     pki = make_pki(now=datetime.now(UTC))
     root_pem = workdir / "root.pem"
     chain_pem = workdir / "chain.pem"
@@ -40,7 +43,15 @@ def prepare(workdir: Path) -> Fixtures:
     database_url = f"sqlite:///{workdir / 'bench.sqlite3'}"
     upgrade(database_url)
     seed(database_url)
-    return Fixtures(pki=pki, root_pem=root_pem, chain_pem=chain_pem, database_url=database_url)
+    if postgres_url is not None:
+        seed(postgres_url)
+    return Fixtures(
+        pki=pki,
+        root_pem=root_pem,
+        chain_pem=chain_pem,
+        database_url=database_url,
+        postgres_url=postgres_url,
+    )
 
 
 def seed(database_url: str) -> None:

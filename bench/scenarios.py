@@ -1,12 +1,13 @@
 """What is measured: each scenario is one request kind sent to one app.
 
 Later request kinds are new entries in SCENARIOS; a Spine Coach scenario names the hello-world
-scenario it is compared with (`baseline`).
+scenario it is compared with (`baseline`) and the database it runs on. The write scenarios run
+on SQLite and again on PostgreSQL (production's database), each served by its own gunicorn.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,9 +27,18 @@ AUDIO_TOKEN = PlaybackToken(patient_key(AUDIO_USER), "bridges", Pace.NORMAL, AUD
 
 HELLO = "hello"
 SPINE = "spine"
-# The gunicorn app of each name ("module:factory()").
-APPS = {HELLO: "bench.hello_skill:create()", SPINE: "bench.spine_app:create()"}
-TARGET_RATIO = 0.6
+SPINE_POSTGRES = "spine-postgresql"
+SQLITE = "sqlite"
+POSTGRESQL = "postgresql"
+# The gunicorn app of each name ("module:factory()"); the two Spine Coach apps differ only in
+# their database (bench.__main__.app_env).
+APPS = {
+    HELLO: "bench.hello_skill:create()",
+    SPINE: "bench.spine_app:create()",
+    SPINE_POSTGRES: "bench.spine_app:create()",
+}
+# Each Spine Coach scenario's throughput at least this share of the bare skill's, by database.
+TARGET_RATIOS = {SQLITE: 0.8, POSTGRESQL: 0.6}
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,12 @@ class Scenario:
     envelope: Callable[[datetime], dict[str, Any]]
     expected_speech: str | None
     baseline: str | None = None
+    database: str | None = None  # a Spine Coach scenario's: SQLITE or POSTGRESQL
+
+    @property
+    def target_ratio(self) -> float | None:
+        """The least throughput ratio to the baseline that meets the target (None: none)."""
+        return TARGET_RATIOS[self.database] if self.database else None
 
 
 def _launch(at: datetime) -> dict[str, Any]:
@@ -77,7 +93,12 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("hello LaunchRequest", HELLO, _launch, "Hello world"),
     Scenario("hello IntentRequest", HELLO, _current_phase, "Hello world"),
     Scenario(
-        "spine LaunchRequest", SPINE, _launch, "Welcome back.", baseline="hello LaunchRequest"
+        "spine LaunchRequest",
+        SPINE,
+        _launch,
+        "Welcome back.",
+        baseline="hello LaunchRequest",
+        database=SQLITE,
     ),
     Scenario(
         "spine CurrentPhaseIntent",
@@ -85,6 +106,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         _current_phase,
         "You're in",
         baseline="hello IntentRequest",
+        database=SQLITE,
     ),
     Scenario("hello StartExercise", HELLO, _start_exercise, "Hello world"),
     Scenario(
@@ -93,10 +115,32 @@ SCENARIOS: tuple[Scenario, ...] = (
         _start_exercise,
         "Let's do your bridges",
         baseline="hello StartExercise",
+        database=SQLITE,
+    ),
+    Scenario(
+        "pg StartExerciseIntent",
+        SPINE_POSTGRES,
+        _start_exercise,
+        "Let's do your bridges",
+        baseline="hello StartExercise",
+        database=POSTGRESQL,
     ),
     Scenario("hello PlaybackStopped", HELLO, _playback_stopped, None),
     Scenario(
-        "spine PlaybackStopped", SPINE, _playback_stopped, None, baseline="hello PlaybackStopped"
+        "spine PlaybackStopped",
+        SPINE,
+        _playback_stopped,
+        None,
+        baseline="hello PlaybackStopped",
+        database=SQLITE,
+    ),
+    Scenario(
+        "pg PlaybackStopped",
+        SPINE_POSTGRES,
+        _playback_stopped,
+        None,
+        baseline="hello PlaybackStopped",
+        database=POSTGRESQL,
     ),
     Scenario("hello ProgressSummary", HELLO, _progress_summary, "Hello world"),
     Scenario(
@@ -105,5 +149,22 @@ SCENARIOS: tuple[Scenario, ...] = (
         _progress_summary,
         "In the last 7 days",
         baseline="hello ProgressSummary",
+        database=SQLITE,
     ),
 )
+
+
+def select(scenarios: Sequence[Scenario], wanted: Sequence[str]) -> tuple[Scenario, ...]:
+    """The Spine Coach scenarios whose name contains one of `wanted` (any case), with their
+    baselines; all of them when `wanted` is empty. ValueError naming a word that matches none."""
+    if not wanted:
+        return tuple(scenarios)
+    spine = [s for s in scenarios if s.baseline is not None]
+    chosen = set()
+    for word in wanted:
+        matched = {s.name for s in spine if word.lower() in s.name.lower()}
+        if not matched:
+            raise ValueError(f"no scenario matches {word!r}: {', '.join(s.name for s in spine)}")
+        chosen |= matched
+    baselines = {s.baseline for s in spine if s.name in chosen}
+    return tuple(s for s in scenarios if s.name in chosen or s.name in baselines)
