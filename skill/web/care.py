@@ -337,6 +337,17 @@ EXPORT_FIELDS = (
 )
 
 
+# A cell starting with one of these is run as a formula by spreadsheets (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _spreadsheet_safe(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, quoted with a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return f"'{value}"
+    return value
+
+
 def export_csv() -> Response:
     """Everything logged for the patient, as CSV."""
     user_id = _patient()
@@ -345,7 +356,10 @@ def export_csv() -> Response:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(_export_rows(_site(), user_id))
+    writer.writerows(
+        {key: _spreadsheet_safe(value) for key, value in row.items()}
+        for row in _export_rows(_site(), user_id)
+    )
     response = make_response(buffer.getvalue())
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = 'attachment; filename="spine-coach.csv"'
