@@ -30,6 +30,9 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted rows are overwritten with zeros, not left in free space (a patient's deletion
+    # must leave the disk; store/patient_data.py then empties the WAL).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

@@ -6,11 +6,14 @@ them in one transaction, so a table added later is covered without touching this
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import Engine, Table, delete
 
 from skill.store.tables import metadata
 
 USER_COLUMN = "user_id"
+log = logging.getLogger(__name__)
 
 
 def patient_tables() -> list[Table]:
@@ -32,4 +35,15 @@ class PatientData:
             for table in reversed(patient_tables()):
                 result = connection.execute(delete(table).where(table.c[USER_COLUMN] == user_id))
                 deleted[table.name] = result.rowcount
+        if self._engine.dialect.name == "sqlite":
+            _checkpoint(self._engine)
         return deleted
+
+
+def _checkpoint(engine: Engine) -> None:
+    """Copy the WAL into the database file and truncate it: its frames still hold the deleted
+    rows' old pages (secure_delete, set in engine.py, zeroes them in the file itself)."""
+    with engine.connect() as connection:
+        busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+    if busy:  # a reader held the WAL: the next checkpoint (at the latest on closing) empties it
+        log.warning("WAL checkpoint after a patient's deletion was blocked by a reader")
