@@ -39,6 +39,7 @@ from skill.store.patient_data import PatientData
 from skill.store.patients import PatientStore
 from skill.web import audio, care, logs
 from skill.web.care import CareSite
+from skill.web.sessions import CookieSessionsExcept
 
 __all__ = ["ConfigError", "create_app"]
 # The repository's audio/ folder, where `spine-coach build-audio` writes by default.
@@ -130,6 +131,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["DATABASE_URL_RESOLVED"] = database_url
     # Each part attaches itself alike, Flask-extension style: init_app builds its blueprint
     # and mounts it, keeping what its views need in app.extensions or app.config.
+    # CSRF is checked by the blueprints that take forms (/care, /try) in their own
+    # before_request, so Alexa's requests, the audio and health probes run none of its code.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf = CSRFProtect(app)
     alexa_endpoint.init_app(
         app,
@@ -140,6 +144,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             verifier=verifier,
             skill_id=settings.SKILL_ID,
             serializer=AlexaSerializer(),
+            on_parsed=logs.adopt_alexa_request_id,
         ),
         csrf=csrf,
     )
@@ -147,6 +152,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     care.init_app(
         app,
         CareSite(services, caregivers, app.config.get("CLOCK") or _utc_now),
+        csrf=csrf,
         storage_uri=settings.RATELIMIT_STORAGE_URL,
         per_client=settings.CARE_CODE_LIMIT,
         overall=settings.CARE_CODE_GLOBAL_LIMIT,
@@ -154,7 +160,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if settings.SIMULATOR:
         from skill.devtools.try_site import init_app as init_try_site
 
-        init_try_site(app, first_day=settings.SIMULATOR_TODAY, time_zone=settings.DEFAULT_TIMEZONE)
+        init_try_site(
+            app, csrf=csrf, first_day=settings.SIMULATOR_TODAY, time_zone=settings.DEFAULT_TIMEZONE
+        )
+    # No cookie session where no page uses one: Alexa's requests, health probes, the audio.
+    app.session_interface = CookieSessionsExcept.for_blueprints(app, ("alexa", "audio"))
     return app
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ask_sdk_core.serialize import DefaultSerializer
+from ask_sdk_core.exceptions import SerializationException
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_model import RequestEnvelope, ResponseEnvelope
 from ask_sdk_model.request import Request
@@ -17,6 +19,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine
 
+from skill.alexa.serializer import AlexaSerializer
 from skill.alexa.speech import ssml
 from skill.alexa.verification import RequestVerifier, VerificationError, check_application_id
 from skill.content.strings import Catalogue
@@ -31,6 +34,10 @@ class BadRequest(Exception):
     """The request is not a well-formed Alexa envelope; answered with HTTP 400."""
 
 
+def _nothing(parsed: Any) -> None:
+    pass
+
+
 @dataclass
 class AlexaEndpoint:
     """Everything POST /alexa needs, built once by the app factory."""
@@ -40,11 +47,16 @@ class AlexaEndpoint:
     engine: Engine
     verifier: RequestVerifier | None
     skill_id: str | None
-    serializer: DefaultSerializer
+    serializer: AlexaSerializer
+    # Given the parsed body before it is checked: the app's logs take the request's id from
+    # it (skill.web.logs.adopt_alexa_request_id).
+    on_parsed: Callable[[Any], None] = _nothing
 
     def answer(self, body: bytes, headers: Any) -> dict[str, Any]:
         """The response envelope for a raw body; raises BadRequest or VerificationError."""
-        envelope = parse_envelope(body)
+        parsed = parse_json(body)
+        self.on_parsed(parsed)
+        envelope = check_envelope(parsed)
         if self.skill_id is not None:
             check_application_id(envelope, self.skill_id)
         if self.verifier is not None:
@@ -59,7 +71,9 @@ class AlexaEndpoint:
             log.info("answering an unknown request type with an empty response: %s", request_type)
             return empty_response()
         try:
-            request_envelope = self.serializer.deserialize(body.decode("utf-8"), RequestEnvelope)
+            if not _utf8_text(body):  # what ask-sdk's deserialize reads (of the body as text)
+                raise SerializationException("the body is not UTF-8 text")
+            request_envelope = self.serializer.deserialize_parsed(envelope, RequestEnvelope)
         except Exception as error:
             raise BadRequest(f"envelope does not deserialize: {type(error).__name__}") from error
         try:
@@ -99,14 +113,31 @@ def empty_response() -> dict[str, Any]:
     return {"version": RESPONSE_VERSION, "response": {}}
 
 
-def parse_envelope(body: bytes) -> dict[str, Any]:
-    """The JSON envelope, checked for the parts every Alexa request has."""
+def parse_json(body: bytes) -> Any:
+    """The body parsed as JSON (in UTF-8, -16 or -32, as `json.loads` reads bytes)."""
     try:
-        envelope = json.loads(body)
+        return json.loads(body)
     except (UnicodeDecodeError, ValueError) as error:
         raise BadRequest("body is not JSON") from error
     except RecursionError as error:  # `[[[[…` nested past the decoder's limit: not ValueError
         raise BadRequest("body is nested too deeply") from error
+
+
+def _utf8_text(body: bytes) -> bool:
+    """Whether `json.loads` of `body` read it as UTF-8 and would read `body.decode("utf-8")`
+    alike: no byte-order mark, no UTF-16 or -32 (a NUL in the first two bytes: json's own
+    test), no encoded surrogates (json reads them, strict UTF-8 does not)."""
+    if body.startswith(codecs.BOM_UTF8) or b"\x00" in body[:2]:
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def check_envelope(envelope: Any) -> dict[str, Any]:
+    """The parsed body, checked for the parts every Alexa request has."""
     if not isinstance(envelope, dict):
         raise BadRequest("body is not a JSON object")
     alexa_request, context = envelope.get("request"), envelope.get("context")

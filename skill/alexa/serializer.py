@@ -82,6 +82,14 @@ class AlexaSerializer(DefaultSerializer):
             data = json.loads(payload)
         except Exception as error:
             raise SerializationException(f"Couldn't parse response body: {payload}") from error
+        return self.deserialize_parsed(data, obj_type)
+
+    def deserialize_parsed(self, data: Any, obj_type: Any) -> Any:
+        """`deserialize` of JSON already parsed: the `obj_type` instance `data` describes.
+
+        For a caller that has parsed the body already (POST /alexa), so it is parsed once.
+        Values typed `object` (session attributes' values, …) are shared with `data`, where
+        `deserialize` would have parsed copies: change neither in place."""
         if data is None:
             return None
         try:

@@ -33,7 +33,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_wtf.csrf import CSRFError, generate_csrf
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 
 from skill.coach_audio.manifest import Manifest, load_manifest
 from skill.devtools.dialog import AlexaReply, SkillFailed
@@ -366,8 +366,11 @@ def _csrf_failed(error: CSRFError) -> Response:
     return response
 
 
-def init_app(app: Flask, *, first_day: date | None = None, time_zone: str = "UTC") -> None:
-    """Mount /try (the caller checks the SIMULATOR setting; mount /audio first).
+def init_app(
+    app: Flask, *, csrf: CSRFProtect, first_day: date | None = None, time_zone: str = "UTC"
+) -> None:
+    """Mount /try, `csrf` checked on its POSTs (the caller checks the SIMULATOR setting; mount
+    /audio first).
 
     New simulated patients start at the app's clock, or on `first_day` (10:00 in `time_zone`),
     so a trial can be pinned to a day; each page's "next day" moves its own clock on."""
@@ -382,6 +385,10 @@ def init_app(app: Flask, *, first_day: date | None = None, time_zone: str = "UTC
         time_zone=time_zone,
     )
     pages = Blueprint("try", __name__, url_prefix="/try")
+    @pages.before_request
+    def check_csrf() -> None:  # Flask-WTF's way when WTF_CSRF_CHECK_DEFAULT is off
+        csrf.protect()
+
     pages.add_url_rule("", "page", page, methods=["GET"])
     pages.add_url_rule("/say", "say", say, methods=["POST"])
     pages.add_url_rule("/listen", "listen", listen, methods=["POST"])

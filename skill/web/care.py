@@ -35,6 +35,7 @@ from flask import (
     render_template,
     request,
 )
+from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response as ResponseBase
 
 from skill.alexa.time_zones import zone_or_none
@@ -382,12 +383,23 @@ def export_json() -> Response:
 
 
 def init_app(
-    app: Flask, site: CareSite, *, storage_uri: str, per_client: str, overall: str
+    app: Flask,
+    site: CareSite,
+    *,
+    csrf: CSRFProtect,
+    storage_uri: str,
+    per_client: str,
+    overall: str,
 ) -> None:
-    """Mount /care with its code-attempt limits (per client and across clients). Only the
-    code-entry view counts them; should Redis go away, each instance keeps limiting in memory
-    until it is back."""
+    """Mount /care with its code-attempt limits (per client and across clients) and `csrf`
+    checked on its forms. Only the code-entry view counts the limits; should Redis go away,
+    each instance keeps limiting in memory until it is back."""
     pages = Blueprint("care", __name__, url_prefix="/care")
+
+    @pages.before_request
+    def check_csrf() -> None:  # Flask-WTF's way when WTF_CSRF_CHECK_DEFAULT is off
+        csrf.protect()
+
     pages.add_url_rule("", "dashboard", dashboard, methods=["GET"])
     pages.add_url_rule("", "redeem_code", redeem_code, methods=["POST"])
     pages.add_url_rule("/export.csv", "export_csv", export_csv, methods=["GET"])

@@ -5,10 +5,11 @@ and gunicorn with `skill.production`). Every line has `time`, `level`, `logger`,
 and `request_id` (null outside a request), `exception` with the traceback when there is one,
 and the fields passed as `extra` (the access lines' `method`, `path`, `status`, `duration_ms`).
 
-`init_app` gives each request an id: Alexa's `request.requestId` for POST /alexa, else a random
-one. It is on every line logged while the request is handled, in the `X-Request-Id` response
-header, and on the access line logged when the response is ready (logger `skill.access`; health
-probes at DEBUG, everything else at INFO).
+`init_app` gives each request an id: Alexa's `request.requestId` for POST /alexa (its endpoint
+hands over the envelope it parsed, `adopt_alexa_request_id`), else a random one. It is on every
+line logged while the request is handled, in the `X-Request-Id` response header, and on the
+access line logged when the response is ready (logger `skill.access`; health probes at DEBUG,
+everything else at INFO).
 
 `redact` replaces, in every line (message, traceback, extra fields): Alexa user, person and
 device ids (`amzn1.ask.account.…` → `user:<hash>`, where the hash is the patient key the stream
@@ -43,7 +44,6 @@ ALEXA_ENDPOINT = "alexa.alexa"  # the view of POST /alexa (skill.alexa.endpoint)
 HEALTH_ENDPOINTS = frozenset({"alexa.healthz", "alexa.readyz"})
 # Alexa's request ids look like amzn1.echo-api.request.<uuid>; anything else is not trusted.
 _SAFE_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
-_ALEXA_REQUEST_ID = re.compile(rb'"requestId"\s*:\s*"([A-Za-z0-9._:\-]{1,128})"')
 
 access_log = logging.getLogger(ACCESS_LOGGER)
 
@@ -238,17 +238,30 @@ def configure(level: int | str = logging.INFO, stream: IO[str] | None = None) ->
 
 def alexa_request_id(body: bytes) -> str | None:
     """`request.requestId` of an Alexa envelope, if it is there and looks like an id."""
-    found = _ALEXA_REQUEST_ID.findall(body)
-    if len(found) == 1:  # the usual case, without parsing the body twice
-        return str(found[0].decode("ascii"))
-    if not found and b"requestId" not in body:
-        return None
     try:
         envelope = json.loads(body)
-        value = envelope["request"]["requestId"]
-    except (ValueError, TypeError, KeyError, RecursionError):  # RecursionError: [[[[…
+    except (ValueError, TypeError, RecursionError):  # RecursionError: [[[[…
         return None
+    return envelope_request_id(envelope)
+
+
+def envelope_request_id(envelope: object) -> str | None:
+    """`request.requestId` of a parsed Alexa envelope, if it is there and looks like an id."""
+    alexa_request = envelope.get("request") if isinstance(envelope, dict) else None
+    value = alexa_request.get("requestId") if isinstance(alexa_request, dict) else None
     return value if isinstance(value, str) and _SAFE_ID.fullmatch(value) else None
+
+
+def adopt_alexa_request_id(envelope: object) -> None:
+    """Make Alexa's id (`request.requestId` of the parsed `envelope`) the id of the request
+    being handled, unless it has one already (a line was logged before the envelope was read)
+    or the envelope has none that looks like an id: then it gets a random one when first
+    needed. POST /alexa's endpoint calls this once it has parsed the body."""
+    environ = request.environ
+    if REQUEST_ID_KEY not in environ:
+        alexa_id = envelope_request_id(envelope)
+        if alexa_id is not None:
+            environ[REQUEST_ID_KEY] = alexa_id
 
 
 def current_request_id() -> str | None:
@@ -256,7 +269,7 @@ def current_request_id() -> str | None:
     if not has_request_context():
         return None
     request_id = request.environ.get(REQUEST_ID_KEY)
-    if request_id is None:  # logged before the app's first before_request hook ran
+    if request_id is None:  # POST /alexa before its envelope was read, or a hook's early line
         request_id = request.environ[REQUEST_ID_KEY] = uuid.uuid4().hex
     return str(request_id)
 
@@ -264,12 +277,9 @@ def current_request_id() -> str | None:
 def _start_request() -> None:
     environ = request.environ
     environ[_STARTED_KEY] = time.perf_counter()
-    environ[REQUEST_ID_KEY] = uuid.uuid4().hex
-    if request.endpoint == ALEXA_ENDPOINT and request.mimetype == "application/json":
-        # Cached: the view reads the same bytes. Too large a body raises the view's 413 here.
-        alexa_id = alexa_request_id(request.get_data(cache=True))
-        if alexa_id is not None:
-            environ[REQUEST_ID_KEY] = alexa_id
+    if request.endpoint != ALEXA_ENDPOINT:
+        environ[REQUEST_ID_KEY] = uuid.uuid4().hex
+    # POST /alexa: its endpoint hands over Alexa's id (adopt_alexa_request_id) before it logs.
 
 
 def _finish_request(response: Response) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -9,7 +10,10 @@ from typing import Any
 
 import pytest
 import responses
+from ask_sdk_model import RequestEnvelope
+from flask import request
 from flask.testing import FlaskClient
+from flask_wtf.csrf import CSRFProtect
 
 from skill import create_app
 from skill.alexa.endpoint import EXTENSION
@@ -122,6 +126,88 @@ def test_a_failing_handler_becomes_a_spoken_apology_logged_with_the_request_id(
     assert logged
     assert body["request"]["requestId"] in logged[0].getMessage()
     assert "test-api-access-token" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        envelopes.launch(at=NOW),
+        envelopes.intent("CurrentPhaseIntent", at=NOW),
+        envelopes.audio_player_event(
+            "PlaybackStopped", at=NOW, token="t", offset_ms=60_000, player_activity="STOPPED"
+        ),
+    ],
+    ids=["launch", "intent", "playback-stopped"],
+)
+def test_the_body_is_parsed_once_and_the_skill_gets_a_request_envelope(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch, body: dict[str, Any]
+) -> None:
+    raw = json.dumps(body).encode()
+    parsed: list[object] = []
+    real_loads = json.loads
+
+    def loads(text: Any, *args: Any, **kwargs: Any) -> Any:
+        if text in (raw, raw.decode()):
+            parsed.append(text)
+        return real_loads(text, *args, **kwargs)
+
+    invoked: list[object] = []
+    skill = client.application.extensions[EXTENSION].skill
+    real_invoke = skill.invoke
+
+    def invoke(request_envelope: Any, context: Any = None) -> Any:
+        invoked.append(request_envelope)
+        return real_invoke(request_envelope, context)
+
+    monkeypatch.setattr(json, "loads", loads)
+    monkeypatch.setattr(skill, "invoke", invoke)
+    response = post(client, raw)
+    assert response.status_code == 200
+    assert len(parsed) == 1
+    (request_envelope,) = invoked
+    assert isinstance(request_envelope, RequestEnvelope)
+    assert request_envelope.request is not None
+    assert request_envelope.request.request_id == body["request"]["requestId"]
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda text: codecs.BOM_UTF8 + text.encode(),
+        lambda text: text.encode("utf-16-le"),
+        lambda text: text.encode("utf-16"),
+        lambda text: text.encode("utf-32-be"),
+        lambda text: text.replace("Launch", "Launch\\ud800").encode(),
+        lambda text: text[:-1].encode() + b', "x": "\xed\xa0\x80"}',  # a surrogate, encoded
+    ],
+    ids=["utf-8-bom", "utf-16-le", "utf-16-bom", "utf-32", "escaped-surrogate", "surrogate"],
+)
+def test_a_body_json_reads_but_ask_sdk_did_not_as_utf8_is_refused_as_before(
+    client: FlaskClient, encode: Callable[[str], bytes]
+) -> None:
+    text = json.dumps(envelopes.launch(at=NOW))
+    body = encode(text)
+    json.loads(body)  # JSON reads them all
+    escaped = b"\\ud800" in body  # plain UTF-8 text, the surrogate escaped: fine for ask-sdk
+    assert post(client, body).status_code == (200 if escaped else 400)
+
+
+def test_alexas_requests_run_no_csrf_code_the_caregivers_forms_do(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checks: list[str] = []
+    real_protect = CSRFProtect.protect
+
+    def protect(self: CSRFProtect, *args: Any, **kwargs: Any) -> None:
+        checks.append(request.path)
+        real_protect(self, *args, **kwargs)
+
+    monkeypatch.setattr(CSRFProtect, "protect", protect)
+    assert post(client, launch_body()).status_code == 200
+    assert client.get("/healthz").status_code == 200
+    assert checks == []
+    assert client.post("/care", data={"code": "123456"}).status_code == 400  # no token
+    assert checks == ["/care"]
 
 
 def test_healthz_says_the_process_is_up(client: FlaskClient) -> None:

@@ -290,6 +290,26 @@ def test_a_post_without_the_csrf_token_is_refused_with_a_fresh_token(try_app: Fl
     assert retried.status_code == 200
 
 
+def test_every_post_but_alexas_checks_csrf_although_the_app_checks_none_by_default(
+    try_app: Flask,
+) -> None:
+    """CSRF is off by default (Alexa's requests run none of it): each blueprint taking forms
+    checks it itself. A new POST route outside Alexa's blueprint must too."""
+    assert try_app.config["WTF_CSRF_CHECK_DEFAULT"] is False
+    client = try_app.test_client()
+    client.get("/try")  # a session, so only the token is missing
+    posts = sorted(
+        rule.rule
+        for rule in try_app.url_map.iter_rules()
+        if "POST" in (rule.methods or ()) and rule.endpoint != "alexa.alexa"
+    )
+    assert posts == ["/care", "/try/advance", "/try/listen", "/try/press", "/try/reset", "/try/say"]
+    for path in posts:
+        response = client.post(path, data={"text": "hello", "code": "123456"})
+        assert response.status_code == 400, path
+        assert "CSRF token is missing" in response.get_data(as_text=True), path
+
+
 def test_two_browsers_have_their_own_simulators_and_patients(try_app: Flask) -> None:
     first, second = Browser(try_app), Browser(try_app)
     first.say("open spine coach")

@@ -359,6 +359,61 @@ def test_other_requests_get_a_random_id_and_health_probes_log_at_debug(
     assert access["status"] == 400
 
 
+@pytest.fixture
+def uuids_made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every uuid4 made from now on (as hex)."""
+    made: list[str] = []
+    real = uuid.uuid4
+
+    def spy() -> uuid.UUID:
+        value = real()
+        made.append(value.hex)
+        return value
+
+    monkeypatch.setattr(uuid, "uuid4", spy)
+    return made
+
+
+def test_an_alexa_request_gets_alexas_id_alone_with_no_random_one_made(
+    client: FlaskClient, access_lines: io.StringIO, uuids_made: list[str]
+) -> None:
+    body = envelopes.intent("CurrentPhaseIntent", at=envelopes.now(), user_id=USER)
+    uuids_made.clear()  # the envelope's own ids
+    response = client.post("/alexa", json=body)
+    assert response.status_code == 200
+    assert uuids_made == []
+    (line,) = lines_of(access_lines)
+    assert line["request_id"] == response.headers[logs.REQUEST_ID_HEADER]
+    assert line["request_id"] == body["request"]["requestId"]
+
+
+def test_an_alexa_request_without_a_usable_id_gets_one_random_id(
+    client: FlaskClient, access_lines: io.StringIO, uuids_made: list[str]
+) -> None:
+    body = envelopes.launch(at=envelopes.now(), user_id=USER)
+    body["request"]["requestId"] = "not an id\n"
+    body["context"] = "no System"  # refused, and the refusal logged
+    uuids_made.clear()  # the envelope's own ids
+    response = client.post("/alexa", json=body)
+    assert response.status_code == 400
+    (made,) = uuids_made
+    warning, access = lines_of(access_lines)
+    assert warning["message"].startswith("refused request")
+    assert warning["request_id"] == access["request_id"] == made
+    assert response.headers[logs.REQUEST_ID_HEADER] == made
+
+
+def test_other_requests_make_one_random_id_each(
+    client: FlaskClient, access_lines: io.StringIO, uuids_made: list[str]
+) -> None:
+    first, second = client.get("/healthz"), client.get("/care")
+    assert uuids_made == [
+        first.headers[logs.REQUEST_ID_HEADER],
+        second.headers[logs.REQUEST_ID_HEADER],
+    ]
+    assert [line["request_id"] for line in lines_of(access_lines)] == uuids_made
+
+
 # Settings and refusals -----------------------------------------------------------------------
 
 
