@@ -18,7 +18,7 @@ from skill.content.plan import RecoveryPlan
 from skill.recovery.timeline import NeedSurgeryDate
 from skill.services import Services
 from skill.sets.player import supports_audio_player
-from skill.store.patients import PatientRecord
+from skill.store.patients import PatientAndSet, PatientRecord
 from skill.store.utc import read_utc
 
 TURN_KEY = "spine_coach.turn"
@@ -61,9 +61,20 @@ class Turn:
         return pending_question.load(self.session)
 
     @cached_property
+    def patient_and_set(self) -> PatientAndSet | None:
+        """On a launch (which offers to finish a set left in progress): the patient and that
+        set, read together in one statement, once; None on other requests."""
+        if not self.user_id or alexa_request.request_type(self.handler_input) != "LaunchRequest":
+            return None
+        return self.services.patients.get_with_set_in_progress(self.user_id)
+
+    @cached_property
     def patient(self) -> PatientRecord | None:
-        """The stored patient, read once per request."""
-        return self.services.patients.get(self.user_id) if self.user_id else None
+        """The stored patient, read once per request (with their set in progress on a launch)."""
+        if not self.user_id:
+            return None
+        both = self.patient_and_set
+        return both.patient if both is not None else self.services.patients.get(self.user_id)
 
     @cached_property
     def time_zone(self) -> ZoneInfo:

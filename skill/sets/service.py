@@ -49,7 +49,7 @@ from skill.sets.tokens import PlaybackToken, parse_token
 from skill.store.exercise_log import Delivery, ExerciseLog, ExerciseSet
 from skill.store.exercise_log import Outcome as SetOutcome
 from skill.store.keys import device_key
-from skill.store.patients import PatientStore
+from skill.store.patients import PatientAndSet, PatientStore
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,8 @@ class PatientNow(Protocol):
     def surgery_date(self) -> date | None: ...
     @property
     def audio_player(self) -> bool: ...
+    @property
+    def patient_and_set(self) -> PatientAndSet | None: ...
     def require_surgery_date(self) -> date: ...
 
 
@@ -288,7 +290,12 @@ class GuidedSets:
 
     def unfinished_offer(self, who: PatientNow) -> Outcome | None:
         """At launch: 'You stopped at repetition 6 of your bridges. Shall we finish them?'."""
-        current = self.current(who)
+        read_with_patient = who.patient_and_set  # a launch reads both in one statement
+        current = (
+            read_with_patient.set_in_progress
+            if read_with_patient is not None
+            else self.current(who)
+        )
         if current is None:
             return None
         return (
@@ -511,8 +518,13 @@ class GuidedSets:
     ) -> int:
         """Repetitions done when the stream named by `token` is at `offset_ms` (the one rule:
         the track's cue map), or `otherwise` when its track is not built."""
+        done = self._repetitions_at(who, token, offset_ms)
+        return otherwise if done is None else done
+
+    def _repetitions_at(self, who: PatientNow, token: PlaybackToken, offset_ms: int) -> int | None:
+        """Repetitions done at `offset_ms` by the track's cue map; None when it is not built."""
         track = self._track(who, token.exercise_id, token.pace)
-        return otherwise if track is None else repetitions_completed_at(track, offset_ms)
+        return None if track is None else repetitions_completed_at(track, offset_ms)
 
     def _play(
         self, who: PatientNow, exercise_set: ExerciseSet, *, repetition: int
@@ -559,6 +571,21 @@ class GuidedSets:
         else:
             self.exercise_log.record_position(exercise_set.set_id, done, stream=token.encode())
 
+    def _record_stop(self, who: PatientNow, token: PlaybackToken, offset_ms: int) -> bool:
+        """Where the stream named by `token` stopped, as `_save_position` records it, in one
+        write and no read: only the patient's set still in progress on that stream takes it
+        (the set's own repetitions stay when its track is not built). Whether one did."""
+        if not token.belongs_to(who.user_id):
+            return False
+        stopped = self.exercise_log.record_stop(
+            token.set_id,
+            who.user_id,
+            self._repetitions_at(who, token, offset_ms),
+            stream=token.encode(),
+            at=who.now,
+        )
+        return stopped is not None
+
     def _moved_to(
         self, who: PatientNow, state: PlayerState, exercise_set: ExerciseSet, command: str
     ) -> int:
@@ -574,9 +601,7 @@ class GuidedSets:
     def stop_stream(self, who: PatientNow, state: PlayerState) -> list[Directive]:
         """'Alexa, pause' (or stop, or the pause button) while a set plays: its position is
         saved, the stream stops."""
-        playing = self.playing_set(who, state)
-        if playing is not None:
-            self._save_position(who, playing, state.token, state.offset_ms)
+        self._record_stop(who, state.token, state.offset_ms)
         return [stop()]
 
     def playing_command(self, who: PatientNow, command: str, state: PlayerState) -> Outcome:
@@ -614,11 +639,11 @@ class GuidedSets:
         self, who: PatientNow, command: str, state: PlayerState | None
     ) -> list[Directive]:
         """The device's buttons: play, pause, next, previous (directives only)."""
-        playing = self.playing_set(who, state) if state else None
         if command == Command.PAUSE:
-            if playing is not None and state is not None:
-                self._save_position(who, playing, state.token, state.offset_ms)
+            if state is not None:
+                self._record_stop(who, state.token, state.offset_ms)
             return [stop()]
+        playing = self.playing_set(who, state) if state else None
         if command == Command.PLAY:
             current = self.current(who)
             if current is None or not self._can_stream(who, current.exercise_id, current.pace):
@@ -667,6 +692,10 @@ class GuidedSets:
         self, who: PatientNow, kind: str, event: PlaybackEvent, *, error: str | None = None
     ) -> list[Directive]:
         """Started, stopped, nearly finished, finished, failed: the log follows the stream."""
+        if kind == "PlaybackStopped":  # the commonest event: one write, no read
+            if not self._record_stop(who, event.token, event.offset_ms):
+                log.info("ignored AudioPlayer.%s for an unknown, ended or stale stream", kind)
+            return []
         exercise_set = self.owned_set(who, event.token)
         if exercise_set is None:
             log.info("ignored AudioPlayer.%s for an unknown or stale stream", kind)
@@ -675,8 +704,6 @@ class GuidedSets:
         in_progress = exercise_set.outcome is SetOutcome.IN_PROGRESS
         if kind == "PlaybackStarted" and exercise_set.outcome is SetOutcome.QUEUED:
             self.exercise_log.promote(exercise_set.set_id, at=who.now)
-        elif kind == "PlaybackStopped" and current_stream and in_progress:
-            self._save_position(who, exercise_set, event.token, event.offset_ms)
         elif kind == "PlaybackFinished" and current_stream:
             self.exercise_log.finish(exercise_set.set_id, SetOutcome.COMPLETE, at=who.now)
         elif kind == "PlaybackNearlyFinished" and current_stream:

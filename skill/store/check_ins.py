@@ -10,6 +10,7 @@ from sqlalchemy import Engine, bindparam, insert, select
 
 from skill.content.check_in import Answers
 from skill.store.prepared import HotPath
+from skill.store.request_connection import writing
 from skill.store.tables import CHECK_INS
 from skill.store.utc import to_utc
 
@@ -50,7 +51,7 @@ class CheckIns:
     def save(self, user_id: str, *, at: datetime, answers: Answers, alerts: Sequence[str]) -> None:
         """Store a finished check-in."""
         worried = answers.get("worried")
-        with self._engine.begin() as connection:
+        with writing(self._engine) as connection:
             connection.execute(
                 insert(_TABLE).values(
                     user_id=user_id,

@@ -22,10 +22,12 @@ from sqlalchemy import (
     Connection,
     Engine,
     Integer,
+    and_,
     bindparam,
     case,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -34,6 +36,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from skill.content.plan import Pace
 from skill.store.dialects import upsert_insert
 from skill.store.prepared import HotPath, Prepared, constant
+from skill.store.request_connection import reading, writing
 from skill.store.tables import EXERCISE_SETS, PAIN_REPORTS
 from skill.store.utc import to_utc
 
@@ -158,6 +161,11 @@ def _to_set(row: Mapping[Any, Any]) -> ExerciseSet:
     )
 
 
+def set_from_row(row: Mapping[Any, Any]) -> ExerciseSet:
+    """A set from a row of the exercise_sets table, by column name."""
+    return _to_set(row)
+
+
 # The patient's complete sets that ended in [since, until).
 _COMPLETED_BETWEEN = (
     _SETS.c.user_id == bindparam("user_id"),
@@ -219,15 +227,23 @@ class ExerciseLog:
         self._lock_sql = hot.prepare(
             select(func.pg_advisory_xact_lock(_LOCK_CLASS, bindparam("lock_key", type_=Integer)))
         )
-        # In progress first, then queued: the order promote() locks rows in.
-        self._close_open_sql = [
-            hot.prepare(
-                update(_SETS)
-                .where(_SETS.c.user_id == bindparam("user_id"), _SETS.c.outcome == constant(open))
-                .values(outcome=Outcome.PARTIAL.value, ended_at=bindparam("closed_at"))
+        # The patient's set in progress and queued sets, closed in one statement. Each term
+        # names its outcome as a constant, so each searches its partial index (`outcome IN
+        # (...)` would imply neither index's condition and scan the patient's history).
+        self._close_open_sql = hot.prepare(
+            update(_SETS)
+            .where(
+                or_(
+                    *(
+                        and_(
+                            _SETS.c.user_id == bindparam("user_id"), _SETS.c.outcome == constant(o)
+                        )
+                        for o in _OPEN
+                    )
+                )
             )
-            for open in _OPEN
-        ]
+            .values(outcome=Outcome.PARTIAL.value, ended_at=bindparam("closed_at"))
+        )
         # RETURNING, not rowcount: drivers need not count the rows of an INSERT.
         self._insert_sql = hot.prepare(
             self._insert(_SETS)
@@ -243,6 +259,26 @@ class ExerciseLog:
             )
             .values(repetitions_done=_at_most_target(bindparam("done", type_=Integer)))
             .returning(_SETS.c.set_id)
+        )
+        # Where a stream stopped, in one statement: the patient's set, still in progress on
+        # that stream, at the repetitions done (its own when `done` is NULL), or complete when
+        # they reach its target.
+        done = func.coalesce(bindparam("done", type_=Integer), _SETS.c.repetitions_done)
+        reached = _SETS.c.repetitions_target <= done
+        self._stop_sql = hot.prepare(
+            update(_SETS)
+            .where(
+                _SETS.c.set_id == bindparam("set_id"),
+                _SETS.c.user_id == bindparam("user_id"),
+                _SETS.c.outcome == constant(Outcome.IN_PROGRESS.value),
+                _SETS.c.stream == bindparam("stream"),
+            )
+            .values(
+                repetitions_done=case((reached, _SETS.c.repetitions_target), else_=done),
+                outcome=case((reached, Outcome.COMPLETE.value), else_=_SETS.c.outcome),
+                ended_at=case((reached, bindparam("at")), else_=_SETS.c.ended_at),
+            )
+            .returning(_SETS.c.outcome)
         )
         self._counts_sql = hot.prepare(
             select(_SETS.c.exercise_id, func.count())
@@ -268,10 +304,10 @@ class ExerciseLog:
         return {
             "current": self._current_sql,
             "get": self._get_sql,
-            "close in progress": self._close_open_sql[0],
-            "close queued": self._close_open_sql[1],
+            "close open": self._close_open_sql,
             "insert": self._insert_sql,
             "position": self._position_sql,
+            "stop": self._stop_sql,
             "counts": self._counts_sql,
             "times": self._times_sql,
             "pain": self._pain_sql,
@@ -283,7 +319,7 @@ class ExerciseLog:
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
-        with self._engine.begin() as connection:
+        with writing(self._engine) as connection:
             if self._sqlite:
                 # Take SQLite's write lock up front (waiting out the busy timeout), so a
                 # transaction that reads before writing never meets a stale snapshot.
@@ -340,7 +376,7 @@ class ExerciseLog:
         return None if row is None else _to_set(row)
 
     def _select_one(self, statement: Any) -> ExerciseSet | None:
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             row = connection.execute(statement).mappings().first()
         return None if row is None else _to_set(row)
 
@@ -382,8 +418,7 @@ class ExerciseLog:
         def work(cursor: Any) -> ExerciseSet:
             if not self._sqlite:  # as _lock_patient
                 self._lock_sql.run(cursor, lock_key=_lock_key(user_id))
-            for closing in self._close_open_sql:
-                closing.run(cursor, user_id=user_id, closed_at=row["started_at"])
+            self._close_open_sql.run(cursor, user_id=user_id, closed_at=row["started_at"])
             # A taken set id is the caller's mistake, not a race: no retry clears it.
             if not self._insert_sql.rows(cursor, **row):
                 raise ValueError(f"set id {row['set_id']!r} is already used")
@@ -416,6 +451,28 @@ class ExerciseLog:
         done = _check_count("repetitions done", repetitions_done)
         with self._hot.transaction() as cursor:
             return bool(self._position_sql.rows(cursor, set_id=set_id, stream=stream, done=done))
+
+    def record_stop(
+        self,
+        set_id: str,
+        user_id: str,
+        repetitions_done: int | None,
+        *,
+        stream: str,
+        at: datetime,
+    ) -> Outcome | None:
+        """Where the patient's stream stopped, as repetitions done (lower or higher; None keeps
+        the set's own), if the set is still in progress on that stream; reaching the target
+        finishes it complete. One statement, no read: the set's outcome now, or None when
+        nothing matched (another patient's set, ended, or a replaced stream)."""
+        done = (
+            None if repetitions_done is None else _check_count("repetitions done", repetitions_done)
+        )
+        with self._hot.transaction() as cursor:
+            found = self._stop_sql.rows(
+                cursor, set_id=set_id, user_id=user_id, stream=stream, done=done, at=to_utc(at)
+            )
+        return Outcome(found[0][0]) if found else None
 
     def update(
         self,
@@ -597,7 +654,7 @@ class ExerciseLog:
     def sets_of(self, user_id: str) -> list[ExerciseSet]:
         """Every set of the patient, oldest first (for export)."""
         statement = select(_SETS).where(_SETS.c.user_id == user_id).order_by(_SETS.c.started_at)
-        with self._engine.connect() as connection:
+        with reading(self._engine) as connection:
             return [_to_set(row) for row in connection.execute(statement).mappings()]
 
     def pain_reports(self, user_id: str, since: datetime) -> list[tuple[datetime, int]]:

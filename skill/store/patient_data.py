@@ -10,6 +10,7 @@ import logging
 
 from sqlalchemy import Engine, Table, delete
 
+from skill.store.request_connection import writing
 from skill.store.tables import metadata
 
 USER_COLUMN = "user_id"
@@ -30,7 +31,7 @@ class PatientData:
     def delete(self, user_id: str) -> dict[str, int]:
         """Delete every row about `user_id`; how many rows each table lost."""
         deleted: dict[str, int] = {}
-        with self._engine.begin() as connection:
+        with writing(self._engine) as connection:
             # Children first: reversed dependency order keeps any foreign key satisfied.
             for table in reversed(patient_tables()):
                 result = connection.execute(delete(table).where(table.c[USER_COLUMN] == user_id))

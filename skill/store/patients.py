@@ -6,21 +6,39 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Engine, bindparam, func, select
+from sqlalchemy import JSON, ColumnElement, Engine, and_, bindparam, func, select
 from sqlalchemy import cast as sql_cast
 
 from skill.store.dialects import upsert_insert
-from skill.store.prepared import HotPath
-from skill.store.tables import PATIENTS
+from skill.store.exercise_log import ExerciseSet, Outcome, set_from_row
+from skill.store.prepared import HotPath, Prepared, Row, constant
+from skill.store.request_connection import writing
+from skill.store.tables import EXERCISE_SETS, PATIENTS
 
 _PATIENTS = PATIENTS
-_SELECT_PATIENT = select(
+_SETS = EXERCISE_SETS
+_PATIENT_COLUMNS = (
     _PATIENTS.c.user_id,
     _PATIENTS.c.surgery_date,
     _PATIENTS.c.time_zone,
     _PATIENTS.c.locale,
     _PATIENTS.c.preferences,
-).where(_PATIENTS.c.user_id == bindparam("user_id"))
+)
+_SELECT_PATIENT = select(*_PATIENT_COLUMNS).where(_PATIENTS.c.user_id == bindparam("user_id"))
+# The patient and their set in progress (NULLs when none), in one read: a launch needs both.
+_SELECT_PATIENT_AND_SET = (
+    select(*_PATIENT_COLUMNS, *(column.label(f"set_{column.key}") for column in _SETS.c))
+    .select_from(
+        _PATIENTS.outerjoin(
+            _SETS,
+            and_(
+                _SETS.c.user_id == _PATIENTS.c.user_id,
+                _SETS.c.outcome == constant(Outcome.IN_PROGRESS.value),
+            ),
+        )
+    )
+    .where(_PATIENTS.c.user_id == bindparam("user_id"))
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +52,26 @@ class PatientRecord:
     preferences: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class PatientAndSet:
+    """A patient (None if unknown) and their set in progress (None if none), read at once."""
+
+    patient: PatientRecord | None
+    set_in_progress: ExerciseSet | None
+
+
+def _record(row: Row) -> PatientRecord:
+    # Values come back converted by SQLAlchemy's types: a date, a decoded JSON object.
+    found_id, surgery_date, time_zone, locale, preferences = row
+    return PatientRecord(
+        user_id=found_id,
+        surgery_date=surgery_date,
+        time_zone=time_zone,
+        locale=locale,
+        preferences=dict(preferences) if isinstance(preferences, dict) else {},
+    )
+
+
 class PatientStore:
     """Reads and writes patients; each call is one short transaction."""
 
@@ -43,20 +81,30 @@ class PatientStore:
         # Read on most requests: prepared once (skill.store.prepared); writes go through Core.
         self._hot = HotPath(engine)
         self._select = self._hot.prepare(_SELECT_PATIENT)
+        self._select_with_set = self._hot.prepare(_SELECT_PATIENT_AND_SET)
+
+    @property
+    def hot_statements(self) -> dict[str, Prepared]:
+        """The prepared statements, by name: the tests check how each finds its rows."""
+        return {"patient": self._select, "patient and set": self._select_with_set}
 
     def get(self, user_id: str) -> PatientRecord | None:
         """The patient with this Alexa user id, if the skill knows them."""
         row = self._hot.first(self._select, user_id=user_id)
+        return None if row is None else _record(row)
+
+    def get_with_set_in_progress(self, user_id: str) -> PatientAndSet:
+        """The patient and their set in progress, in one read (a patient the skill does not
+        know has no set to offer: both None then)."""
+        row = self._hot.first(self._select_with_set, user_id=user_id)
         if row is None:
-            return None
-        # Values come back converted by SQLAlchemy's types: a date, a decoded JSON object.
-        found_id, surgery_date, time_zone, locale, preferences = row
-        return PatientRecord(
-            user_id=found_id,
-            surgery_date=surgery_date,
-            time_zone=time_zone,
-            locale=locale,
-            preferences=dict(preferences) if isinstance(preferences, dict) else {},
+            return PatientAndSet(None, None)
+        split = len(_PATIENT_COLUMNS)
+        names = (column.key for column in _SETS.c)
+        exercise_set = dict(zip(names, row[split:], strict=True))
+        return PatientAndSet(
+            _record(row[:split]),
+            None if exercise_set["set_id"] is None else set_from_row(exercise_set),
         )
 
     def save_surgery_date(self, user_id: str, surgery_date: date, *, locale: str | None) -> None:
@@ -88,7 +136,7 @@ class PatientStore:
             index_elements=[_PATIENTS.c.user_id],
             set_={"preferences": merged, "updated_at": func.now()},
         )
-        with self._engine.begin() as connection:
+        with writing(self._engine) as connection:
             connection.execute(statement)
 
     def _upsert(self, user_id: str, values: dict[str, Any]) -> None:
@@ -96,5 +144,5 @@ class PatientStore:
         statement = statement.on_conflict_do_update(
             index_elements=[_PATIENTS.c.user_id], set_={**values, "updated_at": func.now()}
         )
-        with self._engine.begin() as connection:
+        with writing(self._engine) as connection:
             connection.execute(statement)

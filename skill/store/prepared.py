@@ -7,14 +7,16 @@ progress, a week's sets for the summary; starting a set, recording where a strea
 are prepared here instead: SQLAlchemy still writes the SQL for the dialect and converts the
 values both ways (its bind and result processors), the pool still hands out and pre-pings the
 connections, and errors still come out as SQLAlchemy's exceptions — only the per-call
-machinery is skipped. Everything else goes through SQLAlchemy as usual.
+machinery is skipped. Everything else goes through SQLAlchemy as usual. Inside a request
+scope (skill.store.request_connection) the statements run on the request's one connection.
 
 Only SQLAlchemy's documented API is used: `ClauseElement.compile`, the compiled statement's
 string, `SQLCompiler.bind_names`, `.params` and `.positiontup`, `Dialect.positional`, `.name`,
 `.loaded_dbapi`, `.is_disconnect` and `.dbapi_exception_translation_map`,
 `TypeEngine.dialect_impl`, `.bind_processor` and `.result_processor`, `exported_columns`,
 `Engine.raw_connection` and its pooled connection (`cursor`, `commit`, `close`,
-`dbapi_connection`, `invalidate`), and the `sqlalchemy.exc` classes. One internal remains:
+`dbapi_connection`, `invalidate`; in a request scope `Connection.connection` and
+`Connection.invalidate`), and the `sqlalchemy.exc` classes. One internal remains:
 `BindParameter.required`, the attribute behind `bindparam(required=...)` that SQLAlchemy reads
 to refuse a missing value, read here for the same purpose (tests/test_library_internals.py
 says so should an upgrade move it).
@@ -22,6 +24,7 @@ says so should an upgrade move it).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -33,6 +36,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
+
+from skill.store.request_connection import LentConnection, lent_connection
 
 _PLAIN_WORD = re.compile(r"[a-z_]+")
 Processor = Callable[[Any], Any]
@@ -167,6 +172,11 @@ class HotPath:
 
     @contextmanager
     def _cursor(self, *, begin: bool) -> Iterator[Any]:
+        lent = lent_connection(self._engine)
+        if lent is not None:
+            with self._lent_cursor(lent, begin=begin) as cursor:
+                yield cursor
+            return
         connection = self._engine.raw_connection()  # pre-pinged by the pool where configured
         cursor = None
         try:
@@ -177,17 +187,45 @@ class HotPath:
             if begin:
                 connection.commit()
         except self._dbapi_error as error:
-            dialect = self._engine.dialect
-            disconnected = dialect.is_disconnect(
-                cast(Any, error), connection.dbapi_connection, cursor
-            )
+            disconnected = self._is_disconnect(error, connection.dbapi_connection, cursor)
             if disconnected:
                 connection.invalidate(error)
-            raise sqlalchemy_error(error, dialect, invalidated=disconnected) from error
+            raise sqlalchemy_error(error, self._engine.dialect, invalidated=disconnected) from error
         finally:
             if cursor is not None:
                 cursor.close()
             connection.close()  # back to the pool, which rolls back anything left open
+
+    @contextmanager
+    def _lent_cursor(self, lent: LentConnection, *, begin: bool) -> Iterator[Any]:
+        """A cursor on the request's connection (skill.store.request_connection): kept open
+        after the statement; a failure rolls back, a dropped connection is replaced."""
+        core = lent.connection()  # a failed checkout raises SQLAlchemy's error: nothing to undo
+        pooled = core.connection
+        cursor = None
+        try:
+            cursor = pooled.cursor()
+            if begin and self._sqlite:
+                cursor.execute("BEGIN IMMEDIATE")
+            yield cursor
+            if begin:
+                pooled.commit()
+        except self._dbapi_error as error:
+            disconnected = self._is_disconnect(error, pooled.dbapi_connection, cursor)
+            if disconnected:
+                core.invalidate(error)
+            lent.failed()
+            raise sqlalchemy_error(error, self._engine.dialect, invalidated=disconnected) from error
+        except BaseException:
+            lent.failed()
+            raise
+        finally:
+            if cursor is not None:
+                with contextlib.suppress(self._dbapi_error):  # a dropped connection's cursor
+                    cursor.close()
+
+    def _is_disconnect(self, error: Exception, dbapi_connection: Any, cursor: Any) -> bool:
+        return self._engine.dialect.is_disconnect(cast(Any, error), dbapi_connection, cursor)
 
 
 def sqlalchemy_error(error: Exception, dialect: Dialect, *, invalidated: bool) -> DBAPIError:

@@ -68,10 +68,18 @@ class Statements:
     def _trace(self, connection: Any, _record: Any) -> None:
         connection.set_trace_callback(self.seen.append)
 
-    def writes_during(self, action: Any) -> list[str]:
+    def during(self, action: Any) -> list[str]:
+        """The reads and writes SQLite ran for `action` (not BEGIN, COMMIT, PRAGMA)."""
         before = len(self.seen)
         action()
-        return [sql for sql in self.seen[before:] if sql.lstrip().split()[0].upper() in WRITES]
+        return [sql for sql in self.seen[before:] if _kind(sql) in (*WRITES, "SELECT")]
+
+    def writes_during(self, action: Any) -> list[str]:
+        return [sql for sql in self.during(action) if _kind(sql) in WRITES]
+
+
+def _kind(sql: str) -> str:
+    return sql.lstrip().split()[0].upper()
 
 
 @pytest.fixture
@@ -136,9 +144,19 @@ def test_the_next_button_saves_the_position_and_starts_the_next_set_with_one_wri
     echo.launch()
     echo.say("StartExerciseIntent")  # the most due, the rest of the routine after it
     echo.listen(seconds=20)
+    left = ExerciseLog(engine).current(USER)
+    assert left is not None
     writes = statements.writes_during(lambda: echo.press("Next"))
-    # The position of the set left (one write), then the next set, stored with its stream.
-    assert len(writes) == 1 + len(one_start), writes
+    # The button: the position of the set left (one write), then the next set, stored with its
+    # stream. Then the device's PlaybackStopped for the replaced stream: its one conditional
+    # UPDATE, which finds that set already closed and changes nothing.
+    button, stopped = writes[:-1], writes[-1]
+    assert len(button) == 1 + len(one_start), writes
+    assert stopped.startswith("UPDATE exercise_sets"), writes
+    assert stopped.endswith("RETURNING outcome"), writes
+    closed = ExerciseLog(engine).get(left.set_id)
+    assert closed is not None
+    assert closed.outcome is Outcome.PARTIAL  # closed by the start, not completed by the stop
 
 
 def test_a_stream_position_means_the_same_repetitions_for_pause_and_for_pain(
@@ -172,3 +190,56 @@ def test_a_stream_position_means_the_same_repetitions_for_pause_and_for_pain(
     offset = repetition_start_ms(track, 1) + 47_000  # the stream starts at repetition 1
     assert recorded[0] == recorded[1] == repetitions_completed_at(track, offset)
     assert recorded[0] > 0
+
+
+def test_a_set_start_closes_the_open_sets_in_one_statement(
+    engine: Engine, statements: Statements
+) -> None:
+    # Was three writes: two UPDATEs (the set in progress, the queued sets), then the INSERT.
+    writes = _start_writes(engine, statements)
+    assert [_kind(sql) for sql in writes] == ["UPDATE", "INSERT"], writes
+
+
+def test_a_launch_with_a_set_in_progress_is_one_read(
+    app: Flask, engine: Engine, statements: Statements
+) -> None:
+    PatientStore(engine).save_time_zone(USER, "America/New_York")  # the device's: nothing to save
+    left = ExerciseLog(engine).start(
+        USER, "bridges", pace=Pace.NORMAL, delivery=Delivery.SPEECH, target=10, at=NOW
+    )
+    ExerciseLog(engine).record_progress(left.set_id, 5, at=NOW)
+    dialog = Dialog(app.test_client(), at=NOW)
+    replies = []
+    ran = statements.during(lambda: replies.append(dialog.launch()))
+    assert "You stopped at repetition 6 of your" in replies[0].speech
+    assert [_kind(sql) for sql in ran] == ["SELECT"], ran  # the patient and the set together
+
+
+def test_a_playback_stopped_is_one_write_and_no_read(
+    app: Flask, engine: Engine, statements: Statements, manifest: Manifest
+) -> None:
+    echo = _streaming_echo(app.test_client(), manifest)
+    echo.launch()
+    echo.say("StartExerciseIntent", exercise=_exercise("bridges"))
+    echo.listen(seconds=40)
+    playing = ExerciseLog(engine).current(USER)
+    assert playing is not None
+    assert playing.stream is not None
+    assert echo.player is not None
+    assert echo.player.current is not None
+    offset = echo.player.current.offset_ms
+    stopped = envelopes.audio_player_event(
+        "PlaybackStopped",
+        at=NOW,
+        token=playing.stream,
+        offset_ms=offset,
+        player_activity="STOPPED",
+        user_id=USER,
+    )
+    ran = statements.during(lambda: echo.client.post("/alexa", json=stopped))
+    assert [_kind(sql) for sql in ran] == ["UPDATE"], ran
+    track = manifest.tracks["en-US"]["bridges"][Pace.NORMAL.value]
+    recorded = ExerciseLog(engine).get(playing.set_id)
+    assert recorded is not None
+    assert recorded.repetitions_done == repetitions_completed_at(track, offset) > 0
+    assert recorded.outcome is Outcome.IN_PROGRESS

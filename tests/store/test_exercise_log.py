@@ -6,6 +6,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, TypeVar
 
@@ -218,6 +219,52 @@ def test_moving_the_position_goes_back_and_stays_within_the_target(
     assert capped.repetitions_done == 10
     exercise_log.finish(started.set_id, Outcome.COMPLETE, at=minutes(2))
     assert exercise_log.update(started.set_id, repetitions_done=0) is None
+
+
+def test_a_stop_records_the_position_lower_or_higher_on_its_stream(
+    exercise_log: ExerciseLog,
+) -> None:
+    started = start(exercise_log, stream="s1")
+    record = exercise_log.record_stop
+    assert record(started.set_id, USER, 6, stream="s1", at=minutes(1)) is Outcome.IN_PROGRESS
+    assert record(started.set_id, USER, 2, stream="s1", at=minutes(2)) is Outcome.IN_PROGRESS
+    stopped = exercise_log.get(started.set_id)
+    assert stopped == replace(started, repetitions_done=2)
+    # No track to read the offset by (None): the set keeps its own count.
+    assert record(started.set_id, USER, None, stream="s1", at=minutes(3)) is Outcome.IN_PROGRESS
+    assert exercise_log.get(started.set_id) == stopped
+
+
+def test_a_stop_at_the_target_finishes_the_set_complete_once(exercise_log: ExerciseLog) -> None:
+    started = start(exercise_log, stream="s1")
+    stopped = exercise_log.record_stop(started.set_id, USER, 12, stream="s1", at=minutes(4))
+    assert stopped is Outcome.COMPLETE
+    finished = exercise_log.get(started.set_id)
+    assert finished == replace(
+        started, outcome=Outcome.COMPLETE, repetitions_done=10, ended_at=minutes(4)
+    )
+    assert exercise_log.record_stop(started.set_id, USER, 3, stream="s1", at=minutes(5)) is None
+    assert exercise_log.get(started.set_id) == finished
+    assert exercise_log.completed_counts(USER, AT, minutes(10)) == {"ankle_pumps": 1}
+
+
+def test_a_stop_changes_nothing_on_another_stream_patient_or_ended_set(
+    exercise_log: ExerciseLog,
+) -> None:
+    started = start(exercise_log, stream="s1")
+    record = exercise_log.record_stop
+    assert record(started.set_id, USER, 4, stream="s0", at=minutes(1)) is None  # replaced stream
+    assert record(started.set_id, "amzn1.ask.account.other", 4, stream="s1", at=AT) is None
+    assert record("no-such-set", USER, 4, stream="s1", at=minutes(1)) is None
+    assert exercise_log.get(started.set_id) == started
+    exercise_log.finish(started.set_id, Outcome.PARTIAL, at=minutes(2))
+    ended = exercise_log.get(started.set_id)
+    assert record(started.set_id, USER, 4, stream="s1", at=minutes(3)) is None
+    assert exercise_log.get(started.set_id) == ended
+    with pytest.raises(ValueError, match="negative"):
+        record(started.set_id, USER, -1, stream="s1", at=minutes(3))
+    with pytest.raises(ValueError, match="no time zone"):
+        record(started.set_id, USER, 1, stream="s1", at=datetime(2026, 11, 20, 15, 0))
 
 
 def test_update_changes_pace_and_delivery_of_open_sets_only(exercise_log: ExerciseLog) -> None:

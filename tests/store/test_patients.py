@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import threading
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import Engine, func, inspect, select, text
 
+from skill.content.plan import Pace
 from skill.store.engine import downgrade, is_reachable, make_engine, upgrade
-from skill.store.patients import PatientRecord, PatientStore
+from skill.store.exercise_log import Delivery, ExerciseLog, Outcome
+from skill.store.patients import PatientAndSet, PatientRecord, PatientStore
 from skill.store.tables import PATIENTS
 
 
@@ -25,6 +27,31 @@ def patient_rows(engine: Engine) -> int:
 
 def test_an_unknown_patient_is_none(store: PatientStore) -> None:
     assert store.get("amzn1.ask.account.nobody") is None
+
+
+def test_the_patient_and_their_set_in_progress_are_read_together(
+    store: PatientStore, engine: Engine
+) -> None:
+    exercise_log = ExerciseLog(engine)
+    assert store.get_with_set_in_progress("u1") == PatientAndSet(None, None)
+    store.save_surgery_date("u1", date(2026, 10, 21), locale="en-US")
+    store.update_preferences("u1", {"pace": "slow"})
+    assert store.get_with_set_in_progress("u1") == PatientAndSet(store.get("u1"), None)
+    at = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+    first = exercise_log.start(
+        "u1", "bridges", pace=Pace.SLOW, delivery=Delivery.AUDIO, target=10, at=at, stream="s"
+    )
+    exercise_log.queue_next(first, "heel_slides", target=8, at=at)
+    exercise_log.start(  # another patient's set is not theirs
+        "u2", "bridges", pace=Pace.SLOW, delivery=Delivery.SPEECH, target=10, at=at
+    )
+    both = store.get_with_set_in_progress("u1")
+    assert both == PatientAndSet(store.get("u1"), exercise_log.current("u1"))
+    assert both.set_in_progress == first
+    assert both.patient is not None
+    assert both.patient.preferences == {"pace": "slow"}
+    exercise_log.finish(first.set_id, Outcome.PARTIAL, at=at)  # queued and ended sets are not
+    assert store.get_with_set_in_progress("u1") == PatientAndSet(store.get("u1"), None)
 
 
 def test_the_surgery_date_is_saved_and_updated(store: PatientStore, engine: Engine) -> None:

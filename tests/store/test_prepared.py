@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from skill.store.engine import make_engine
 from skill.store.exercise_log import ExerciseLog
+from skill.store.patients import PatientStore
 from skill.store.prepared import HotPath
 from skill.store.tables import CHECK_INS, EXERCISE_SETS, PATIENTS
 
@@ -253,16 +254,25 @@ def test_a_connection_the_server_dropped_is_replaced(postgres_url: str) -> None:
         engine.dispose()
 
 
-# The index each hot statement must search by: never a scan of the patient's whole history.
-EXPECTED_SQLITE_PLANS = {
-    "current": "SEARCH exercise_sets USING INDEX uq_exercise_sets_user_id_in_progress",
-    "get": "SEARCH exercise_sets USING INDEX sqlite_autoindex_exercise_sets_1 (set_id=?)",
-    "close in progress": "SEARCH exercise_sets USING INDEX uq_exercise_sets_user_id_in_progress",
-    "close queued": "SEARCH exercise_sets USING INDEX ix_exercise_sets_user_id_queued",
-    "position": "SEARCH exercise_sets USING INDEX sqlite_autoindex_exercise_sets_1 (set_id=?)",
-    "counts": "SEARCH exercise_sets USING COVERING INDEX ix_exercise_sets_user_id_ended_at",
-    "times": "SEARCH exercise_sets USING COVERING INDEX ix_exercise_sets_user_id_ended_at",
-    "pain": "SEARCH pain_reports USING INDEX ix_pain_reports_user_id_reported_at",
+# The indexes each hot statement must search by: never a scan of the patient's whole history.
+IN_PROGRESS_INDEX = "SEARCH exercise_sets USING INDEX uq_exercise_sets_user_id_in_progress"
+BY_SET_ID = "SEARCH exercise_sets USING INDEX sqlite_autoindex_exercise_sets_1 (set_id=?)"
+BY_PATIENT = "SEARCH patients USING INDEX sqlite_autoindex_patients_1 (user_id=?)"
+EXPECTED_SQLITE_PLANS: dict[str, tuple[str, ...]] = {
+    "current": (IN_PROGRESS_INDEX,),
+    "get": (BY_SET_ID,),
+    # One statement for both: each term of its OR searches its own partial index.
+    "close open": (
+        IN_PROGRESS_INDEX,
+        "SEARCH exercise_sets USING COVERING INDEX ix_exercise_sets_user_id_queued",
+    ),
+    "position": (BY_SET_ID,),
+    "stop": (BY_SET_ID,),
+    "counts": ("SEARCH exercise_sets USING COVERING INDEX ix_exercise_sets_user_id_ended_at",),
+    "times": ("SEARCH exercise_sets USING COVERING INDEX ix_exercise_sets_user_id_ended_at",),
+    "pain": ("SEARCH pain_reports USING INDEX ix_pain_reports_user_id_reported_at",),
+    "patient": (BY_PATIENT,),
+    "patient and set": (BY_PATIENT, IN_PROGRESS_INDEX),
 }
 
 
@@ -271,8 +281,13 @@ def test_each_hot_statement_searches_its_index_on_sqlite(sqlite_url: str) -> Non
     # of the patient's earlier sets.
     engine = make_engine(sqlite_url)
     try:
-        statements = ExerciseLog(engine).hot_statements
-        sample = {"closed_at": AT, "since": AT, "until": AT, "done": 1, **a_set("s")}
+        statements = {
+            **ExerciseLog(engine).hot_statements,
+            **PatientStore(engine).hot_statements,
+        }
+        # Every hot statement that finds rows has its plan checked (an INSERT finds none).
+        assert statements.keys() - {"insert"} == EXPECTED_SQLITE_PLANS.keys()
+        sample = {"closed_at": AT, "since": AT, "until": AT, "done": 1, "at": AT, **a_set("s")}
         with engine.connect() as connection:
             for name, expected in EXPECTED_SQLITE_PLANS.items():
                 statement = statements[name]
@@ -281,7 +296,8 @@ def test_each_hot_statement_searches_its_index_on_sqlite(sqlite_url: str) -> Non
                     f"EXPLAIN QUERY PLAN {statement.sql}", tuple(statement.arguments(params))
                 ).all()
                 details = [row[-1] for row in plan]
-                assert any(detail.startswith(expected) for detail in details), (name, details)
+                for index in expected:
+                    assert any(detail.startswith(index) for detail in details), (name, details)
                 assert not any(detail.startswith("SCAN") for detail in details), (name, details)
     finally:
         engine.dispose()
