@@ -24,6 +24,7 @@ from skill.alexa.speech import ssml
 from skill.alexa.verification import RequestVerifier, VerificationError, check_application_id
 from skill.content.strings import Catalogue
 from skill.store.engine import is_reachable
+from skill.store.request_connection import connection_for_request
 
 log = logging.getLogger(__name__)
 EXTENSION = "spine_coach"
@@ -79,7 +80,8 @@ class AlexaEndpoint:
         try:
             # The raw envelope rides along as the handler context: ask-sdk-model drops fields
             # some handlers need (SkillDisabled's userInformationPersistenceStatus).
-            response_envelope = self.skill.invoke(request_envelope, envelope)
+            with connection_for_request(self.engine):  # one pooled connection per request
+                response_envelope = self.skill.invoke(request_envelope, envelope)
         except Exception:
             log.exception("skill failed for request %s", envelope["request"].get("requestId"))
             return self.apology(request_type)
