@@ -1,0 +1,80 @@
+"""The benchmark's bookkeeping: choosing scenarios, targets by database, the ratios it reports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pytest
+
+from bench.__main__ import Scaling, parse_options, round_order
+from bench.load import Figures
+from bench.report import rows
+from bench.scenarios import POSTGRESQL, SCENARIOS, SQLITE, Scenario, select
+
+
+def _names(scenarios: Iterable[Scenario]) -> list[str]:
+    return [s.name for s in scenarios]
+
+
+def test_a_subset_brings_its_baselines_and_nothing_else() -> None:
+    assert _names(select(SCENARIOS, ["pg"])) == [
+        "hello StartExercise",
+        "pg StartExerciseIntent",
+        "hello PlaybackStopped",
+        "pg PlaybackStopped",
+    ]
+    assert _names(select(SCENARIOS, ["LAUNCH"])) == ["hello LaunchRequest", "spine LaunchRequest"]
+    assert select(SCENARIOS, []) == SCENARIOS
+    with pytest.raises(ValueError, match="no scenario matches 'nothing'"):
+        select(SCENARIOS, ["nothing"])
+
+
+def test_a_word_matching_no_scenario_is_refused_on_the_command_line() -> None:
+    with pytest.raises(SystemExit):
+        parse_options(["--scenarios", "nothing"])
+    options = parse_options(["--scenarios", "pg, launch", "--no-scaling"])[0]
+    assert options.scenarios == ("pg", "launch")
+    assert not options.scaling
+
+
+def test_each_round_brackets_the_sqlite_and_postgresql_runs_with_the_baseline() -> None:
+    chosen = select(SCENARIOS, ["StartExercise"])
+    assert _names(round_order(chosen)) == [
+        "hello StartExercise",
+        "spine StartExerciseIntent",
+        "pg StartExerciseIntent",
+        "hello StartExercise",
+    ]
+
+
+def test_the_targets_are_by_database() -> None:
+    targets = {s.name: (s.database, s.target_ratio) for s in SCENARIOS if s.baseline}
+    assert targets["spine PlaybackStopped"] == (SQLITE, 0.8)
+    assert targets["pg PlaybackStopped"] == (POSTGRESQL, 0.6)
+    assert all(target is not None for _, target in targets.values())
+    assert all(s.target_ratio is None for s in SCENARIOS if s.baseline is None)
+
+
+def _run(rate: float) -> Figures:
+    return Figures(requests=int(rate), requests_per_second=rate, p50_ms=1.0, p99_ms=2.0)
+
+
+def test_a_ratio_of_0_7_passes_on_postgresql_and_fails_on_sqlite() -> None:
+    chosen = select(SCENARIOS, ["StartExercise"])
+    figures = {
+        "hello StartExercise": [_run(1000), _run(1000)],
+        "spine StartExerciseIntent": [_run(700)],
+        "pg StartExerciseIntent": [_run(700)],
+    }
+    verdicts = {row.scenario: (row.ratio, row.passed) for row in rows(chosen, figures)}
+    assert verdicts == {
+        "hello StartExercise": (None, None),
+        "spine StartExerciseIntent": (0.7, False),
+        "pg StartExerciseIntent": (0.7, True),
+    }
+
+
+def test_scaling_compares_two_workers_with_the_one_worker_runs_around_them() -> None:
+    scaling = Scaling("spine LaunchRequest", 8, [100, 300, 200, 200], [300, 500])
+    assert scaling.ratios == [1.5, 2.5]
+    assert scaling.ratio == 2.0
