@@ -52,7 +52,8 @@ def cli() -> None:
 @click.option(
     "--production",
     is_flag=True,
-    help="Serve with gunicorn: gthread workers, JSON logs, graceful shutdown on SIGTERM.",
+    help="Serve with gunicorn and waitress: whole requests read before a thread sees them, "
+    "JSON logs, graceful shutdown on SIGTERM.",
 )
 @click.option(
     "--workers",
@@ -128,6 +129,7 @@ def serve(
         bind_address,
         production_settings,
         startup_problems,
+        startup_warnings,
     )
     from skill.web import logs
 
@@ -139,11 +141,19 @@ def serve(
     except (ConfigError, PlanError, StringsError, ManifestError) as error:
         log.critical("cannot start: %s", error)
         sys.exit(2)
-    problems = startup_problems(app, host=host, insecure_local=insecure_local)
+    settings = production_settings(
+        bind=bind_address(host, port), workers=workers, threads=threads, log_level=level
+    )
+    server = ProductionServer(settings)  # reads GUNICORN_CMD_ARGS: the workers it will run
+    problems = startup_problems(
+        app, host=host, insecure_local=insecure_local, processes=server.cfg.workers
+    )
     for problem in problems:
         log.critical(problem)
     if problems:
         sys.exit(2)
+    for warning in startup_warnings(app):
+        log.warning(warning)
     if insecure_local and app.extensions[EXTENSION].verifier is None:
         log.warning(
             "!!! --insecure-local: serving WITHOUT request verification on %s:%d. "
@@ -154,10 +164,7 @@ def serve(
     app.extensions[EXTENSION].engine.dispose()  # the workers build their own app and pools
     del app
     gc.collect()
-    settings = production_settings(
-        bind=bind_address(host, port), workers=workers, threads=threads, log_level=level
-    )
-    ProductionServer(settings).run()
+    server.run()
 
 
 @cli.group()

@@ -44,6 +44,7 @@ from skill.production import (
     post_worker_init,
     production_settings,
     startup_problems,
+    startup_warnings,
 )
 from skill.sets.tokens import PlaybackToken, parse_token
 from skill.store.keys import device_key, patient_key
@@ -417,9 +418,9 @@ def test_other_requests_make_one_random_id_each(
 # Settings and refusals -----------------------------------------------------------------------
 
 
-def test_production_settings_use_gthread_workers_no_preload_and_a_graceful_timeout() -> None:
+def test_production_settings_use_waitress_workers_no_preload_and_a_graceful_timeout() -> None:
     settings = production_settings(bind=bind_address("::1", 8000), log_level="info")
-    assert settings["worker_class"] == "gthread"
+    assert settings["worker_class"] == "skill.production.WaitressWorker"
     assert settings["workers"] == default_workers() >= 2
     assert settings["threads"] == 4
     assert settings["graceful_timeout"] == GRACEFUL_TIMEOUT_S
@@ -469,6 +470,46 @@ def test_production_is_refused_with_the_simulator_on(sqlite_url: str) -> None:
     )
     (problem,) = startup_problems(app, host="0.0.0.0", insecure_local=False)
     assert "simulator" in problem
+
+
+@pytest.fixture
+def verifying_app_config(sqlite_url: str) -> dict[str, Any]:
+    return {
+        "VERIFY_REQUESTS": True,
+        "SKILL_ID": envelopes.DEFAULT_SKILL_ID,
+        "DATABASE_URL": sqlite_url,
+        "SECRET_KEY": TEST_SECRET_KEY,
+    }
+
+
+def test_code_attempts_counted_in_memory_are_refused_with_more_than_one_process(
+    verifying_app_config: dict[str, Any],
+) -> None:
+    app = create_app({**verifying_app_config, "RATELIMIT_STORAGE_URL": "memory://"})
+    assert startup_problems(app, host="0.0.0.0", insecure_local=False, processes=1) == []
+    (problem,) = startup_problems(app, host="0.0.0.0", insecure_local=False, processes=2)
+    assert "2 worker processes" in problem
+    assert "SPINE_COACH_RATELIMIT_STORAGE_URL=redis://" in problem
+    assert "--workers 1" in problem
+    # The default storage is memory too.
+    default = create_app(verifying_app_config)
+    assert startup_problems(default, host="0.0.0.0", insecure_local=False, processes=4)
+    # A local load test on loopback may count in memory.
+    assert startup_problems(default, host="127.0.0.1", insecure_local=True, processes=4) == []
+
+
+def test_shared_rate_limit_storage_allows_several_processes(
+    verifying_app_config: dict[str, Any],
+) -> None:
+    app = create_app({**verifying_app_config, "RATELIMIT_STORAGE_URL": "redis://127.0.0.1:1"})
+    assert startup_problems(app, host="0.0.0.0", insecure_local=False, processes=4) == []
+
+
+def test_insecure_session_cookies_are_warned_about(verifying_app_config: dict[str, Any]) -> None:
+    assert startup_warnings(create_app(verifying_app_config)) == []
+    app = create_app({**verifying_app_config, "SESSION_COOKIE_SECURE": False})
+    (warning,) = startup_warnings(app)
+    assert "SPINE_COACH_SESSION_COOKIE_SECURE=0" in warning
 
 
 def test_production_options_are_refused_without_production() -> None:
