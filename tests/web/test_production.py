@@ -39,6 +39,8 @@ from skill.devtools import envelopes
 from skill.devtools.signing import make_pki
 from skill.production import (
     GRACEFUL_TIMEOUT_S,
+    REQUEST_READ_TIMEOUT_S,
+    TcpServer,
     bind_address,
     default_workers,
     post_worker_init,
@@ -510,6 +512,82 @@ def test_insecure_session_cookies_are_warned_about(verifying_app_config: dict[st
     app = create_app({**verifying_app_config, "SESSION_COOKIE_SECURE": False})
     (warning,) = startup_warnings(app)
     assert "SPINE_COACH_SESSION_COOKIE_SECURE=0" in warning
+
+
+def test_waitress_connections_are_closed_after_the_read_or_idle_timeout() -> None:
+    """The deadlines on waitress's own objects (the internals WaitressWorker relies on): a
+    request half read for longer than the read timeout, however recently a byte came, and a
+    connection idle for the keep-alive, are closed; a fresh one is not."""
+    from waitress import wasyncore
+    from waitress.adjustments import Adjustments
+    from waitress.task import ThreadedTaskDispatcher
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    socket_map: dict[int, Any] = {}
+    tasks = ThreadedTaskDispatcher()
+    tasks.set_thread_count(1)
+    server = TcpServer(
+        lambda environ, start_response: [],
+        socket_map,
+        _sock=listener,
+        dispatcher=tasks,
+        adj=Adjustments(cleanup_interval=3600),
+        bind_socket=False,
+        sockinfo=(listener.family, listener.type, listener.proto, listener.getsockname()),
+    )
+    port = listener.getsockname()[1]
+    half_read, idle = (
+        socket.create_connection(("127.0.0.1", port)),
+        socket.create_connection(("127.0.0.1", port)),
+    )
+    try:
+        half_read.sendall(b"POST /alexa HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not (
+            len(server.active_channels) == 2
+            and any(channel.reading_since for channel in server.active_channels.values())
+        ):
+            wasyncore.loop(timeout=0.05, map=socket_map, use_poll=True, count=1)
+        reading, waiting = sorted(
+            server.active_channels.values(), key=lambda channel: channel.reading_since is None
+        )
+        assert reading.reading_since is not None
+        assert waiting.reading_since is None
+        now = reading.reading_since
+        server.maintenance(now + 1)
+        assert not reading.will_close
+        assert not waiting.will_close
+        reading.last_activity = now + REQUEST_READ_TIMEOUT_S  # a byte just came: still cut off
+        server.maintenance(now + REQUEST_READ_TIMEOUT_S + 0.1)
+        assert reading.will_close
+        assert waiting.will_close  # idle longer than the keep-alive (2 s)
+        deadline = time.monotonic() + 5
+        while server.active_channels and time.monotonic() < deadline:
+            wasyncore.loop(timeout=0.05, map=socket_map, use_poll=True, count=1)
+        assert not server.active_channels
+        half_read.settimeout(5)
+        assert half_read.recv(100) == b""  # closed by the server
+    finally:
+        half_read.close()
+        idle.close()
+        tasks.shutdown(timeout=1)
+        server.close()
+
+
+@pytest.mark.slow
+def test_production_counts_the_workers_gunicorn_cmd_args_asks_for(tmp_path: Path) -> None:
+    env = environment(
+        tmp_path,
+        SPINE_COACH_SKILL_ID=envelopes.DEFAULT_SKILL_ID,
+        GUNICORN_CMD_ARGS="--workers 3",
+    )
+    result = run(["serve", "--production", "--port", str(free_port()), "--workers", "1"], env)
+    assert result.returncode == 2
+    (line,) = json_lines(result.stderr + result.stdout)
+    assert line["level"] == "CRITICAL"
+    assert "3 worker processes" in line["message"]
+    assert "--workers 1" in line["message"]
 
 
 def test_production_options_are_refused_without_production() -> None:
