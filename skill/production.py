@@ -69,8 +69,9 @@ GRACEFUL_TIMEOUT_S = 20
 # How long a client may take to send one whole request, headers and body, from its first
 # byte. Alexa's are a few kilobytes, sent at once; a client still sending after this is cut off.
 REQUEST_READ_TIMEOUT_S = 10.0
-# A request body larger than this is refused by waitress before the app (413); the endpoint
-# has its own, smaller limit.
+# A request body larger than this, or than the app's own limit (MAX_CONTENT_LENGTH) if that is
+# larger, is refused by waitress before it is buffered whole (413). The app's limit (128 KiB by
+# default) refuses smaller ones itself, with its access line.
 MAX_REQUEST_BODY_BYTES = 1024 * 1024
 
 
@@ -311,7 +312,10 @@ class WaitressWorker(Worker):  # type: ignore[misc]
             connection_limit=self.cfg.worker_connections,
             cleanup_interval=1,
             channel_timeout=max(self.cfg.keepalive, 1),
-            max_request_body_size=MAX_REQUEST_BODY_BYTES,
+            max_request_body_size=max(
+                MAX_REQUEST_BODY_BYTES,
+                getattr(self.wsgi, "config", {}).get("MAX_CONTENT_LENGTH") or 0,
+            ),
             # The app reads X-Forwarded-* itself (PROXY_HOPS): waitress leaves them alone.
             clear_untrusted_proxy_headers=False,
             ident="",
