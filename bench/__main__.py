@@ -51,6 +51,7 @@ class Options:
     rounds: int = load.ROUNDS
     workers: int = server.DEFAULT_WORKERS
     threads: int = server.DEFAULT_THREADS
+    worker_class: str = server.DEFAULT_WORKER_CLASS
     connections: int = load.WRK_CONNECTIONS
     scenarios: tuple[str, ...] = ()  # words a chosen Spine Coach scenario's name contains
     scaling: bool = True
@@ -59,7 +60,11 @@ class Options:
     def settings(self) -> dict[str, object]:
         """The settings, for results.json."""
         return {
-            "gunicorn": list(server.options(workers=self.workers, threads=self.threads)),
+            "gunicorn": list(
+                server.options(
+                    workers=self.workers, threads=self.threads, worker_class=self.worker_class
+                )
+            ),
             "wrk": {
                 "threads": load.WRK_THREADS,
                 "connections": self.connections,
@@ -170,10 +175,19 @@ class Scaling:
 
 
 def serve(
-    servers: ExitStack, app: str, fixtures: Fixtures, workdir: Path, *, workers: int, threads: int
+    servers: ExitStack,
+    app: str,
+    fixtures: Fixtures,
+    workdir: Path,
+    *,
+    workers: int,
+    options: Options,
 ) -> str:
-    """Start gunicorn for `app` (stopped when `servers` closes); its /alexa URL."""
-    gunicorn_options = server.options(workers=workers, threads=threads)
+    """Start gunicorn for `app` with `workers` and the options' threads and worker class
+    (stopped when `servers` closes); its /alexa URL."""
+    gunicorn_options = server.options(
+        workers=workers, threads=options.threads, worker_class=options.worker_class
+    )
     _say(f"serving {app} ({APPS[app]}): gunicorn {' '.join(gunicorn_options)}")
     base_url = servers.enter_context(
         server.gunicorn(
@@ -202,7 +216,7 @@ def run_all(
                     fixtures,
                     workdir,
                     workers=options.workers,
-                    threads=options.threads,
+                    options=options,
                 )
         for scenario in ordered:
             url = urls[scenario.app]
@@ -255,7 +269,7 @@ def measure_scaling(
     with ExitStack() as servers:
         urls = {
             workers: serve(
-                servers, scenario.app, fixtures, workdir, workers=workers, threads=options.threads
+                servers, scenario.app, fixtures, workdir, workers=workers, options=options
             )
             for workers in (1, 2)
         }
@@ -315,6 +329,13 @@ def parse_options(argv: Sequence[str] | None) -> tuple[Options, Path, bool, str]
         help="gunicorn threads per worker (default %(default)s)",
     )
     parser.add_argument(
+        "--worker-class",
+        choices=sorted(server.WORKER_CLASSES),
+        default=defaults.worker_class,
+        help="gunicorn's gthread worker, or production's waitress worker, for both apps "
+        "(default %(default)s)",
+    )
+    parser.add_argument(
         "--connections",
         type=int,
         default=defaults.connections,
@@ -371,6 +392,7 @@ def parse_options(argv: Sequence[str] | None) -> tuple[Options, Path, bool, str]
         rounds=args.rounds,
         workers=args.workers,
         threads=args.threads,
+        worker_class=args.worker_class,
         connections=args.connections,
         scenarios=words,
         scaling=args.scaling,

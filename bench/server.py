@@ -23,6 +23,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # more threads in one worker only add GIL contention. Whatever is chosen, both apps get it.
 DEFAULT_WORKERS = 1
 DEFAULT_THREADS = 1
+# gunicorn's gthread by default; production serves with skill.production.WaitressWorker
+# (`python -m bench --worker-class production`), which imports the skill into both apps' workers.
+WORKER_CLASSES = {"gthread": "gthread", "production": "skill.production.WaitressWorker"}
+DEFAULT_WORKER_CLASS = "gthread"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 
@@ -43,8 +47,13 @@ def free_port() -> int:
         return port
 
 
-def options(*, workers: int = DEFAULT_WORKERS, threads: int = DEFAULT_THREADS) -> tuple[str, ...]:
-    """The gunicorn options every app is served with."""
+def options(
+    *,
+    workers: int = DEFAULT_WORKERS,
+    threads: int = DEFAULT_THREADS,
+    worker_class: str = DEFAULT_WORKER_CLASS,
+) -> tuple[str, ...]:
+    """The gunicorn options every app is served with (`worker_class`: a WORKER_CLASSES key)."""
     return (
         # Production's worker hook, for both apps alike (bench/gunicorn_settings.py).
         "--config",
@@ -52,7 +61,7 @@ def options(*, workers: int = DEFAULT_WORKERS, threads: int = DEFAULT_THREADS) -
         "--workers",
         str(workers),
         "--worker-class",
-        "gthread",
+        WORKER_CLASSES[worker_class],
         "--threads",
         str(threads),
         "--keep-alive",
