@@ -9,15 +9,17 @@ from markupsafe import Markup
 from skill.alexa.pending import RepeatOffered
 from skill.intents.base import IntentHandler
 from skill.intents.turn import turn_of
+from skill.store.caregivers import code_groups
 
 
 def digits(code: str) -> Markup:
-    """A code read digit by digit."""
-    return Markup('<say-as interpret-as="digits">{}</say-as>').format(code)
+    """A code read digit by digit, in groups of three with a short pause between them."""
+    group = Markup('<say-as interpret-as="digits">{}</say-as>')
+    return Markup('<break time="400ms"/>').join(group.format(part) for part in code_groups(code))
 
 
 class CaregiverCodeIntentHandler(IntentHandler):
-    """'Give my caregiver access': a six-digit code, said digit by digit, on a card too."""
+    """'Give my caregiver access': a code said digit by digit in groups, on a card too."""
 
     intents = ("CaregiverCodeIntent",)
 
@@ -29,7 +31,7 @@ class CaregiverCodeIntentHandler(IntentHandler):
             .say("caregiver.code", code=digits(code))
             .ask("caregiver.offer_repeat")
             .expect(RepeatOffered())
-            .card("caregiver.card_title", "caregiver.card", code=code)
+            .card("caregiver.card_title", "caregiver.card", code=" ".join(code_groups(code)))
             .build(handler_input)
         )
 

@@ -1,6 +1,7 @@
 """Caregiver access with the patient's consent: one-time codes and the sessions they open.
 
-A code is six random digits, valid for ten minutes and once. Only a keyed hash of it is stored
+A code is twelve random digits (CODE_DIGITS; README's Caregivers section has the guessing
+arithmetic), valid for ten minutes and once. Only a keyed hash of it is stored
 (HMAC with the app's secret key: a copy of the database alone does not give the codes away).
 Redeeming a code opens a session bound to that one patient; the browser keeps a random token,
 the database only its hash. The patient can end every caregiver session at once.
@@ -21,15 +22,21 @@ from skill.store.request_connection import reading, writing
 from skill.store.tables import CAREGIVER_CODES, CAREGIVER_SESSIONS
 from skill.store.utc import to_utc
 
-CODE_DIGITS = 6
+CODE_DIGITS = 12
+CODE_GROUP = 3  # said and shown in groups of three digits: "123 456 789 012"
 CODE_LIFETIME = timedelta(minutes=10)
-_CODE = re.compile(r"\d{6}")
+_CODE = re.compile(rf"[0-9]{{{CODE_DIGITS}}}")  # ASCII digits only (\d takes any script's)
 _CODES = CAREGIVER_CODES
 _SESSIONS = CAREGIVER_SESSIONS
 
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def code_groups(code: str) -> list[str]:
+    """The code in groups of CODE_GROUP digits, as it is said and shown."""
+    return [code[start : start + CODE_GROUP] for start in range(0, len(code), CODE_GROUP)]
 
 
 class CaregiverAccess:
@@ -72,7 +79,7 @@ class CaregiverAccess:
 
     def redeem(self, code: str, *, at: datetime) -> str | None:
         """The patient a valid, unused, unexpired code belongs to; the code is then used up."""
-        code = code.strip().replace(" ", "")
+        code = "".join(code.split())  # as shown, in groups, or typed without spaces
         if not _CODE.fullmatch(code):
             return None
         now = to_utc(at)

@@ -35,7 +35,7 @@ from tests.conftest import NOW
 pytestmark = [pytest.mark.date_sensitive, pytest.mark.both_databases]
 
 PATIENT, OTHER = envelopes.DEFAULT_USER, "amzn1.ask.account.OTHERPATIENT"
-_CODE = re.compile(r'<say-as interpret-as="digits">(\d{6})</say-as>')
+_CODE_GROUP = re.compile(r'<say-as interpret-as="digits">([0-9]{3})</say-as>')
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -84,9 +84,14 @@ def code_for(client: FlaskClient, user_id: str, at: datetime = NOW) -> str:
     """The code a patient gets by saying 'give my caregiver access'."""
     dialog = Dialog(client, at=at, user_id=user_id)
     reply = dialog.say("CaregiverCodeIntent")
-    found = _CODE.search(reply.ssml)
-    assert found is not None, reply.ssml
-    return found.group(1)
+    return said_code(reply.ssml)
+
+
+def said_code(ssml: str) -> str:
+    """The code in the speech: its groups of three digits, each said digit by digit."""
+    groups = _CODE_GROUP.findall(ssml)
+    assert len(groups) == CODE_DIGITS // 3, ssml
+    return "".join(groups)
 
 
 def csrf_token(client: FlaskClient) -> str:
@@ -108,11 +113,16 @@ def enter(client: FlaskClient, code: str, *, ip: str = "192.0.2.10") -> Any:
 def test_a_code_is_said_digit_by_digit_shown_on_a_card_and_repeated(client: FlaskClient) -> None:
     dialog = Dialog(client, at=NOW)
     reply = dialog.say("CaregiverCodeIntent")
-    code = _CODE.search(reply.ssml)
-    assert code is not None
-    assert len(code.group(1)) == CODE_DIGITS
+    code = said_code(reply.ssml)
+    assert len(code) == CODE_DIGITS == 12
+    assert re.search(
+        r'Your caregiver\'s code is (<say-as interpret-as="digits">[0-9]{3}</say-as>'
+        r'<break time="400ms"/>){3}<say-as interpret-as="digits">[0-9]{3}</say-as>\.',
+        reply.ssml,
+    ), reply.ssml
     assert reply.speech.endswith("Want me to repeat that?")
-    assert code.group(1) in reply.response["card"]["content"]
+    grouped = " ".join(code[start : start + 3] for start in range(0, CODE_DIGITS, 3))
+    assert f"Enter {grouped} on" in reply.response["card"]["content"]
     again = dialog.say("AMAZON.YesIntent")
     assert again.ssml == reply.ssml
 
@@ -171,7 +181,7 @@ def test_forms_without_the_csrf_token_are_refused(client: FlaskClient, engine: E
 @pytest.mark.usefixtures("engine")
 def test_guessing_is_cut_off_per_client_and_across_clients(client: FlaskClient, app: Flask) -> None:
     code = code_for(client, PATIENT)
-    wrong = f"{(int(code) + 1) % 10**CODE_DIGITS:06d}"
+    wrong = f"{(int(code) + 1) % 10**CODE_DIGITS:0{CODE_DIGITS}d}"
     statuses = [enter(client, wrong, ip="198.51.100.7").status_code for _ in range(5)]
     assert statuses == [400] * 5
     blocked = enter(client, code, ip="198.51.100.7")  # even the right code, once over the limit
@@ -181,6 +191,8 @@ def test_guessing_is_cut_off_per_client_and_across_clients(client: FlaskClient, 
     # Within the limits no code is guessable: at most 60 tries a minute across all clients
     # over a code's 10 minutes is 600 of a million codes.
     assert 60 * CODE_LIFETIME.total_seconds() / 60 / 10**CODE_DIGITS < 0.001
+    # Nor any of 100 live codes in a year of the whole limit (README, Caregivers): < 0.01.
+    assert 100 / 10**CODE_DIGITS * 60 * 60 * 24 * 365 < 0.01
 
 
 def test_the_overall_limit_bites_across_many_clients(
