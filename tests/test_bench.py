@@ -78,3 +78,12 @@ def test_scaling_compares_two_workers_with_the_one_worker_runs_around_them() -> 
     scaling = Scaling("spine LaunchRequest", 8, [100, 300, 200, 200], [300, 500])
     assert scaling.ratios == [1.5, 2.5]
     assert scaling.ratio == 2.0
+
+
+def test_the_worker_class_is_gthread_unless_production_s_is_asked_for() -> None:
+    default = parse_options([])[0].settings()["gunicorn"]
+    production = parse_options(["--worker-class", "production"])[0].settings()["gunicorn"]
+    assert isinstance(default, list)
+    assert isinstance(production, list)
+    assert default[default.index("--worker-class") + 1] == "gthread"
+    assert production[production.index("--worker-class") + 1] == "skill.production.WaitressWorker"
