@@ -42,6 +42,7 @@ from skill.devtools.simulator.understanding import Understanding
 from skill.sets.tokens import parse_token
 from skill.web.audio import AUDIO_DIR_KEY
 from skill.web.care import set_private_cookie
+from skill.web.headers import protect_pages
 
 EXTENSION = "spine_coach.try"
 COOKIE = "try_simulator"
@@ -385,6 +386,8 @@ def init_app(
         time_zone=time_zone,
     )
     pages = Blueprint("try", __name__, url_prefix="/try")
+    protect_pages(pages)
+
     @pages.before_request
     def check_csrf() -> None:  # Flask-WTF's way when WTF_CSRF_CHECK_DEFAULT is off
         csrf.protect()

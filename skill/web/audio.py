@@ -7,6 +7,8 @@ from pathlib import Path
 from flask import Blueprint, Flask, Response, abort, current_app, send_from_directory
 from flask_wtf.csrf import CSRFProtect
 
+from skill.web.headers import protect_files
+
 AUDIO_DIR_KEY = "AUDIO_DIR_RESOLVED"
 SERVED_SUFFIXES = {".mp3": "audio/mpeg", ".json": "application/json"}
 # File names are content hashes, so a file at a URL never changes: cache it for a year.
@@ -33,6 +35,7 @@ def init_app(app: Flask, audio_dir: Path, *, csrf: CSRFProtect) -> None:
     """Mount GET /audio/<path>, serving the files in `audio_dir` (exempt from `csrf`, as the
     skill's other machine-facing routes are)."""
     pages = Blueprint("audio", __name__)
+    protect_files(pages)
     pages.add_url_rule("/audio/<path:name>", "audio", audio, methods=["GET"])
     csrf.exempt(pages)
     app.config[AUDIO_DIR_KEY] = audio_dir

@@ -43,6 +43,7 @@ from skill.config import ENV_PREFIX, ConfigError, Settings
 from skill.services import Services
 from skill.store.caregivers import CaregiverAccess
 from skill.web.dashboard import build_dashboard
+from skill.web.headers import protect_pages
 
 if TYPE_CHECKING:
     from limits import RateLimitItem
@@ -126,14 +127,15 @@ def dashboard() -> Response:
 
 
 class CodeAttemptLimits:
-    """Code attempts counted per client and across all clients, in memory or in Redis.
+    """Wrong codes counted per client and across all clients, in memory or in Redis.
 
-    Each attempt is counted against every limit in the order Flask-Limiter (which counted them
-    before) used: by window, shortest first, the limit across clients before a client's own in
-    the same window, stopping at the first limit that is over; so counters are kept under the
-    same keys as before. Should the storage fail, attempts are counted in this process's memory
-    until a health check, retried with a doubling back-off of up to RECHECK_MAX seconds, finds
-    it back.
+    Built so that no one client can lock the others out: a client's own limits are checked
+    first, and only wrong codes are counted (`record_failure`), so a client refused by its own
+    limit spends nothing of the shared one, and one client can spend at most its own limit of
+    it (5 a minute of 60 by default). A right code is never counted. The shared limit still
+    bounds guessing across many addresses. Counters keep Flask-Limiter's keys (it counted them
+    before). Should the storage fail, attempts are counted in this process's memory until a
+    health check, retried with a doubling back-off of up to RECHECK_MAX seconds, finds it back.
     """
 
     # Flask-Limiter's identifiers for these two limits, kept so that counters in Redis carry on.
@@ -154,11 +156,11 @@ class CodeAttemptLimits:
 
         shared = _parsed(overall, "the code limit across clients", "CARE_CODE_GLOBAL_LIMIT")
         own = _parsed(per_client, "the per-client code limit", "CARE_CODE_LIMIT")
-        # (limit, whether it is shared by all clients), in the order they are counted.
-        self._order = sorted(
-            [(item, True) for item in shared] + [(item, False) for item in own],
-            key=lambda limit: limit[0],  # RateLimitItems order by their window, as Flask-Limiter
-        )
+        # (limit, whether it is shared by all clients): the client's own first, then the
+        # shared ones, each shortest window first.
+        self._order = [(item, False) for item in sorted(own)] + [
+            (item, True) for item in sorted(shared)
+        ]
         storage = storage_from_string(storage_uri)
         if not isinstance(storage, Storage):
             raise ConfigError(f"{ENV_PREFIX}_RATELIMIT_STORAGE_URL={storage_uri!r} is asynchronous")
@@ -169,17 +171,30 @@ class CodeAttemptLimits:
         self._recheck_at: float | None = None  # set while the storage is taken to be down
         self._recheck_after = 1.0
 
-    def allow(self, client: str) -> bool:
-        """Count one attempt by `client`: False when a limit is over (the attempt is refused)."""
+    def may_try(self, client: str) -> bool:
+        """Whether `client` may try a code now (its own limits first); nothing is counted."""
+        return self._with_storage(
+            lambda limiter: all(limiter.test(item, *keys) for item, keys in self._keys(client))
+        )
+
+    def record_failure(self, client: str) -> None:
+        """Count a wrong code by `client` against its own limits and the shared ones."""
+        self._with_storage(
+            lambda limiter: all([limiter.hit(item, *keys) for item, keys in self._keys(client)])
+        )
+
+    def _keys(self, client: str) -> list[tuple[RateLimitItem, tuple[str, str]]]:
         own = (client, self.PER_CLIENT_SCOPE)
-        counted = [(item, self.OVERALL if shared else own) for item, shared in self._order]
+        return [(item, self.OVERALL if shared else own) for item, shared in self._order]
+
+    def _with_storage(self, action: Callable[[RateLimiter], bool]) -> bool:
         if self._storage_usable():
             try:
-                return _count(self._counted, counted)
+                return action(self._counted)
             except Exception:
                 log.warning("rate-limit storage unreachable: counting code attempts in memory")
                 self._recheck_at = self._clock() + self._recheck_after
-        return _count(self._in_memory, counted)
+        return action(self._in_memory)
 
     def _storage_usable(self) -> bool:
         if self._recheck_at is None:
@@ -214,11 +229,6 @@ def _parsed(limits: str, what: str, setting: str) -> list[RateLimitItem]:
         ) from error
 
 
-def _count(limiter: RateLimiter, counted: list[tuple[RateLimitItem, tuple[str, str]]]) -> bool:
-    """Hit each limit in turn; stop at the first that is over (the later ones are not hit)."""
-    return all(limiter.hit(item, *identifiers) for item, identifiers in counted)
-
-
 class CodeAttemptLimitsOnFirstUse:
     """The app's CodeAttemptLimits, built by `build` at the first code attempt (once, whichever
     thread gets there first), unless given already built."""
@@ -235,15 +245,22 @@ class CodeAttemptLimitsOnFirstUse:
         """Whether the limits exist yet (the limits library is imported by then)."""
         return self._built is not None
 
-    def allow(self, client: str) -> bool:
-        """CodeAttemptLimits.allow, building the limits first if need be."""
+    def may_try(self, client: str) -> bool:
+        """CodeAttemptLimits.may_try, building the limits first if need be."""
+        return self._limits().may_try(client)
+
+    def record_failure(self, client: str) -> None:
+        """CodeAttemptLimits.record_failure."""
+        self._limits().record_failure(client)
+
+    def _limits(self) -> CodeAttemptLimits:
         limits = self._built
         if limits is None:
             with self._lock:
                 if self._built is None:
                     self._built = self._build()
                 limits = self._built
-        return limits.allow(client)
+        return limits
 
 
 def _defaults(*names: str) -> tuple[Any, ...]:
@@ -258,11 +275,13 @@ def redeem_code() -> ResponseBase:
     """POST /care: a code from the patient opens a session bound to them (attempts limited)."""
     limits = current_app.extensions[LIMITS_EXTENSION]
     assert isinstance(limits, CodeAttemptLimitsOnFirstUse)
-    if not limits.allow(request.remote_addr or "127.0.0.1"):
+    client = request.remote_addr or "127.0.0.1"
+    if not limits.may_try(client):
         return _code_page("too_many", 429)
     site = _site()
     user_id = site.caregivers.redeem(request.form.get("code", ""), at=site.clock())
     if user_id is None:
+        limits.record_failure(client)
         return _code_page("refused", 400)
     token = site.caregivers.open_session(user_id, at=site.clock())
     response = redirect("/care", code=303)
@@ -395,6 +414,7 @@ def init_app(
     checked on its forms. Only the code-entry view counts the limits; should Redis go away,
     each instance keeps limiting in memory until it is back."""
     pages = Blueprint("care", __name__, url_prefix="/care")
+    protect_pages(pages)
 
     @pages.before_request
     def check_csrf() -> None:  # Flask-WTF's way when WTF_CSRF_CHECK_DEFAULT is off

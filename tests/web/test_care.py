@@ -248,13 +248,13 @@ def test_only_code_attempts_reach_the_limits(
 ) -> None:
     limits = app.extensions[LIMITS_EXTENSION]
     counted: list[str] = []
-    allow = limits.allow
+    may_try = limits.may_try
 
     def spy(address: str) -> bool:
         counted.append(address)
-        return bool(allow(address))
+        return bool(may_try(address))
 
-    monkeypatch.setattr(limits, "allow", spy)
+    monkeypatch.setattr(limits, "may_try", spy)
     assert client.post("/alexa", json=envelopes.launch(at=NOW)).status_code == 200
     assert client.get("/care").status_code == 200
     assert client.get("/care/export.csv").status_code == 401
@@ -263,20 +263,72 @@ def test_only_code_attempts_reach_the_limits(
     assert counted == ["192.0.2.77"]
 
 
-def test_limits_are_counted_in_the_order_flask_limiter_counted_them(
+def _fail(limits: CodeAttemptLimits, client: str) -> bool:
+    """One wrong code by `client`: whether it was let in to try."""
+    allowed = limits.may_try(client)
+    if allowed:
+        limits.record_failure(client)
+    return allowed
+
+
+def test_a_clients_own_limit_is_checked_first_and_refusals_spend_nothing_shared(
     time_machine: Any,
 ) -> None:
-    # Shortest window first, the limit across clients before a client's own, and no further
-    # once one is over: a client's refused attempts still use up the shared limit (issue 15),
-    # and a refusal by the minute limit does not count towards the hour.
     time_machine.move_to(datetime(2026, 11, 20, 10, 0, 5), tick=False)
     limits = CodeAttemptLimits(
         "memory://", per_client="2 per minute; 3 per hour", overall="5 per minute"
     )
-    assert [limits.allow("a") for _ in range(4)] == [True, True, False, False]
-    assert [limits.allow("b") for _ in range(2)] == [True, False]
+    # "a" is held to its own 2 a minute however often it tries; its refusals cost the others
+    # nothing, so "b" and "c" still get their tries of the shared 5.
+    assert [_fail(limits, "a") for _ in range(50)] == [True, True] + [False] * 48
+    assert [_fail(limits, "b") for _ in range(3)] == [True, True, False]
+    assert _fail(limits, "c")
+    assert not _fail(limits, "d")  # the shared 5 a minute are spent (2 + 2 + 1)
     time_machine.move_to(datetime(2026, 11, 20, 10, 1, 5), tick=False)
-    assert [limits.allow("a") for _ in range(2)] == [True, False]
+    assert [_fail(limits, "a") for _ in range(2)] == [True, False]  # 3 an hour
+    assert limits.may_try("a") is False
+
+
+def test_right_codes_are_not_counted() -> None:
+    limits = CodeAttemptLimits("memory://", per_client="2 per minute", overall="2 per minute")
+    for _ in range(10):
+        assert limits.may_try("a")  # a right code: tried, never recorded as a failure
+    limits.record_failure("a")
+    limits.record_failure("a")
+    assert not limits.may_try("a")
+    assert not limits.may_try("b")  # the shared 2 are spent by failures only
+
+
+def test_one_client_cannot_lock_other_caregivers_out(
+    database_url: str, alexa_api: Any, clock: Clock
+) -> None:
+    """The attack: one address sends wrong codes as fast as it can to spend the deployment-wide
+    limit; caregivers on other addresses with right codes still get in meanwhile."""
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "VERIFY_REQUESTS": False,
+            "CLOCK": clock,
+            "CARE_CODE_LIMIT": "5 per minute",
+            "CARE_CODE_GLOBAL_LIMIT": "10 per minute",
+        }
+    )
+    try:
+        PatientStore(app.extensions[EXTENSION].engine).save_surgery_date(
+            PATIENT, date(2026, 10, 21), locale="en-US"
+        )
+        attacker = app.test_client()
+        statuses = [
+            enter(attacker, "0" * CODE_DIGITS, ip="203.0.113.66").status_code for _ in range(130)
+        ]
+        assert statuses[:5] == [400] * 5
+        assert set(statuses[5:]) == {429}
+        for n in (1, 2):
+            caregiver = app.test_client()
+            code = code_for(caregiver, PATIENT)
+            assert enter(caregiver, code, ip=f"198.51.100.{n}").status_code == 303
+    finally:
+        app.extensions[EXTENSION].engine.dispose()
 
 
 def test_a_limit_that_does_not_parse_stops_start_up(sqlite_url: str, alexa_api: Any) -> None:
@@ -304,7 +356,7 @@ def test_counting_moves_to_memory_while_redis_fails_and_back_when_it_answers(
     key = f"LIMITS:LIMITER/{client}/care.redeem_code/1000/1/hour"  # as Flask-Limiter kept it
     server = redis.Redis(host="127.0.0.1", port=6379)
     try:
-        assert limits.allow(client)
+        limits.record_failure(client)
         assert server.get(key) == b"1"
 
         def down(*args: Any, **kwargs: Any) -> Any:
@@ -313,13 +365,15 @@ def test_counting_moves_to_memory_while_redis_fails_and_back_when_it_answers(
         with monkeypatch.context() as outage:
             outage.setattr(RedisStorage, "incr", down)
             outage.setattr(RedisStorage, "check", lambda self: False)
-            assert [limits.allow(client) for _ in range(3)] == [True] * 3  # counted in memory
+            for _ in range(3):
+                limits.record_failure(client)  # counted in memory
+            assert limits.may_try(client)
             now[0] += 5  # past the first check: still down, so still in memory
-            assert limits.allow(client)
-        assert limits.allow(client)  # Redis is back, but the next check is not due yet
+            limits.record_failure(client)
+        limits.record_failure(client)  # Redis is back, but the next check is not due yet
         assert server.get(key) == b"1"
         now[0] += 60
-        assert limits.allow(client)
+        limits.record_failure(client)
         assert server.get(key) == b"2"
     finally:
         server.delete(key)
