@@ -8,9 +8,9 @@ run that way, the start-up checks of `serve --production` are skipped).
   temporary file) before a thread sees it, so a slow client holds a socket and a buffer, never
   a thread. gunicorn's own gthread worker gave a thread to each connection while it read the
   request: ten clients sending a byte every two seconds took all 8 threads (issue 15). A
-  request still being read after `REQUEST_READ_TIMEOUT_S`, or a connection idle between
-  requests for gunicorn's `--keep-alive` (2 s), is closed; each worker holds at most
-  `--worker-connections` (1000) connections.
+  request still being read after `REQUEST_READ_TIMEOUT_S`, an answer the client takes no byte
+  of for as long, or a connection idle between requests for gunicorn's `--keep-alive` (2 s), is
+  closed; each worker holds at most `--worker-connections` (1000) connections.
 - **Why threads and not more processes:** a request is mostly CPU (ask-sdk's envelope
   deserialization, the signature check), which one process runs on one core at a time (the
   GIL): more processes than cores only add memory. Its waits are database calls and, now and
@@ -268,9 +268,10 @@ class DeadlineChannel(HTTPChannel):  # type: ignore[misc]
 
 class Deadlines(BaseWSGIServer):  # type: ignore[misc]
     """A waitress server whose periodic maintenance (every second) closes the connections that
-    are taking too long: a request read for longer than `read_timeout`, or nothing asked for
-    `idle_timeout` since the last answer (or since the connection opened). A connection whose
-    request is being answered is left alone."""
+    are taking too long: a request read for longer than `read_timeout`, an answer the client
+    has taken no byte of for as long, or nothing asked for `idle_timeout` since the last
+    answer (or since the connection opened). A connection whose request a thread is answering
+    is left alone."""
 
     channel_class = DeadlineChannel
     read_timeout = REQUEST_READ_TIMEOUT_S
@@ -278,10 +279,12 @@ class Deadlines(BaseWSGIServer):  # type: ignore[misc]
 
     def maintenance(self, now: float) -> None:
         for channel in list(self.active_channels.values()):
-            if channel.requests or channel.total_outbufs_len:
+            if channel.requests:
                 continue
             since = channel.reading_since
-            if since is None:  # between requests: idle since the last byte read or written
+            if channel.total_outbufs_len:  # an answer still to send: since the last byte sent
+                since, timeout = channel.last_activity, self.read_timeout
+            elif since is None:  # between requests: idle since the last byte read or written
                 since, timeout = channel.last_activity, self.idle_timeout
             else:  # reading a request: since its first byte, however often bytes come
                 timeout = self.read_timeout

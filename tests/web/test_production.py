@@ -516,8 +516,9 @@ def test_insecure_session_cookies_are_warned_about(verifying_app_config: dict[st
 
 def test_waitress_connections_are_closed_after_the_read_or_idle_timeout() -> None:
     """The deadlines on waitress's own objects (the internals WaitressWorker relies on): a
-    request half read for longer than the read timeout, however recently a byte came, and a
-    connection idle for the keep-alive, are closed; a fresh one is not."""
+    request half read for longer than the read timeout, however recently a byte came, an
+    answer not taken for as long, and a connection idle for the keep-alive, are closed; a
+    fresh one is not."""
     from waitress import wasyncore
     from waitress.adjustments import Adjustments
     from waitress.task import ThreadedTaskDispatcher
@@ -558,6 +559,14 @@ def test_waitress_connections_are_closed_after_the_read_or_idle_timeout() -> Non
         server.maintenance(now + 1)
         assert not reading.will_close
         assert not waiting.will_close
+        # An answer the client is slow to take: closed once no byte has gone for the read
+        # timeout, not at the keep-alive.
+        waiting.total_outbufs_len, waiting.last_activity = 1, now
+        server.maintenance(now + 5)
+        assert not waiting.will_close
+        server.maintenance(now + REQUEST_READ_TIMEOUT_S + 0.1)
+        assert waiting.will_close
+        waiting.will_close, waiting.total_outbufs_len = False, 0
         reading.last_activity = now + REQUEST_READ_TIMEOUT_S  # a byte just came: still cut off
         server.maintenance(now + REQUEST_READ_TIMEOUT_S + 0.1)
         assert reading.will_close
