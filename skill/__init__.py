@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ask_sdk_model.services import ApiClient
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from skill.alexa import endpoint as alexa_endpoint
@@ -37,6 +38,7 @@ from skill.store.engine import make_engine, sqlite_url
 from skill.store.exercise_log import ExerciseLog
 from skill.store.patient_data import PatientData
 from skill.store.patients import PatientStore
+from skill.store.seen_requests import SeenRequests
 from skill.web import audio, care, logs
 from skill.web.care import CareSite
 from skill.web.sessions import CookieSessionsExcept
@@ -51,7 +53,9 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _build_verifier(settings: Settings, injected: Mapping[str, Any]) -> RequestVerifier:
+def _build_verifier(
+    settings: Settings, injected: Mapping[str, Any], engine: Engine
+) -> RequestVerifier:
     fetch: Callable[[str], bytes] = injected.get("CERT_CHAIN_FETCHER") or (
         lambda url: fetch_chain_over_https(
             url, timeout=settings.CERT_FETCH_TIMEOUT, max_bytes=settings.CERT_MAX_BYTES
@@ -63,6 +67,7 @@ def _build_verifier(settings: Settings, injected: Mapping[str, Any]) -> RequestV
         clock=injected.get("CLOCK") or _utc_now,
         cache_size=settings.CERT_CACHE_SIZE,
         timestamp_tolerance=timedelta(seconds=settings.TIMESTAMP_TOLERANCE),
+        seen_requests=SeenRequests(engine) if settings.REFUSE_REPLAYS else None,
     )
 
 
@@ -121,7 +126,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api_client = app.config.get("ALEXA_API_CLIENT") or _alexa_api(settings)
     verifier = None
     if settings.VERIFY_REQUESTS:
-        verifier = _build_verifier(settings, app.config)
+        verifier = _build_verifier(settings, app.config, engine)
     else:
         log.warning(
             "!!! REQUEST VERIFICATION IS OFF: anyone can send requests to /alexa. "

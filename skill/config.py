@@ -33,6 +33,9 @@ class Settings(BaseModel):
     CERT_MAX_BYTES: int = Field(default=64 * 1024, gt=0)
     CERT_CACHE_SIZE: int = Field(default=16, gt=0)
     TIMESTAMP_TOLERANCE: int = Field(default=150, gt=0, le=150)
+    # Remember every verified request id (in the database) and refuse a replay of it. Only the
+    # benchmark turns it off, to send one signed body many times.
+    REFUSE_REPLAYS: bool = True
     ALEXA_API_TIMEOUT: float = Field(default=1.5, gt=0)
     AUDIO_DIR: Path | None = None
     AUDIO_BASE_URL: str | None = None
@@ -86,6 +89,9 @@ def load_settings(app: Flask, overrides: dict[str, Any] | None) -> Settings:
     # Flask reads some settings from app.config itself: give it the validated values
     # (an environment "0" is the number 0 there, which Werkzeug would write as "Secure=0").
     app.config["SESSION_COOKIE_SECURE"] = settings.SESSION_COOKIE_SECURE
+    # Flask's session cookie (it holds the CSRF token's secret) is never sent cross-site.
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
     if settings.VERIFY_REQUESTS and not settings.SKILL_ID:
         raise ConfigError(
             f"{ENV_PREFIX}_SKILL_ID is required while request verification is on. "

@@ -60,35 +60,39 @@ class AlexaEndpoint:
         envelope = check_envelope(parsed)
         if self.skill_id is not None:
             check_application_id(envelope, self.skill_id)
-        if self.verifier is not None:
-            self.verifier.verify(
-                cert_chain_url=headers.get("SignatureCertChainUrl"),
-                signature=headers.get("Signature-256"),
-                body=body,
-                envelope=envelope,
-            )
-        request_type = envelope["request"]["type"]
-        if request_type not in Request.discriminator_value_class_map:
-            log.info("answering an unknown request type with an empty response: %s", request_type)
-            return empty_response()
-        try:
-            if not _utf8_text(body):  # what ask-sdk's deserialize reads (of the body as text)
-                raise SerializationException("the body is not UTF-8 text")
-            request_envelope = self.serializer.deserialize_parsed(envelope, RequestEnvelope)
-        except Exception as error:
-            raise BadRequest(f"envelope does not deserialize: {type(error).__name__}") from error
-        try:
-            # The raw envelope rides along as the handler context: ask-sdk-model drops fields
-            # some handlers need (SkillDisabled's userInformationPersistenceStatus).
-            with connection_for_request(self.engine):  # one pooled connection per request
+        # One pooled connection for the whole request: the replay check, then the skill.
+        with connection_for_request(self.engine):
+            if self.verifier is not None:
+                self.verifier.verify(
+                    cert_chain_url=headers.get("SignatureCertChainUrl"),
+                    signature=headers.get("Signature-256"),
+                    body=body,
+                    envelope=envelope,
+                )
+            request_type = envelope["request"]["type"]
+            if request_type not in Request.discriminator_value_class_map:
+                log.info(
+                    "an unknown request type, answered with an empty response: %s", request_type
+                )
+                return empty_response()
+            try:
+                if not _utf8_text(body):  # what ask-sdk's deserialize reads (the body as text)
+                    raise SerializationException("the body is not UTF-8 text")
+                request_envelope = self.serializer.deserialize_parsed(envelope, RequestEnvelope)
+            except Exception as error:
+                problem = type(error).__name__
+                raise BadRequest(f"envelope does not deserialize: {problem}") from error
+            try:
+                # The raw envelope rides along as the handler context: ask-sdk-model drops fields
+                # some handlers need (SkillDisabled's userInformationPersistenceStatus).
                 response_envelope = self.skill.invoke(request_envelope, envelope)
-        except Exception:
-            log.exception("skill failed for request %s", envelope["request"].get("requestId"))
-            return self.apology(request_type)
-        try:
-            return _as_dict(self.serializer.serialize(response_envelope))
-        except RecursionError as error:  # session attributes nested hundreds deep, sent back
-            raise BadRequest("session attributes are nested too deeply") from error
+            except Exception:
+                log.exception("skill failed for request %s", envelope["request"].get("requestId"))
+                return self.apology(request_type)
+            try:
+                return _as_dict(self.serializer.serialize(response_envelope))
+            except RecursionError as error:  # session attributes nested hundreds deep
+                raise BadRequest("session attributes are nested too deeply") from error
 
     def apology(self, request_type: str) -> dict[str, Any]:
         """A valid response when even the skill's own error handling failed."""

@@ -28,12 +28,15 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509 import verification as x509_verification
 
+from skill.store.seen_requests import SeenRequests
 from skill.store.utc import read_utc
 
 ECHO_API_DOMAIN = "echo-api.amazon.com"
 CERT_CHAIN_HOST = "s3.amazonaws.com"
 CERT_CHAIN_PATH_PREFIX = "/echo.api/"
 LIFECYCLE_EVENT_PREFIX = "AlexaSkillEvent."
+# Alexa's request ids look like amzn1.echo-api.request.<uuid>; this is what is remembered.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 MAX_CHAIN_CERTIFICATES = 10
 _READ_CHUNK = 16 * 1024
 _PEM_CERTIFICATE = re.compile(
@@ -172,6 +175,7 @@ class RequestVerifier:
         failure_ttl: timedelta = timedelta(minutes=5),
         failure_cache_size: int = 1024,
         monotonic: Callable[[], float] = time.monotonic,
+        seen_requests: SeenRequests | None = None,
     ) -> None:
         """Build a verifier; `fetch_chain(url)` returns the PEM chain, `clock()` the time now.
 
@@ -180,6 +184,8 @@ class RequestVerifier:
         """
         if not trust_roots:
             raise ValueError("at least one trust root is needed")
+        # Request ids taken (shared by every instance): a replay of a signed request is refused.
+        self._seen = seen_requests
         if cache_size < 1 or failure_cache_size < 1:
             raise ValueError("cache sizes must be at least 1")
         self._store = x509_verification.Store(list(trust_roots))
@@ -215,14 +221,22 @@ class RequestVerifier:
         signature_bytes = _decode_signature(signature)
         check_cert_chain_url(cert_chain_url)
         now = read_utc(self._clock())
-        self._check_timestamp(envelope, now)
+        fresh_until = self._check_timestamp(envelope, now)
+        request_id = _dig(envelope, "request", "requestId")
+        if not isinstance(request_id, str) or not _REQUEST_ID.fullmatch(request_id):
+            raise VerificationError("request has no well-formed requestId")
         public_key = self._public_key_for(cert_chain_url, now)
         try:
             public_key.verify(signature_bytes, body, padding.PKCS1v15(), hashes.SHA256())
         except InvalidSignature:
             raise VerificationError("Signature-256 does not match the request body") from None
+        if self._seen is not None and not self._seen.first_time(
+            request_id, now=now, until=fresh_until
+        ):
+            raise VerificationError("request already taken: a replay")
 
-    def _check_timestamp(self, envelope: Mapping[str, Any], now: datetime) -> None:
+    def _check_timestamp(self, envelope: Mapping[str, Any], now: datetime) -> datetime:
+        """Refuse a request too far from now; the moment it stops being fresh."""
         raw = _dig(envelope, "request", "timestamp")
         if not isinstance(raw, str) or not raw:
             raise VerificationError("request has no timestamp")
@@ -241,6 +255,7 @@ class RequestVerifier:
                 f"request timestamp is {skew.total_seconds():.0f} s from now "
                 f"(tolerance {tolerance.total_seconds():.0f} s)"
             )
+        return timestamp + tolerance
 
     def _public_key_for(self, url: str, now: datetime) -> rsa.RSAPublicKey:
         with self._lock:

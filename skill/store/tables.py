@@ -138,3 +138,13 @@ CAREGIVER_SESSIONS = Table(
     Column("revoked_at", UtcDateTime()),
     Index("ix_caregiver_sessions_user_id", "user_id"),
 )
+
+# Alexa request ids already taken, each until its request can no longer be fresh: a replay of
+# the same signed request is refused (skill.store.seen_requests).
+SEEN_REQUESTS = Table(
+    "seen_requests",
+    metadata,
+    Column("request_id", String(128), primary_key=True),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Index("ix_seen_requests_expires_at", "expires_at"),
+)

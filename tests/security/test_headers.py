@@ -69,3 +69,11 @@ def test_alexa_answers_carry_none_of_them(client: Any) -> None:
     response = client.post("/alexa", json=envelopes.launch(at=NOW))
     assert response.status_code == 200
     assert "Content-Security-Policy" not in response.headers
+
+
+def test_the_csrf_session_cookie_is_same_site_and_http_only(try_app: Flask) -> None:
+    response = try_app.test_client().get("/care")
+    cookies = response.headers.getlist("Set-Cookie")
+    session = next(cookie for cookie in cookies if cookie.startswith("session="))
+    assert "SameSite=Lax" in session
+    assert "HttpOnly" in session
