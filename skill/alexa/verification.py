@@ -104,7 +104,9 @@ def fetch_chain_over_https(url: str, *, timeout: float, max_bytes: int) -> bytes
             data = bytearray()
             while len(data) <= max_bytes:
                 if time.monotonic() > deadline:
-                    raise VerificationError(f"certificate chain download exceeded {timeout} s")
+                    raise VerificationError(
+                        f"certificate chain download exceeded {timeout} s"
+                    ) from TimeoutError()
                 # read1: one socket read, so a trickling server cannot hold us past the deadline.
                 chunk = response.read1(min(_READ_CHUNK, max_bytes + 1 - len(data)))
                 if not chunk:
@@ -117,6 +119,16 @@ def fetch_chain_over_https(url: str, *, timeout: float, max_bytes: int) -> bytes
     if len(data) > max_bytes:
         raise VerificationError(f"certificate chain larger than {max_bytes} bytes")
     return bytes(data)
+
+
+def _fails_again(error: VerificationError) -> bool:
+    """Whether a chain URL's failure will happen again, and so is worth remembering: an answer
+    of 4xx, or a chain that does not verify. A passing network fault (a timeout, a refused
+    connection, a 5xx) is not remembered, or one bad minute would lock Alexa out for five."""
+    cause = error.__cause__
+    if isinstance(cause, urllib.error.HTTPError):
+        return 400 <= cause.code < 500
+    return not isinstance(cause, OSError | http.client.HTTPException)
 
 
 def check_cert_chain_url(url: str) -> None:
@@ -275,8 +287,9 @@ class RequestVerifier:
                 raise VerificationError(f"certificate chain download failed: {error}") from error
             verified = self._verify_chain(pem, now)
         except VerificationError as error:
-            with self._lock:
-                self._failed[url] = str(error)
+            if _fails_again(error):
+                with self._lock:
+                    self._failed[url] = str(error)
             raise
         with self._lock:
             self._cache[url] = verified

@@ -4,7 +4,9 @@ must cost no download, and a chain URL that failed is not downloaded again for a
 from __future__ import annotations
 
 import base64
+import email.message
 import json
+import urllib.error
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -40,7 +42,7 @@ def client(
         """Amazon's bucket: the real chain at its URL, a 403 (an OSError) anywhere else."""
         fetches.append(url)
         if url != DEFAULT_CHAIN_URL:
-            raise PermissionError("403 Forbidden")
+            raise urllib.error.HTTPError(url, 403, "Forbidden", email.message.Message(), None)
         return pki.chain_pem()
 
     app = create_app(
@@ -125,3 +127,37 @@ def test_a_failing_url_does_not_block_alexas_own(
     genuine = body()
     assert post(client, genuine, pki.headers(genuine)).status_code == 200
     assert fetches == [NEW_URL, DEFAULT_CHAIN_URL]
+
+
+def test_a_passing_network_fault_is_not_remembered(
+    sqlite_url: str, pki: LocalPki, alexa_api: responses.RequestsMock
+) -> None:
+    """Amazon's own URL failing once (a reset connection) must not lock Alexa out for the
+    minutes a failed URL is remembered: the next request downloads it again."""
+    faults = [ConnectionResetError("connection reset by peer")]
+    downloads: list[str] = []
+
+    def fetch(url: str) -> bytes:
+        downloads.append(url)
+        if faults:
+            raise faults.pop()
+        return pki.chain_pem()
+
+    app = create_app(
+        {
+            "DATABASE_URL": sqlite_url,
+            "VERIFY_REQUESTS": True,
+            "SKILL_ID": envelopes.DEFAULT_SKILL_ID,
+            "TRUST_ROOTS": [pki.root_cert],
+            "CERT_CHAIN_FETCHER": fetch,
+            "CLOCK": lambda: NOW,
+        }
+    )
+    try:
+        client = app.test_client()
+        first, second = body(), body()
+        assert post(client, first, pki.headers(first)).status_code == 400
+        assert post(client, second, pki.headers(second)).status_code == 200
+        assert downloads == [DEFAULT_CHAIN_URL, DEFAULT_CHAIN_URL]
+    finally:
+        app.extensions[EXTENSION].engine.dispose()
