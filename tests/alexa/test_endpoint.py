@@ -111,10 +111,12 @@ def test_a_known_request_type_the_skill_does_not_use_gets_an_empty_response(
 def test_a_failing_handler_becomes_a_spoken_apology_logged_with_the_request_id(
     client: FlaskClient, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken_get(self: PatientStore, user_id: str) -> None:
+    def broken_read(self: PatientStore, user_id: str) -> None:
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(PatientStore, "get", broken_get)
+    # However the patient is read (alone, or with the set in progress as Launch reads it).
+    monkeypatch.setattr(PatientStore, "get", broken_read)
+    monkeypatch.setattr(PatientStore, "get_with_set_in_progress", broken_read)
     body = envelopes.launch(at=NOW)
     response = post(client, json.dumps(body).encode())
     assert response.status_code == 200
