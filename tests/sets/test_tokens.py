@@ -107,7 +107,11 @@ def test_each_playing_of_a_set_has_its_own_token() -> None:
 
 
 def garbled() -> list[object]:
-    text = issued().encode()
+    # A play part with letters, so that upper-casing it really changes it (a random one can be
+    # all digits, about one time in forty).
+    token = issued()
+    lettered = PlaybackToken(token.patient, token.exercise_id, token.pace, token.set_id, "a1b2c3d4")
+    text = lettered.encode()
     prefix, patient, exercise, pace, set_id, play = text.split(".")
     forged: list[object] = [
         None,
