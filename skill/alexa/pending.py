@@ -86,6 +86,12 @@ class RepeatOffered(_Pending):
     kind: Literal["repeat"] = "repeat"
 
 
+class RevokeOffered(_Pending):
+    """'2 caregiver sessions are open. Shall I end them?'"""
+
+    kind: Literal["revoke"] = "revoke"
+
+
 class NextChunkOffered(_Pending):
     """'Ready for the next 5?' in a spoken set."""
 
@@ -116,6 +122,7 @@ Pending = Annotated[
     | CheckInStep
     | MilestoneOffered
     | RepeatOffered
+    | RevokeOffered
     | NextChunkOffered
     | ResumeOffered
     | SetOffered,
@@ -130,6 +137,7 @@ KINDS: tuple[type[_Pending], ...] = (
     CheckInStep,
     MilestoneOffered,
     RepeatOffered,
+    RevokeOffered,
     NextChunkOffered,
     ResumeOffered,
     SetOffered,

@@ -22,12 +22,21 @@ from skill.alexa.pending import (
     Pending,
     RepeatOffered,
     ResumeOffered,
+    RevokeOffered,
     SetOffered,
     SurgeryDateAsked,
     SurgeryDateToConfirm,
 )
 from skill.alexa.request import intent_name
-from skill.intents import check_in, conversation, data_rights, exercise, pain, surgery_date
+from skill.intents import (
+    caregivers,
+    check_in,
+    conversation,
+    data_rights,
+    exercise,
+    pain,
+    surgery_date,
+)
 from skill.intents.base import IntentHandler
 from skill.intents.recovery import milestone_response
 from skill.intents.turn import Turn, turn_of
@@ -53,6 +62,8 @@ def answer(turn: Turn, pending: Pending, intent: str) -> Response:
             return milestone_response(turn, pending.index)
         case RepeatOffered():
             return conversation.answer_repeat_offer(turn, accepted=accepted)
+        case RevokeOffered():
+            return caregivers.answer_revoke_offer(turn, accepted=accepted)
         case NextChunkOffered() | ResumeOffered() | SetOffered():
             return exercise.answer_set_offer(turn, pending, accepted=accepted)
 

@@ -1,4 +1,5 @@
-"""Caregiver access, given and taken back by voice: a one-time code, or revoking every session."""
+"""Caregiver access, given and taken back by voice: a one-time code, who can see the patient's
+progress now (with an offer to end it), or revoking every session."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 from markupsafe import Markup
 
-from skill.alexa.pending import RepeatOffered
+from skill.alexa.pending import RepeatOffered, RevokeOffered
 from skill.intents.base import IntentHandler
-from skill.intents.turn import turn_of
+from skill.intents.turn import Turn, turn_of
 from skill.store.caregivers import code_groups
 
 
@@ -36,20 +37,56 @@ class CaregiverCodeIntentHandler(IntentHandler):
         )
 
 
+def _revoke_all(turn: Turn) -> Response:
+    ended = turn.services.caregivers.revoke_all(turn.user_id, at=turn.now)
+    return (
+        turn.reply()
+        .say("caregiver.revoked", count=ended)
+        .ask_anything_else()
+        .build(turn.handler_input)
+    )
+
+
+class CaregiverSessionsIntentHandler(IntentHandler):
+    """'Who can see my progress?': how many caregiver sessions are open now, and an offer to
+    end them (a yes is answered by `answer_revoke_offer`)."""
+
+    intents = ("CaregiverSessionsIntent",)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = turn_of(handler_input)
+        count = turn.services.caregivers.open_sessions(turn.user_id, at=turn.now)
+        if count == 0:
+            return (
+                turn.reply().say("caregiver.sessions_none").ask_anything_else().build(handler_input)
+            )
+        return (
+            turn.reply()
+            .say("caregiver.sessions_open", count=count)
+            .ask("caregiver.offer_revoke", "caregiver.offer_revoke_reprompt", count=count)
+            .expect(RevokeOffered())
+            .build(handler_input)
+        )
+
+
+def answer_revoke_offer(turn: Turn, *, accepted: bool) -> Response:
+    """'Yes' to 'shall I end them?' ends every caregiver session; 'no' keeps them."""
+    if accepted:
+        return _revoke_all(turn)
+    return turn.reply().say("caregiver.kept").ask_anything_else().build(turn.handler_input)
+
+
 class RevokeCaregiversIntentHandler(IntentHandler):
     """'Remove caregiver access': every caregiver session of the patient ends now."""
 
     intents = ("RevokeCaregiversIntent",)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        turn = turn_of(handler_input)
-        ended = turn.services.caregivers.revoke_all(turn.user_id, at=turn.now)
-        return (
-            turn.reply()
-            .say("caregiver.revoked", count=ended)
-            .ask_anything_else()
-            .build(handler_input)
-        )
+        return _revoke_all(turn_of(handler_input))
 
 
-HANDLERS = [CaregiverCodeIntentHandler(), RevokeCaregiversIntentHandler()]
+HANDLERS = [
+    CaregiverCodeIntentHandler(),
+    CaregiverSessionsIntentHandler(),
+    RevokeCaregiversIntentHandler(),
+]

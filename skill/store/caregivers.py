@@ -4,7 +4,10 @@ A code is twelve random digits (CODE_DIGITS; README's Caregivers section has the
 arithmetic), valid for ten minutes and once. Only a keyed hash of it is stored
 (HMAC with the app's secret key: a copy of the database alone does not give the codes away).
 Redeeming a code opens a session bound to that one patient; the browser keeps a random token,
-the database only its hash. The patient can end every caregiver session at once.
+the database only its hash. A session is refused SESSION_MAX_AGE after it opened, or once
+unused for SESSION_IDLE_TIMEOUT (its use is written down at most once per SESSION_TOUCH_EVERY,
+to keep writes rare). The caregiver can sign out (that session ends); the patient can end
+every caregiver session at once.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import ColumnElement, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from skill.store.request_connection import reading, writing
@@ -25,6 +28,9 @@ from skill.store.utc import to_utc
 CODE_DIGITS = 12
 CODE_GROUP = 3  # said and shown in groups of three digits: "123 456 789 012"
 CODE_LIFETIME = timedelta(minutes=10)
+SESSION_MAX_AGE = timedelta(hours=12)
+SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
+SESSION_TOUCH_EVERY = timedelta(minutes=1)
 _CODE = re.compile(rf"[0-9]{{{CODE_DIGITS}}}")  # ASCII digits only (\d takes any script's)
 _CODES = CAREGIVER_CODES
 _SESSIONS = CAREGIVER_SESSIONS
@@ -32,6 +38,15 @@ _SESSIONS = CAREGIVER_SESSIONS
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _live(now: datetime) -> ColumnElement[bool]:
+    """Sessions neither revoked, nor past their maximum age, nor idle too long at `now`."""
+    return (
+        _SESSIONS.c.revoked_at.is_(None)
+        & (_SESSIONS.c.created_at > now - SESSION_MAX_AGE)
+        & (_SESSIONS.c.last_used_at > now - SESSION_IDLE_TIMEOUT)
+    )
 
 
 def code_groups(code: str) -> list[str]:
@@ -100,34 +115,72 @@ class CaregiverAccess:
     def open_session(self, user_id: str, *, at: datetime) -> str:
         """A new caregiver session for the patient; returns the token for the cookie."""
         token = secrets.token_urlsafe(32)
+        now = to_utc(at)
         with writing(self._engine) as connection:
             connection.execute(
                 insert(_SESSIONS).values(
-                    token_hash=_token_hash(token), user_id=user_id, created_at=to_utc(at)
+                    token_hash=_token_hash(token), user_id=user_id, created_at=now, last_used_at=now
                 )
             )
         return token
 
-    def session_patient(self, token: str | None) -> str | None:
-        """The patient a live session token is bound to."""
+    def session_patient(self, token: str | None, *, at: datetime) -> str | None:
+        """The patient a live session token is bound to, the session being used now: refused
+        if revoked, older than SESSION_MAX_AGE or unused for SESSION_IDLE_TIMEOUT. Its last use
+        is written at most once per SESSION_TOUCH_EVERY."""
         if not token or len(token) > 128:
             return None
-        statement = select(_SESSIONS.c.user_id).where(
-            _SESSIONS.c.token_hash == _token_hash(token), _SESSIONS.c.revoked_at.is_(None)
+        now = to_utc(at)
+        found = _SESSIONS.c.token_hash == _token_hash(token)
+        statement = select(_SESSIONS.c.user_id, _SESSIONS.c.last_used_at).where(found, _live(now))
+        with reading(self._engine) as connection:
+            row = connection.execute(statement).one_or_none()
+        if row is None:
+            return None
+        if now - row.last_used_at >= SESSION_TOUCH_EVERY:
+            with writing(self._engine) as connection:
+                connection.execute(
+                    update(_SESSIONS)
+                    .where(found, _SESSIONS.c.last_used_at <= now - SESSION_TOUCH_EVERY)
+                    .values(last_used_at=now)
+                )
+        return str(row.user_id)
+
+    def sign_out(self, token: str | None, *, at: datetime) -> bool:
+        """End the one session `token` opened (a caregiver signing out); whether it was live."""
+        if not token or len(token) > 128:
+            return False
+        with writing(self._engine) as connection:
+            result = connection.execute(
+                update(_SESSIONS)
+                .where(
+                    _SESSIONS.c.token_hash == _token_hash(token), _SESSIONS.c.revoked_at.is_(None)
+                )
+                .values(revoked_at=to_utc(at))
+            )
+        return result.rowcount > 0
+
+    def open_sessions(self, user_id: str, *, at: datetime) -> int:
+        """How many caregiver sessions of the patient are live at `at`."""
+        statement = (
+            select(func.count())
+            .select_from(_SESSIONS)
+            .where(_SESSIONS.c.user_id == user_id, _live(to_utc(at)))
         )
         with reading(self._engine) as connection:
-            user_id = connection.execute(statement).scalar_one_or_none()
-        return str(user_id) if user_id is not None else None
+            return int(connection.execute(statement).scalar_one())
 
     def revoke_all(self, user_id: str, *, at: datetime) -> int:
-        """End every caregiver session of the patient (and any unused code); how many ended."""
+        """End every caregiver session of the patient (and any unused code); how many live
+        sessions ended (those already expired are over anyway)."""
+        now = to_utc(at)
         with writing(self._engine) as connection:
             connection.execute(
                 delete(_CODES).where(_CODES.c.user_id == user_id, _CODES.c.used_at.is_(None))
             )
             result = connection.execute(
                 update(_SESSIONS)
-                .where(_SESSIONS.c.user_id == user_id, _SESSIONS.c.revoked_at.is_(None))
-                .values(revoked_at=to_utc(at))
+                .where(_SESSIONS.c.user_id == user_id, _live(now))
+                .values(revoked_at=now)
             )
         return result.rowcount

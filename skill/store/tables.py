@@ -128,7 +128,8 @@ CAREGIVER_CODES = Table(
 )
 
 # A caregiver's browser session, bound to one patient; the cookie holds the token, this table
-# only its hash.
+# only its hash. It is refused 12 hours after `created_at` or 30 minutes after `last_used_at`
+# (skill.store.caregivers).
 CAREGIVER_SESSIONS = Table(
     "caregiver_sessions",
     metadata,
@@ -136,6 +137,7 @@ CAREGIVER_SESSIONS = Table(
     Column("user_id", String(512), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("revoked_at", UtcDateTime()),
+    Column("last_used_at", UtcDateTime(), nullable=False),  # written at most once a minute
     Index("ix_caregiver_sessions_user_id", "user_id"),
 )
 

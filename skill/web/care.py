@@ -1,8 +1,11 @@
 """/care: the caregiver's page, reached only with a code the patient gave by voice.
 
 A code opens a session bound to that one patient (a random token in a secure, HTTP-only
-cookie; its hash in the database). Code attempts are rate limited per client and across all
-clients; forms carry a CSRF token. Nothing about any other patient is ever read.
+cookie; its hash in the database). The server refuses a session 12 hours after it opened or
+after 30 minutes unused (skill.store.caregivers), and "Sign out" (POST /care/sign-out) ends it
+there and clears the cookie; a refused session gets the code form again. Code attempts are
+rate limited per client and across all clients; forms carry a CSRF token. Nothing about any
+other patient is ever read.
 
 The limits are counted by the code-entry view itself, with the `limits` library's public API
 (`CodeAttemptLimits`): no request hook is added to the app, so `/alexa` never runs any of it.
@@ -41,7 +44,7 @@ from werkzeug.wrappers import Response as ResponseBase
 from skill.alexa.time_zones import zone_or_none
 from skill.config import ENV_PREFIX, ConfigError, Settings
 from skill.services import Services
-from skill.store.caregivers import CaregiverAccess
+from skill.store.caregivers import SESSION_MAX_AGE, CaregiverAccess
 from skill.web.dashboard import build_dashboard
 from skill.web.headers import protect_pages
 
@@ -50,7 +53,7 @@ if TYPE_CHECKING:
     from limits.strategies import RateLimiter
 
 COOKIE = "care_session"
-COOKIE_MAX_AGE = 180 * 24 * 3600
+COOKIE_MAX_AGE = int(SESSION_MAX_AGE.total_seconds())  # the server refuses it after that anyway
 EXTENSION = "spine_coach.care"
 LIMITS_EXTENSION = "spine_coach.care_limits"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -74,7 +77,9 @@ def _site() -> CareSite:
 
 
 def _patient() -> str | None:
-    return _site().caregivers.session_patient(request.cookies.get(COOKIE))
+    """The patient of the request's live session (its use noted), or None."""
+    site = _site()
+    return site.caregivers.session_patient(request.cookies.get(COOKIE), at=site.clock())
 
 
 def _zone(site: CareSite, user_id: str) -> ZoneInfo:
@@ -289,6 +294,21 @@ def redeem_code() -> ResponseBase:
     return response
 
 
+def sign_out() -> ResponseBase:
+    """POST /care/sign-out: the session of this cookie ends on the server; the cookie goes."""
+    site = _site()
+    site.caregivers.sign_out(request.cookies.get(COOKIE), at=site.clock())
+    response = redirect("/care", code=303)
+    response.delete_cookie(
+        COOKIE,
+        path="/care",
+        secure=bool(current_app.config["SESSION_COOKIE_SECURE"]),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
 def set_private_cookie(
     response: ResponseBase, name: str, value: str, *, path: str, max_age: int
 ) -> None:
@@ -422,6 +442,7 @@ def init_app(
 
     pages.add_url_rule("", "dashboard", dashboard, methods=["GET"])
     pages.add_url_rule("", "redeem_code", redeem_code, methods=["POST"])
+    pages.add_url_rule("/sign-out", "sign_out", sign_out, methods=["POST"])
     pages.add_url_rule("/export.csv", "export_csv", export_csv, methods=["GET"])
     pages.add_url_rule("/export.json", "export_json", export_json, methods=["GET"])
     app.extensions[EXTENSION] = site

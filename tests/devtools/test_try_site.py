@@ -303,7 +303,15 @@ def test_every_post_but_alexas_checks_csrf_although_the_app_checks_none_by_defau
         for rule in try_app.url_map.iter_rules()
         if "POST" in (rule.methods or ()) and rule.endpoint != "alexa.alexa"
     )
-    assert posts == ["/care", "/try/advance", "/try/listen", "/try/press", "/try/reset", "/try/say"]
+    assert posts == [
+        "/care",
+        "/care/sign-out",
+        "/try/advance",
+        "/try/listen",
+        "/try/press",
+        "/try/reset",
+        "/try/say",
+    ]
     for path in posts:
         response = client.post(path, data={"text": "hello", "code": "123456"})
         assert response.status_code == 400, path

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from skill import create_app
 from skill.alexa.endpoint import EXTENSION
@@ -25,10 +25,17 @@ from skill.config import ConfigError
 from skill.content.plan import Pace
 from skill.devtools import envelopes
 from skill.devtools.dialog import Dialog
-from skill.store.caregivers import CODE_DIGITS, CODE_LIFETIME
+from skill.store.caregivers import (
+    CODE_DIGITS,
+    CODE_LIFETIME,
+    SESSION_IDLE_TIMEOUT,
+    SESSION_MAX_AGE,
+    SESSION_TOUCH_EVERY,
+)
 from skill.store.exercise_log import ExerciseLog
 from skill.store.patients import PatientStore
-from skill.web.care import LIMITS_EXTENSION, CodeAttemptLimits
+from skill.store.tables import CAREGIVER_SESSIONS
+from skill.web.care import COOKIE, LIMITS_EXTENSION, CodeAttemptLimits
 from tests.conftest import NOW
 
 # Reads calendar dates: `make test` runs it again with the clock moved years ahead.
@@ -464,3 +471,162 @@ def test_behind_a_load_balancer_each_caregiver_is_limited_on_their_own_address(
         assert attempt("198.51.100.21") == 400  # another caregiver is not locked out
     finally:
         app.extensions[EXTENSION].engine.dispose()
+
+
+def signed_in(
+    app: Flask,
+    client: FlaskClient,
+    user_id: str = PATIENT,
+    *,
+    ip: str = "192.0.2.30",
+    at: datetime = NOW,
+) -> FlaskClient:
+    """A new browser with a caregiver session open for `user_id`, the code asked for at `at`."""
+    browser = app.test_client()
+    assert enter(browser, code_for(client, user_id, at), ip=ip).status_code == 303
+    return browser
+
+
+def sees_the_dashboard(browser: FlaskClient) -> bool:
+    page = browser.get("/care").get_data(as_text=True)
+    assert ("Enter the code" in page) != ("Recovery timeline" in page), page
+    return "Recovery timeline" in page
+
+
+@pytest.mark.usefixtures("engine")
+def test_a_session_is_refused_twelve_hours_after_it_opened_however_much_it_is_used(
+    client: FlaskClient, app: Flask, clock: Clock
+) -> None:
+    assert timedelta(hours=12) == SESSION_MAX_AGE
+    browser = signed_in(app, client)
+    steps = int(SESSION_MAX_AGE / timedelta(minutes=20))
+    for step in range(1, steps):
+        clock.now = NOW + step * timedelta(minutes=20)
+        assert sees_the_dashboard(browser), clock.now
+    clock.now = NOW + SESSION_MAX_AGE - timedelta(seconds=1)
+    assert browser.get("/care/export.json").status_code == 200
+    clock.now = NOW + SESSION_MAX_AGE
+    assert not sees_the_dashboard(browser)
+    assert browser.get("/care/export.csv").status_code == 401
+    assert browser.get("/care/export.json").status_code == 401
+
+
+@pytest.mark.usefixtures("engine")
+def test_a_session_unused_for_thirty_minutes_is_refused(
+    client: FlaskClient, app: Flask, clock: Clock
+) -> None:
+    assert timedelta(minutes=30) == SESSION_IDLE_TIMEOUT
+    browser = signed_in(app, client)
+    idle = SESSION_IDLE_TIMEOUT - timedelta(seconds=1)
+    clock.now = NOW + idle
+    assert sees_the_dashboard(browser)
+    clock.now += idle  # an export counts as use too
+    assert browser.get("/care/export.csv").status_code == 200
+    clock.now += idle
+    assert sees_the_dashboard(browser)
+    clock.now += SESSION_IDLE_TIMEOUT
+    assert not sees_the_dashboard(browser)
+    assert browser.get("/care/export.csv").status_code == 401
+    clock.now += timedelta(seconds=1)  # and it stays refused, used or not
+    assert not sees_the_dashboard(browser)
+
+
+@pytest.mark.usefixtures("engine")
+def test_a_sessions_use_is_written_at_most_once_a_minute(
+    client: FlaskClient, app: Flask, clock: Clock, engine: Engine
+) -> None:
+    def last_used() -> datetime:
+        with engine.connect() as connection:
+            value: datetime = connection.execute(
+                select(CAREGIVER_SESSIONS.c.last_used_at)
+            ).scalar_one()
+        return value
+
+    browser = signed_in(app, client)
+    assert last_used() == NOW
+    clock.now = NOW + SESSION_TOUCH_EVERY - timedelta(seconds=1)
+    assert sees_the_dashboard(browser)
+    assert browser.get("/care/export.json").status_code == 200
+    assert last_used() == NOW  # not written: used less than a minute ago
+    clock.now = NOW + SESSION_TOUCH_EVERY
+    assert sees_the_dashboard(browser)
+    assert last_used() == NOW + SESSION_TOUCH_EVERY
+    # The idle time counts from that last use, not from the sign-in.
+    clock.now = NOW + SESSION_TOUCH_EVERY + SESSION_IDLE_TIMEOUT - timedelta(seconds=1)
+    assert sees_the_dashboard(browser)
+
+
+@pytest.mark.usefixtures("engine")
+def test_signing_out_ends_that_session_on_the_server_and_clears_the_cookie(
+    client: FlaskClient, app: Flask
+) -> None:
+    browser = signed_in(app, client, ip="192.0.2.31")
+    other_browser = signed_in(app, client, ip="192.0.2.32")  # the same patient's, elsewhere
+    cookie = browser.get_cookie(COOKIE, path="/care")
+    assert cookie is not None
+    token = cookie.value
+    page = browser.get("/care").get_data(as_text=True)
+    assert 'action="/care/sign-out"' in page
+    assert ">Sign out</button>" in page
+    assert "<script>" not in page
+    assert "style=" not in page
+    # Without the form's CSRF token nothing is signed out.
+    assert browser.post("/care/sign-out").status_code == 400
+    assert sees_the_dashboard(browser)
+    signed_out = browser.post("/care/sign-out", data={"csrf_token": csrf_token(browser)})
+    assert signed_out.status_code == 303
+    assert signed_out.headers["Location"] == "/care"
+    cleared = signed_out.headers["Set-Cookie"]
+    assert cleared.startswith(f"{COOKIE}=;")
+    assert "Max-Age=0" in cleared
+    assert "Path=/care" in cleared
+    assert browser.get_cookie(COOKIE, path="/care") is None
+    assert not sees_the_dashboard(browser)
+    # The old cookie, replayed, is refused: the session ended on the server.
+    replayer = app.test_client()
+    replayer.set_cookie(COOKIE, token, path="/care")
+    assert not sees_the_dashboard(replayer)
+    assert replayer.get("/care/export.csv").status_code == 401
+    assert replayer.get("/care/export.json").status_code == 401
+    assert sees_the_dashboard(other_browser)  # only that session ended
+    assert (
+        Dialog(client, at=NOW)
+        .say("CaregiverSessionsIntent")
+        .speech.startswith("1 caregiver session is open right now.")
+    )
+
+
+@pytest.mark.usefixtures("engine")
+def test_who_can_see_my_progress_counts_live_sessions_and_offers_to_end_them(
+    client: FlaskClient, app: Flask, clock: Clock
+) -> None:
+    dialog = Dialog(client, at=NOW)
+    nobody = dialog.say("CaregiverSessionsIntent")
+    assert nobody.speech == "No caregiver can see your progress right now. Anything else?"
+    assert not nobody.ends_session
+    assert nobody.reprompt
+    stale = signed_in(app, client, ip="192.0.2.40")  # opened, then left idle
+    clock.now = NOW + SESSION_IDLE_TIMEOUT
+    browsers = [signed_in(app, client, ip=f"192.0.2.{n}", at=clock.now) for n in (41, 42)]
+    signed_in(app, client, OTHER, ip="192.0.2.43", at=clock.now)  # another patient's: not counted
+    dialog = Dialog(client, at=clock.now)
+    offer = dialog.say("CaregiverSessionsIntent")
+    assert offer.speech == (
+        "2 caregiver sessions are open right now. They can see your progress. Shall I end them?"
+    )
+    assert offer.reprompt == "Shall I end those caregiver sessions? Please say yes or no."
+    kept = dialog.say("AMAZON.NoIntent")
+    assert kept.speech.startswith("Okay, I've left caregiver access as it is.")
+    assert all(sees_the_dashboard(browser) for browser in browsers)
+    dialog.say("CaregiverSessionsIntent")
+    ended = dialog.say("AMAZON.YesIntent")
+    assert ended.speech.startswith("Done. I've ended 2 caregiver sessions")
+    assert not ended.ends_session
+    assert not any(sees_the_dashboard(browser) for browser in [*browsers, stale])
+    assert dialog.say("CaregiverSessionsIntent").speech.startswith("No caregiver can see")
+    one = signed_in(app, client, ip="192.0.2.44", at=clock.now)
+    offer = Dialog(client, at=clock.now).say("CaregiverSessionsIntent")
+    assert offer.speech == (
+        "1 caregiver session is open right now. It can see your progress. Shall I end it?"
+    )
+    assert sees_the_dashboard(one)
