@@ -161,6 +161,8 @@ def startup_problems(
         insecure.append(f"request verification is off ({ENV_PREFIX}_VERIFY_REQUESTS=0)")
     if app.config.get("SIMULATOR"):
         insecure.append(f"the /try simulator is on ({ENV_PREFIX}_SIMULATOR=1)")
+    if not app.config.get("REFUSE_REPLAYS", True):
+        insecure.append(f"replayed requests are not refused ({ENV_PREFIX}_REFUSE_REPLAYS=0)")
     if insecure_local and not is_loopback(host):
         return [f"--insecure-local serves on a loopback address only, not {host!r}"]
     problems = [

@@ -63,12 +63,20 @@ class AlexaEndpoint:
         # One pooled connection for the whole request: the replay check, then the skill.
         with connection_for_request(self.engine):
             if self.verifier is not None:
-                self.verifier.verify(
-                    cert_chain_url=headers.get("SignatureCertChainUrl"),
-                    signature=headers.get("Signature-256"),
-                    body=body,
-                    envelope=envelope,
-                )
+                try:
+                    self.verifier.verify(
+                        cert_chain_url=headers.get("SignatureCertChainUrl"),
+                        signature=headers.get("Signature-256"),
+                        body=body,
+                        envelope=envelope,
+                    )
+                except VerificationError:
+                    raise
+                except Exception:  # the replay check's database failed: nothing was done
+                    log.exception(
+                        "could not check request %s", envelope["request"].get("requestId")
+                    )
+                    return self.apology(envelope["request"]["type"])
             request_type = envelope["request"]["type"]
             if request_type not in Request.discriminator_value_class_map:
                 log.info(

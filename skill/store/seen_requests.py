@@ -9,9 +9,10 @@ instance shares, until its window has passed; a second sight of it is a replay.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete
 
@@ -22,6 +23,10 @@ from skill.store.utc import to_utc
 
 # Expired ids are swept at most this often per process (a sweep is one indexed DELETE).
 SWEEP_EVERY_S = 60.0
+# Ids are kept this long past their window, so that an instance whose clock runs ahead does
+# not forget an id that another instance would still take as fresh.
+CLOCK_SKEW_MARGIN = timedelta(minutes=5)
+log = logging.getLogger(__name__)
 
 
 class SeenRequests:
@@ -62,4 +67,7 @@ class SeenRequests:
             if time.monotonic() < self._next_sweep:
                 return
             self._next_sweep = time.monotonic() + SWEEP_EVERY_S
-        self.forget_expired(now)
+        try:  # the id is taken already: a failed sweep must not fail the request
+            self.forget_expired(now - CLOCK_SKEW_MARGIN)
+        except Exception:
+            log.warning("could not forget expired request ids", exc_info=True)

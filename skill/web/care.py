@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import ipaddress
 import logging
 import threading
 import time
@@ -134,13 +135,16 @@ def dashboard() -> Response:
 class CodeAttemptLimits:
     """Wrong codes counted per client and across all clients, in memory or in Redis.
 
-    Built so that no one client can lock the others out: a client's own limits are checked
-    first, and only wrong codes are counted (`record_failure`), so a client refused by its own
-    limit spends nothing of the shared one, and one client can spend at most its own limit of
-    it (5 a minute of 60 by default). A right code is never counted. The shared limit still
-    bounds guessing across many addresses. Counters keep Flask-Limiter's keys (it counted them
-    before). Should the storage fail, attempts are counted in this process's memory until a
-    health check, retried with a doubling back-off of up to RECHECK_MAX seconds, finds it back.
+    Built so that no one client can lock the others out: every attempt first counts against
+    the client's own limits, atomically (`take_attempt`: parallel requests cannot slip past
+    them), and only then is the shared limit checked; only wrong codes count against the
+    shared limit (`record_failure`). So a client refused by its own limit spends nothing of the
+    shared one, and one client can spend at most its own limit of it (5 a minute of 60 by
+    default). An IPv6 client is its /64 network (one host is given a whole /64), so one host
+    cannot pose as many clients. The shared limit still bounds guessing across many addresses.
+    Counters keep Flask-Limiter's keys (it counted them before). Should the storage fail,
+    attempts are counted in this process's memory until a health check, retried with a
+    doubling back-off of up to RECHECK_MAX seconds, finds it back.
     """
 
     # Flask-Limiter's identifiers for these two limits, kept so that counters in Redis carry on.
@@ -176,21 +180,33 @@ class CodeAttemptLimits:
         self._recheck_at: float | None = None  # set while the storage is taken to be down
         self._recheck_after = 1.0
 
-    def may_try(self, client: str) -> bool:
-        """Whether `client` may try a code now (its own limits first); nothing is counted."""
-        return self._with_storage(
-            lambda limiter: all(limiter.test(item, *keys) for item, keys in self._keys(client))
-        )
+    def take_attempt(self, client: str) -> bool:
+        """Count an attempt against `client`'s own limits (atomically), then check the shared
+        one: whether the client may try a code now."""
+
+        def take(limiter: RateLimiter) -> bool:
+            # Shortest window first, stopping at the first that is over (as Flask-Limiter did:
+            # a refusal by the minute limit does not count towards the hour).
+            for item, keys in self._keys(client, shared=False):
+                if not limiter.hit(item, *keys):
+                    return False
+            return all(limiter.test(item, *keys) for item, keys in self._keys(client, shared=True))
+
+        return self._with_storage(take)
 
     def record_failure(self, client: str) -> None:
-        """Count a wrong code by `client` against its own limits and the shared ones."""
+        """Count a wrong code against the limits shared by all clients."""
         self._with_storage(
-            lambda limiter: all([limiter.hit(item, *keys) for item, keys in self._keys(client)])
+            lambda limiter: all(
+                [limiter.hit(item, *keys) for item, keys in self._keys(client, shared=True)]
+            )
         )
 
-    def _keys(self, client: str) -> list[tuple[RateLimitItem, tuple[str, str]]]:
-        own = (client, self.PER_CLIENT_SCOPE)
-        return [(item, self.OVERALL if shared else own) for item, shared in self._order]
+    def _keys(self, client: str, *, shared: bool) -> list[tuple[RateLimitItem, tuple[str, str]]]:
+        if shared:
+            return [(item, self.OVERALL) for item, is_shared in self._order if is_shared]
+        own = (client_key(client), self.PER_CLIENT_SCOPE)
+        return [(item, own) for item, is_shared in self._order if not is_shared]
 
     def _with_storage(self, action: Callable[[RateLimiter], bool]) -> bool:
         if self._storage_usable():
@@ -217,6 +233,19 @@ class CodeAttemptLimits:
         self._recheck_after = min(self._recheck_after * 2, self.RECHECK_MAX)
         self._recheck_at = self._clock() + self._recheck_after
         return False
+
+
+def client_key(address: str) -> str:
+    """Whom limits count by: an IPv4 address, or an IPv6 address's /64 network."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
 
 
 def _parsed(limits: str, what: str, setting: str) -> list[RateLimitItem]:
@@ -250,9 +279,9 @@ class CodeAttemptLimitsOnFirstUse:
         """Whether the limits exist yet (the limits library is imported by then)."""
         return self._built is not None
 
-    def may_try(self, client: str) -> bool:
-        """CodeAttemptLimits.may_try, building the limits first if need be."""
-        return self._limits().may_try(client)
+    def take_attempt(self, client: str) -> bool:
+        """CodeAttemptLimits.take_attempt, building the limits first if need be."""
+        return self._limits().take_attempt(client)
 
     def record_failure(self, client: str) -> None:
         """CodeAttemptLimits.record_failure."""
@@ -281,7 +310,7 @@ def redeem_code() -> ResponseBase:
     limits = current_app.extensions[LIMITS_EXTENSION]
     assert isinstance(limits, CodeAttemptLimitsOnFirstUse)
     client = request.remote_addr or "127.0.0.1"
-    if not limits.may_try(client):
+    if not limits.take_attempt(client):
         return _code_page("too_many", 429)
     site = _site()
     user_id = site.caregivers.redeem(request.form.get("code", ""), at=site.clock())

@@ -130,3 +130,39 @@ def test_new_requests_keep_being_answered(instances: tuple[Flask, Flask], pki: L
     for app in (first, second, first):
         body = json.dumps(envelopes.launch(at=NOW, user_id=USER)).encode()  # a new requestId
         assert _send(app, pki, body).status_code == 200
+
+
+def test_a_failing_replay_check_is_an_apology_and_does_nothing(
+    instances: tuple[Flask, Flask], pki: LocalPki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database failing at the replay check: a spoken apology, never a 500, and the
+    request is not carried out (it could not be checked)."""
+    from sqlalchemy.exc import OperationalError
+
+    from skill.store.seen_requests import SeenRequests
+
+    def locked(self: SeenRequests, request_id: str, **_: Any) -> bool:
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    first, _ = instances
+    monkeypatch.setattr(SeenRequests, "first_time", locked)
+    response = _send(first, pki, _pain_report())
+    assert response.status_code == 200
+    assert "Sorry, something went wrong" in response.get_json()["response"]["outputSpeech"]["ssml"]
+    assert _count(first, PAIN_REPORTS) == 0
+
+
+def test_a_failing_sweep_does_not_fail_the_request(
+    instances: tuple[Flask, Flask], pki: LocalPki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from skill.store.seen_requests import SeenRequests
+
+    def broken(self: SeenRequests, now: Any) -> int:
+        raise RuntimeError("sweep failed")
+
+    first, _ = instances
+    monkeypatch.setattr(SeenRequests, "forget_expired", broken)
+    body = _pain_report()
+    assert _send(first, pki, body).status_code == 200
+    assert _send(first, pki, body).status_code == 400
+    assert _count(first, PAIN_REPORTS) == 1

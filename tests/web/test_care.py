@@ -35,7 +35,7 @@ from skill.store.caregivers import (
 from skill.store.exercise_log import ExerciseLog
 from skill.store.patients import PatientStore
 from skill.store.tables import CAREGIVER_SESSIONS
-from skill.web.care import COOKIE, LIMITS_EXTENSION, CodeAttemptLimits
+from skill.web.care import COOKIE, LIMITS_EXTENSION, CodeAttemptLimits, client_key
 from tests.conftest import NOW
 
 # Reads calendar dates: `make test` runs it again with the clock moved years ahead.
@@ -255,13 +255,13 @@ def test_only_code_attempts_reach_the_limits(
 ) -> None:
     limits = app.extensions[LIMITS_EXTENSION]
     counted: list[str] = []
-    may_try = limits.may_try
+    take_attempt = limits.take_attempt
 
     def spy(address: str) -> bool:
         counted.append(address)
-        return bool(may_try(address))
+        return bool(take_attempt(address))
 
-    monkeypatch.setattr(limits, "may_try", spy)
+    monkeypatch.setattr(limits, "take_attempt", spy)
     assert client.post("/alexa", json=envelopes.launch(at=NOW)).status_code == 200
     assert client.get("/care").status_code == 200
     assert client.get("/care/export.csv").status_code == 401
@@ -272,7 +272,7 @@ def test_only_code_attempts_reach_the_limits(
 
 def _fail(limits: CodeAttemptLimits, client: str) -> bool:
     """One wrong code by `client`: whether it was let in to try."""
-    allowed = limits.may_try(client)
+    allowed = limits.take_attempt(client)
     if allowed:
         limits.record_failure(client)
     return allowed
@@ -293,17 +293,46 @@ def test_a_clients_own_limit_is_checked_first_and_refusals_spend_nothing_shared(
     assert not _fail(limits, "d")  # the shared 5 a minute are spent (2 + 2 + 1)
     time_machine.move_to(datetime(2026, 11, 20, 10, 1, 5), tick=False)
     assert [_fail(limits, "a") for _ in range(2)] == [True, False]  # 3 an hour
-    assert limits.may_try("a") is False
+    assert limits.take_attempt("a") is False
 
 
-def test_right_codes_are_not_counted() -> None:
-    limits = CodeAttemptLimits("memory://", per_client="2 per minute", overall="2 per minute")
+def test_right_codes_do_not_spend_the_shared_limit() -> None:
+    limits = CodeAttemptLimits("memory://", per_client="100 per minute", overall="2 per minute")
     for _ in range(10):
-        assert limits.may_try("a")  # a right code: tried, never recorded as a failure
+        assert limits.take_attempt("a")  # a right code: tried, never recorded as a failure
     limits.record_failure("a")
     limits.record_failure("a")
-    assert not limits.may_try("a")
-    assert not limits.may_try("b")  # the shared 2 are spent by failures only
+    assert not limits.take_attempt("a")
+    assert not limits.take_attempt("b")  # the shared 2 are spent by the failures alone
+
+
+def test_parallel_attempts_cannot_slip_past_a_clients_own_limit() -> None:
+    """The race: requests in flight together all checked the counters before any counted."""
+    import threading
+
+    limits = CodeAttemptLimits("memory://", per_client="5 per minute", overall="1000 per minute")
+    start, results = threading.Barrier(16), []
+
+    def attempt() -> None:
+        start.wait()
+        results.append(limits.take_attempt("203.0.113.9"))
+
+    threads = [threading.Thread(target=attempt) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert sorted(results) == [False] * 11 + [True] * 5
+
+
+def test_an_ipv6_host_is_counted_by_its_64_network() -> None:
+    assert client_key("2001:db8:1:2::1") == client_key("2001:db8:1:2:ffff:ffff:ffff:ffff")
+    assert client_key("2001:db8:1:2::1") != client_key("2001:db8:1:3::1")
+    assert client_key("::ffff:192.0.2.7") == "192.0.2.7"
+    assert client_key("192.0.2.7") == "192.0.2.7"
+    limits = CodeAttemptLimits("memory://", per_client="2 per minute", overall="1000 per minute")
+    hosts = [f"2001:db8:1:2::{n:x}" for n in range(1, 10)]
+    assert [limits.take_attempt(host) for host in hosts] == [True, True] + [False] * 7
 
 
 def test_one_client_cannot_lock_other_caregivers_out(
@@ -363,7 +392,7 @@ def test_counting_moves_to_memory_while_redis_fails_and_back_when_it_answers(
     key = f"LIMITS:LIMITER/{client}/care.redeem_code/1000/1/hour"  # as Flask-Limiter kept it
     server = redis.Redis(host="127.0.0.1", port=6379)
     try:
-        limits.record_failure(client)
+        assert limits.take_attempt(client)
         assert server.get(key) == b"1"
 
         def down(*args: Any, **kwargs: Any) -> Any:
@@ -373,14 +402,13 @@ def test_counting_moves_to_memory_while_redis_fails_and_back_when_it_answers(
             outage.setattr(RedisStorage, "incr", down)
             outage.setattr(RedisStorage, "check", lambda self: False)
             for _ in range(3):
-                limits.record_failure(client)  # counted in memory
-            assert limits.may_try(client)
+                assert limits.take_attempt(client)  # counted in memory
             now[0] += 5  # past the first check: still down, so still in memory
-            limits.record_failure(client)
-        limits.record_failure(client)  # Redis is back, but the next check is not due yet
+            assert limits.take_attempt(client)
+        assert limits.take_attempt(client)  # Redis is back, but the next check is not due yet
         assert server.get(key) == b"1"
         now[0] += 60
-        limits.record_failure(client)
+        assert limits.take_attempt(client)
         assert server.get(key) == b"2"
     finally:
         server.delete(key)

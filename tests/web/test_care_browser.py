@@ -75,6 +75,9 @@ def test_a_caregiver_enters_the_code_sees_both_charts_and_exports_csv(
         page.fill("#code", " ".join(groups))  # typed as the card shows it
         page.click("button[type=submit]")
         page.wait_for_selector("#sets-chart")
+        # The canvas is in the page before its scripts have run (Chart.js is large): wait for
+        # the charts themselves, or a slow load reads them before they exist.
+        page.wait_for_function("() => window.spineCoachCharts && window.spineCoachCharts.pain")
         assert "Surgery on Wednesday, October 21" in page.inner_text("#timeline")
         assert page.locator(".phases li.current").inner_text().startswith("Oct 28")
         sets = page.evaluate(

@@ -474,6 +474,21 @@ def test_production_is_refused_with_the_simulator_on(sqlite_url: str) -> None:
     assert "simulator" in problem
 
 
+def test_production_is_refused_with_replays_let_through(sqlite_url: str) -> None:
+    app = create_app(
+        {
+            "VERIFY_REQUESTS": True,
+            "SKILL_ID": envelopes.DEFAULT_SKILL_ID,
+            "REFUSE_REPLAYS": False,
+            "DATABASE_URL": sqlite_url,
+            "SECRET_KEY": TEST_SECRET_KEY,
+        }
+    )
+    (problem,) = startup_problems(app, host="0.0.0.0", insecure_local=False)
+    assert "REFUSE_REPLAYS=0" in problem
+    assert startup_problems(app, host="127.0.0.1", insecure_local=True) == []
+
+
 @pytest.fixture
 def verifying_app_config(sqlite_url: str) -> dict[str, Any]:
     return {
