@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,8 +24,10 @@ from sqlalchemy import Engine, create_engine, text
 
 from skill import create_app
 from skill.alexa.endpoint import EXTENSION
+from skill.devtools import envelopes
 from skill.devtools.databases import postgres_schema
 from skill.devtools.dialog import Dialog
+from skill.devtools.signing import LocalPki
 from skill.store.engine import make_engine, upgrade
 from tests.browser_support import browser, new_page  # noqa: F401  (shared: one Chromium per run)
 from tests.clock_shift import (  # noqa: F401  (the clock-shift run: --clock-shift-days)
@@ -44,6 +46,24 @@ TIME_ZONE_URL = "https://api.amazonalexa.com/v2/devices/{device}/settings/System
 # The databases of `database_url` and of `app` in a module marked `both_databases`.
 DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 BOTH_DATABASES = "both_databases"
+
+
+def verified_config(
+    database_url: str,
+    pki: LocalPki,
+    fetch: Callable[[str], bytes],
+    *,
+    clock: Callable[[], datetime] = lambda: NOW,
+) -> dict[str, Any]:
+    """Settings for an app that verifies requests against `pki`, its chain got by `fetch`."""
+    return {
+        "DATABASE_URL": database_url,
+        "VERIFY_REQUESTS": True,
+        "SKILL_ID": envelopes.DEFAULT_SKILL_ID,
+        "TRUST_ROOTS": [pki.root_cert],
+        "CERT_CHAIN_FETCHER": fetch,
+        "CLOCK": clock,
+    }
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

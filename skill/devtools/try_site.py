@@ -23,7 +23,6 @@ from typing import Any
 
 from cachetools import LRUCache
 from flask import (
-    Blueprint,
     Flask,
     Response,
     current_app,
@@ -42,7 +41,7 @@ from skill.devtools.simulator.understanding import Understanding
 from skill.sets.tokens import parse_token
 from skill.web.audio import AUDIO_DIR_KEY
 from skill.web.care import set_private_cookie
-from skill.web.headers import protect_pages
+from skill.web.headers import page_blueprint
 
 EXTENSION = "spine_coach.try"
 COOKIE = "try_simulator"
@@ -385,13 +384,7 @@ def init_app(
         streams=manifest is not None and base_url.startswith("https://"),
         time_zone=time_zone,
     )
-    pages = Blueprint("try", __name__, url_prefix="/try")
-    protect_pages(pages)
-
-    @pages.before_request
-    def check_csrf() -> None:  # Flask-WTF's way when WTF_CSRF_CHECK_DEFAULT is off
-        csrf.protect()
-
+    pages = page_blueprint("try", __name__, "/try", csrf)
     pages.add_url_rule("", "page", page, methods=["GET"])
     pages.add_url_rule("/say", "say", say, methods=["POST"])
     pages.add_url_rule("/listen", "listen", listen, methods=["POST"])

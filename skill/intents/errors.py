@@ -12,7 +12,8 @@ from skill.alexa.request import request_attributes, request_type
 from skill.alexa.speech import ssml
 from skill.content.strings import Catalogue
 from skill.intents.surgery_date import ask_for_surgery_date
-from skill.intents.turn import TURN_KEY, NeedSurgeryDate, Turn, turn_of
+from skill.intents.turn import TURN_KEY, Turn, turn_of
+from skill.recovery.timeline import NeedSurgeryDate
 
 log = logging.getLogger(__name__)
 # Requests that have no conversation: their responses may not carry speech.

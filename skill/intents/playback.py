@@ -20,7 +20,7 @@ from skill.sets.player import playback_event, player_state
 from skill.sets.service import Command
 
 log = logging.getLogger(__name__)
-PAUSE, RESUME = "AMAZON.PauseIntent", "AMAZON.ResumeIntent"
+PAUSE = "AMAZON.PauseIntent"
 STOP, CANCEL = "AMAZON.StopIntent", "AMAZON.CancelIntent"
 NEXT, PREVIOUS = "AMAZON.NextIntent", "AMAZON.PreviousIntent"
 START_OVER, REPEAT = "AMAZON.StartOverIntent", "AMAZON.RepeatIntent"

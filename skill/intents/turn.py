@@ -22,7 +22,6 @@ from skill.store.patients import PatientAndSet, PatientRecord
 from skill.store.utc import read_utc
 
 TURN_KEY = "spine_coach.turn"
-__all__ = ["TURN_KEY", "NeedSurgeryDate", "Turn", "turn_of"]
 
 
 class Turn:

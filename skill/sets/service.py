@@ -62,10 +62,9 @@ RECENT = timedelta(hours=1)
 class Command:
     """What a patient asks of a set in progress (by voice, or with a device's buttons)."""
 
-    PLAY, PAUSE, STOP, NEXT, PREVIOUS, REPEAT, START_OVER = (
+    PLAY, PAUSE, NEXT, PREVIOUS, REPEAT, START_OVER = (
         "play",
         "pause",
-        "stop",
         "next",
         "previous",
         "repeat",

@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from flask import (
-    Blueprint,
     Flask,
     Response,
     current_app,
@@ -47,7 +46,7 @@ from skill.config import ENV_PREFIX, ConfigError, Settings
 from skill.services import Services
 from skill.store.caregivers import SESSION_MAX_AGE, CaregiverAccess
 from skill.web.dashboard import build_dashboard
-from skill.web.headers import protect_pages
+from skill.web.headers import page_blueprint
 
 if TYPE_CHECKING:
     from limits import RateLimitItem
@@ -462,13 +461,7 @@ def init_app(
     """Mount /care with its code-attempt limits (per client and across clients) and `csrf`
     checked on its forms. Only the code-entry view counts the limits; should Redis go away,
     each instance keeps limiting in memory until it is back."""
-    pages = Blueprint("care", __name__, url_prefix="/care")
-    protect_pages(pages)
-
-    @pages.before_request
-    def check_csrf() -> None:  # Flask-WTF's way when WTF_CSRF_CHECK_DEFAULT is off
-        csrf.protect()
-
+    pages = page_blueprint("care", __name__, "/care", csrf)
     pages.add_url_rule("", "dashboard", dashboard, methods=["GET"])
     pages.add_url_rule("", "redeem_code", redeem_code, methods=["POST"])
     pages.add_url_rule("/sign-out", "sign_out", sign_out, methods=["POST"])

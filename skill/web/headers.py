@@ -1,5 +1,5 @@
-"""Security headers for the pages a person opens in a browser (/care, /try) and the files they
-load (/audio): what the browser may run, embed, send and guess.
+"""Security for the pages a person opens in a browser (/care, /try) and the files they load
+(/audio): what the browser may run, embed, send and guess, and CSRF checks on their posts.
 
 A strict Content-Security-Policy (scripts, styles and everything else from this site only, no
 inline scripts: the pages have none), no framing by any site (clickjacking), no Referer sent
@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Blueprint, Response, request
+from flask_wtf.csrf import CSRFProtect
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -57,3 +58,16 @@ def protect_pages(pages: Blueprint) -> None:
 def protect_files(files: Blueprint) -> None:
     """Files served to pages are never sniffed as another type."""
     files.after_request(_adding(FILE_HEADERS))
+
+
+def page_blueprint(name: str, import_name: str, url_prefix: str, csrf: CSRFProtect) -> Blueprint:
+    """A blueprint of browser pages: the page headers on every response, and `csrf` checked on
+    every post (Flask-WTF's way when WTF_CSRF_CHECK_DEFAULT is off: /alexa runs no CSRF code)."""
+    pages = Blueprint(name, import_name, url_prefix=url_prefix)
+    protect_pages(pages)
+
+    @pages.before_request
+    def check_csrf() -> None:
+        csrf.protect()
+
+    return pages

@@ -20,7 +20,7 @@ from skill.alexa.endpoint import EXTENSION
 from skill.devtools import envelopes
 from skill.devtools.signing import DEFAULT_CHAIN_URL, LocalPki, make_pki
 from skill.store.patients import PatientStore
-from tests.conftest import NOW
+from tests.conftest import NOW, verified_config
 
 
 def post(client: FlaskClient, body: bytes, **headers: str) -> Any:
@@ -230,7 +230,6 @@ def test_readyz_checks_the_database(client: FlaskClient, tmp_path: Any) -> None:
 
 # --- verification on, through the real HTTP path ----------------------------------------------
 
-SKILL_ID = envelopes.DEFAULT_SKILL_ID
 
 
 @pytest.fixture(scope="module")
@@ -252,14 +251,7 @@ def verified_client(
         return pki.chain_pem()
 
     app = create_app(
-        {
-            "DATABASE_URL": sqlite_url,
-            "VERIFY_REQUESTS": True,
-            "SKILL_ID": SKILL_ID,
-            "TRUST_ROOTS": [pki.root_cert],
-            "CERT_CHAIN_FETCHER": fetch,
-            "CLOCK": lambda: NOW + timedelta(seconds=2),
-        }
+        verified_config(sqlite_url, pki, fetch, clock=lambda: NOW + timedelta(seconds=2))
     )
     yield app.test_client()
     app.extensions[EXTENSION].engine.dispose()

@@ -13,6 +13,7 @@ from flask import Flask
 from skill.web.headers import CONTENT_SECURITY_POLICY
 
 PAGES = ["/care", "/try"]
+TEMPLATES = Path(__file__).resolve().parents[2] / "skill" / "web" / "templates"
 
 
 def test_pages_carry_a_strict_policy(try_app: Flask) -> None:
@@ -22,13 +23,33 @@ def test_pages_carry_a_strict_policy(try_app: Flask) -> None:
         assert response.status_code == 200, path
         headers = response.headers
         assert headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
-        assert "script-src 'self'" in CONTENT_SECURITY_POLICY
-        assert "unsafe-inline" not in CONTENT_SECURITY_POLICY
-        assert "frame-ancestors 'none'" in CONTENT_SECURITY_POLICY
         assert headers["X-Frame-Options"] == "DENY"
         assert headers["Referrer-Policy"] == "no-referrer"
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert "Strict-Transport-Security" not in headers  # plain HTTP: a local trial
+
+
+def test_the_policy_allows_only_this_sites_scripts_and_no_framing() -> None:
+    directives = dict(part.split(" ", 1) for part in CONTENT_SECURITY_POLICY.split("; "))
+    assert directives["script-src"] == "'self'"
+    assert directives["style-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert "unsafe" not in CONTENT_SECURITY_POLICY
+
+
+def test_no_template_has_an_inline_script_or_style() -> None:
+    """Every page, the caregiver's dashboard included (it needs a session to be fetched)."""
+    templates = sorted(TEMPLATES.rglob("*.html"))
+    assert len(templates) >= 4
+    for template in templates:
+        page = template.read_text(encoding="utf-8")
+        for tag in page.split("<script")[1:]:
+            opening = tag.split(">", 1)[0]
+            assert "src=" in opening or 'type="application/json"' in opening, template
+        assert "<style" not in page, template
+        assert " style=" not in page, template
+        assert " onclick=" not in page, template
+        assert "javascript:" not in page, template
 
 
 def test_the_pages_have_no_inline_script_the_policy_would_block(try_app: Flask) -> None:

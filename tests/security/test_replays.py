@@ -19,9 +19,8 @@ from skill.devtools import envelopes
 from skill.devtools.signing import LocalPki, make_pki
 from skill.store.patients import PatientStore
 from skill.store.tables import CAREGIVER_CODES, PAIN_REPORTS, PATIENTS
-from tests.conftest import NOW
+from tests.conftest import NOW, verified_config
 
-SKILL_ID = envelopes.DEFAULT_SKILL_ID
 USER = envelopes.DEFAULT_USER
 
 
@@ -31,16 +30,10 @@ def pki() -> LocalPki:
 
 
 def _verified_app(database_url: str, pki: LocalPki) -> Flask:
-    return create_app(
-        {
-            "DATABASE_URL": database_url,
-            "VERIFY_REQUESTS": True,
-            "SKILL_ID": SKILL_ID,
-            "TRUST_ROOTS": [pki.root_cert],
-            "CERT_CHAIN_FETCHER": lambda url: pki.chain_pem(),
-            "CLOCK": lambda: NOW + timedelta(seconds=2),
-        }
+    config = verified_config(
+        database_url, pki, lambda url: pki.chain_pem(), clock=lambda: NOW + timedelta(seconds=2)
     )
+    return create_app(config)
 
 
 @pytest.fixture

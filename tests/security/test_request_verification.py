@@ -19,7 +19,7 @@ from skill import create_app
 from skill.alexa.endpoint import EXTENSION
 from skill.devtools import envelopes
 from skill.devtools.signing import DEFAULT_CHAIN_URL, LocalPki, make_pki
-from tests.conftest import NOW
+from tests.conftest import NOW, verified_config
 
 NEW_URL = "https://s3.amazonaws.com/echo.api/never-seen-before.pem"
 
@@ -45,16 +45,7 @@ def client(
             raise urllib.error.HTTPError(url, 403, "Forbidden", email.message.Message(), None)
         return pki.chain_pem()
 
-    app = create_app(
-        {
-            "DATABASE_URL": sqlite_url,
-            "VERIFY_REQUESTS": True,
-            "SKILL_ID": envelopes.DEFAULT_SKILL_ID,
-            "TRUST_ROOTS": [pki.root_cert],
-            "CERT_CHAIN_FETCHER": fetch,
-            "CLOCK": lambda: NOW,
-        }
-    )
+    app = create_app(verified_config(sqlite_url, pki, fetch))
     yield app.test_client()
     app.extensions[EXTENSION].engine.dispose()
 
@@ -143,16 +134,7 @@ def test_a_passing_network_fault_is_not_remembered(
             raise faults.pop()
         return pki.chain_pem()
 
-    app = create_app(
-        {
-            "DATABASE_URL": sqlite_url,
-            "VERIFY_REQUESTS": True,
-            "SKILL_ID": envelopes.DEFAULT_SKILL_ID,
-            "TRUST_ROOTS": [pki.root_cert],
-            "CERT_CHAIN_FETCHER": fetch,
-            "CLOCK": lambda: NOW,
-        }
-    )
+    app = create_app(verified_config(sqlite_url, pki, fetch))
     try:
         client = app.test_client()
         first, second = body(), body()
