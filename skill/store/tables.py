@@ -137,7 +137,8 @@ CAREGIVER_SESSIONS = Table(
     Column("user_id", String(512), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("revoked_at", UtcDateTime()),
-    Column("last_used_at", UtcDateTime(), nullable=False),  # written at most once a minute
+    # Written at most once a minute; the default serves code before 0007 (rolling deploys).
+    Column("last_used_at", UtcDateTime(), nullable=False, server_default=func.now()),
     Index("ix_caregiver_sessions_user_id", "user_id"),
 )
 
