@@ -92,12 +92,6 @@ print(sorted(name for name in sys.modules if name.startswith("sqlalchemy.dialect
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="skill/store/tables.py's partial indexes name postgresql_where, and SQLAlchemy "
-    "loads the PostgreSQL dialect to check that keyword when the Index is built (~27 ms)",
-)
 def test_an_app_on_sqlite_does_not_import_the_postgresql_dialect(sqlite_url: str) -> None:
     completed = subprocess.run(
         [sys.executable, "-c", _DIALECTS_PROGRAM.format(url=sqlite_url)],

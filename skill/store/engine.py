@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, text
 
+from skill.store.tables import use_partial_indexes
+
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
@@ -41,8 +43,10 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _tune_sqlite)
-        return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    use_partial_indexes(engine.dialect.name)
+    return engine
 
 
 def is_reachable(engine: Engine) -> bool:

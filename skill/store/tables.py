@@ -28,9 +28,33 @@ from skill.store.utc import UtcDateTime
 metadata = MetaData()
 
 
+# SQLite and PostgreSQL both build partial indexes; the migrations write each one's WHERE.
+PARTIAL_INDEX_DIALECTS = ("sqlite", "postgresql")
+
+
 def _when(condition: str) -> dict[str, Any]:
-    """The WHERE clause of a partial index, on both databases."""
-    return {"sqlite_where": text(condition), "postgresql_where": text(condition)}
+    """The WHERE clause of a partial index, kept in `info` until a dialect is chosen.
+
+    Naming `postgresql_where` here would make SQLAlchemy import its PostgreSQL dialect (to
+    check the keyword) in every app, SQLite ones included; `use_partial_indexes` gives the
+    clause to the dialect in use once its engine exists.
+    """
+    return {"info": {"where": condition}}
+
+
+def use_partial_indexes(dialect_name: str) -> None:
+    """Give each partial index its WHERE clause for `dialect_name` (idempotent).
+
+    Called when an engine is made (skill.store.engine, the migrations' environment), so that
+    `metadata` describes the indexes as that database builds them.
+    """
+    if dialect_name not in PARTIAL_INDEX_DIALECTS:
+        return
+    for table in metadata.tables.values():
+        for index in table.indexes:
+            condition = index.info.get("where")
+            if condition is not None:
+                index.dialect_kwargs[f"{dialect_name}_where"] = text(condition)
 
 
 # One Alexa user: their surgery date and preferences.
