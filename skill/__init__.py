@@ -32,7 +32,7 @@ from skill.sets.coach_voice import CoachVoice
 from skill.sets.service import GuidedSets
 from skill.sets.spoken import SpokenSets
 from skill.skill_builder import build_skill
-from skill.store.caregivers import CaregiverAccess
+from skill.store.caregivers import SESSION_MAX_AGE, CaregiverAccess
 from skill.store.check_ins import CheckIns
 from skill.store.engine import make_engine, sqlite_url
 from skill.store.exercise_log import ExerciseLog
@@ -139,6 +139,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # CSRF is checked by the blueprints that take forms (/care, /try) in their own
     # before_request, so Alexa's requests, the audio and health probes run none of its code.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    # A form's token lasts as long as a caregiver session can (Flask-WTF's default is an hour):
+    # "Sign out" on a page left open still ends a live session. The token is bound to the
+    # cookie session's secret, and the server refuses a caregiver session older than this.
+    app.config["WTF_CSRF_TIME_LIMIT"] = int(SESSION_MAX_AGE.total_seconds())
     csrf = CSRFProtect(app)
     alexa_endpoint.init_app(
         app,

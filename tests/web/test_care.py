@@ -11,10 +11,11 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, select
@@ -622,6 +623,33 @@ def test_signing_out_ends_that_session_on_the_server_and_clears_the_cookie(
         .say("CaregiverSessionsIntent")
         .speech.startswith("1 caregiver session is open right now.")
     )
+
+
+@pytest.mark.usefixtures("engine")
+def test_sign_out_works_from_a_page_left_open_for_two_hours(
+    client: FlaskClient, app: Flask, clock: Clock
+) -> None:
+    """The form's CSRF token is older than Flask-WTF's default hour; the session, used in
+    another tab meanwhile, is live: signing out ends it (was: 400, still signed in)."""
+    browser = signed_in(app, client, ip="192.0.2.33")
+    old_token = csrf_token(browser)  # the page with the Sign out button, loaded at NOW
+    for minutes in range(20, 120, 20):  # used in another tab meanwhile
+        clock.now = NOW + timedelta(minutes=minutes)
+        assert browser.get("/care/export.json").status_code == 200
+    clock.now = NOW + timedelta(hours=2)
+    with time_machine.travel(datetime.now(UTC) + timedelta(hours=2), tick=True):
+        # A cross-site form has no token: still refused, the session still live.
+        assert browser.post("/care/sign-out").status_code == 400
+        assert sees_the_dashboard(browser)
+        signed_out = browser.post("/care/sign-out", data={"csrf_token": old_token})
+        assert signed_out.status_code == 303
+        assert browser.get_cookie(COOKIE, path="/care") is None
+        assert not sees_the_dashboard(browser)
+    # A page can be older than its token's time limit only once its session has ended anyway.
+    assert timedelta(seconds=app.config["WTF_CSRF_TIME_LIMIT"]) == SESSION_MAX_AGE
+    with time_machine.travel(datetime.now(UTC) + SESSION_MAX_AGE + timedelta(seconds=1)):
+        refused = browser.post("/care/sign-out", data={"csrf_token": old_token})
+        assert refused.status_code == 400
 
 
 @pytest.mark.usefixtures("engine")
