@@ -14,12 +14,13 @@ import threading
 import time
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, bindparam, delete
 
 from skill.store.dialects import upsert_insert
+from skill.store.prepared import HotPath
 from skill.store.request_connection import writing
 from skill.store.tables import SEEN_REQUESTS
-from skill.store.utc import to_utc
+from skill.store.utc import UtcDateTime, to_utc
 
 # Expired ids are swept at most this often per process (a sweep is one indexed DELETE).
 SWEEP_EVERY_S = 60.0
@@ -34,7 +35,17 @@ class SeenRequests:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._insert = upsert_insert(engine)
+        self._hot = HotPath(engine)
+        # Every verified request runs this: prepared once (skill.store.prepared).
+        self._take = self._hot.prepare(
+            upsert_insert(engine)(SEEN_REQUESTS)
+            .values(
+                request_id=bindparam("request_id"),
+                expires_at=bindparam("expires_at", type_=UtcDateTime()),
+            )
+            .on_conflict_do_nothing(index_elements=[SEEN_REQUESTS.c.request_id])
+            .returning(SEEN_REQUESTS.c.request_id)
+        )
         self._lock = threading.Lock()
         self._next_sweep = 0.0
 
@@ -43,14 +54,8 @@ class SeenRequests:
 
         One statement: the insert is skipped when the id is there, so two workers given the
         same request at once cannot both take it."""
-        statement = (
-            self._insert(SEEN_REQUESTS)
-            .values(request_id=request_id, expires_at=to_utc(until))
-            .on_conflict_do_nothing(index_elements=[SEEN_REQUESTS.c.request_id])
-            .returning(SEEN_REQUESTS.c.request_id)
-        )
-        with writing(self._engine) as connection:
-            taken = connection.execute(statement).first() is not None
+        with self._hot.transaction() as cursor:
+            taken = bool(self._take.rows(cursor, request_id=request_id, expires_at=to_utc(until)))
         self._sweep_now_and_then(now)
         return taken
 
