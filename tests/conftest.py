@@ -36,6 +36,7 @@ from tests.clock_shift import (  # noqa: F401  (the clock-shift run: --clock-shi
     pytest_report_header,
     shifted_clock,
 )
+from tests.speech_budget import speech_budget  # noqa: F401  (the word budget, on every answer)
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 ON_CI = bool(os.environ.get("CI"))
