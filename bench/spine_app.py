@@ -2,7 +2,8 @@
 
 Verification is on (the local test root is the trust store, the chain "download" reads a file
 and the verifier caches it), every request reads the patient from a real SQLite database, and
-the device time zone comes from a stand-in for Amazon's settings API. Nothing is turned off.
+the device time zone comes from a stand-in for Amazon's settings API. One thing is turned off:
+the replay check, because the load generator sends one signed body many times (see `create`).
 """
 
 from __future__ import annotations
