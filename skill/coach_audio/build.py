@@ -1,4 +1,5 @@
-"""`spine-coach build-audio`: every phrase of every script as a clip, every script as a track.
+"""`spine-coach build-audio`: every phrase of every script as a clip, every script (each
+exercise, pace and variant: full or short) as a track.
 
 The phrases come from the scripts themselves (never listed by hand). Each distinct text is
 synthesised once, re-encoded to Alexa's MP3 format and stored under its content hash; each
@@ -32,6 +33,7 @@ from skill.coach_audio.manifest import (
     ManifestError,
     PhraseClip,
     Track,
+    Tracks,
     load_manifest,
 )
 from skill.coach_audio.store import (
@@ -46,7 +48,7 @@ from skill.coach_audio.synthesis import Engine, SynthesisError
 from skill.coach_audio.tracks import CUES_SUFFIX, CueMap, assemble, track_hash
 from skill.content.plan import RecoveryPlan, load_plan
 from skill.content.strings import Strings, load_catalogue
-from skill.sets.script import Script, all_scripts, unique_phrases
+from skill.sets.script import Script, Variant, all_scripts, unique_phrases
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +196,7 @@ def _label(item: _Clip | Script | None) -> str | None:
     if isinstance(item, _Clip):
         return item.keys[0]
     if isinstance(item, Script):
-        return f"{item.exercise_id}/{item.pace.value}"
+        return f"{item.exercise_id}/{item.pace.value}/{item.variant.value}"
     return None
 
 
@@ -310,18 +312,9 @@ def _files_exist(audio_dir: Path, files: Iterable[str]) -> bool:
     return all((audio_dir / file).is_file() for file in files)
 
 
-def _other_locales(
-    previous: Manifest | None, audio_dir: Path, locale: str, engine: str
-) -> tuple[dict[str, dict[str, PhraseClip]], dict[str, dict[str, dict[str, Track]]]]:
-    """The previous manifest's entries for other locales, if built by the same engine and there."""
-    if previous is None or previous.engine != engine:
-        return {}, {}
-    phrases = {
-        other: {key: clip for key, clip in clips.items() if _files_exist(audio_dir, [clip.file])}
-        for other, clips in previous.phrases.items()
-        if other != locale
-    }
-    tracks = {
+def _tracks_there(audio_dir: Path, tracks: Tracks, locale: str) -> Tracks:
+    """The tracks of locales other than `locale` whose files are there."""
+    return {
         other: {
             exercise: {
                 pace: track
@@ -330,10 +323,28 @@ def _other_locales(
             }
             for exercise, paces in exercises.items()
         }
-        for other, exercises in previous.tracks.items()
+        for other, exercises in tracks.items()
         if other != locale
     }
-    return phrases, tracks
+
+
+def _other_locales(
+    previous: Manifest | None, audio_dir: Path, locale: str, engine: str
+) -> tuple[dict[str, dict[str, PhraseClip]], Tracks, Tracks]:
+    """The previous manifest's entries for other locales (phrases, full tracks, short tracks),
+    if built by the same engine and there."""
+    if previous is None or previous.engine != engine:
+        return {}, {}, {}
+    phrases = {
+        other: {key: clip for key, clip in clips.items() if _files_exist(audio_dir, [clip.file])}
+        for other, clips in previous.phrases.items()
+        if other != locale
+    }
+    return (
+        phrases,
+        _tracks_there(audio_dir, previous.tracks, locale),
+        _tracks_there(audio_dir, previous.short_tracks, locale),
+    )
 
 
 def build_audio(
@@ -381,7 +392,7 @@ def build_audio(
             audio = _ClipAudio(out_dir, encoder)
             durations: dict[str, int] = {}
             builder = _Builder(out_dir, locale, engine, encoder)
-            tracks: dict[str, dict[str, Track]] = {}
+            tracks: dict[Variant, dict[str, dict[str, Track]]] = {v: {} for v in Variant}
             work: list[_Clip | Script] = [*clips, *scripts]
             label = f"Building {locale} coach audio ({engine.name})"
             with _progress(work, enabled=progress, label=label) as items:
@@ -391,7 +402,8 @@ def build_audio(
                     else:
                         keys = {say.key for say in item.phrases()}
                         track = builder.track(item, {key: clip_by_key[key] for key in keys}, audio)
-                        tracks.setdefault(item.exercise_id, {})[item.pace.value] = track
+                        by_exercise = tracks[item.variant].setdefault(item.exercise_id, {})
+                        by_exercise[item.pace.value] = track
             phrase_clips = {
                 key: PhraseClip(
                     file=clip_by_key[key].file,
@@ -400,11 +412,14 @@ def build_audio(
                 )
                 for key, text in phrases.items()
             }
-            other_phrases, other_tracks = _other_locales(previous, out_dir, locale, engine.name)
+            other_phrases, other_full, other_short = _other_locales(
+                previous, out_dir, locale, engine.name
+            )
             manifest = Manifest(
                 engine=engine.name,
                 phrases=dict(sorted({**other_phrases, locale: phrase_clips}.items())),
-                tracks=dict(sorted({**other_tracks, locale: tracks}.items())),
+                tracks=dict(sorted({**other_full, locale: tracks[Variant.FULL]}.items())),
+                short_tracks=dict(sorted({**other_short, locale: tracks[Variant.SHORT]}.items())),
             )
             written = write_if_changed(out_dir / MANIFEST_NAME, manifest.dumps())
     except (StoreError, EncodingError, OSError) as error:

@@ -11,7 +11,7 @@ from bisect import bisect_right
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 MANIFEST_NAME = "manifest.json"
 
@@ -49,23 +49,50 @@ class Track(_Model):
     repetitions: list[RepetitionSpan]
 
 
+FULL, SHORT = "full", "short"
+"""The track variants (skill.sets.script.Variant): full instructions, or straight to the count."""
+
+Tracks = dict[str, dict[str, dict[str, Track]]]
+"""locale -> exercise id -> pace value -> track"""
+
+
 class Manifest(_Model):
-    """Every built clip and track, by locale."""
+    """Every built clip and track, by locale.
+
+    `tracks` holds the full variant of each set, `short_tracks` the short one: a manifest
+    written before short tracks existed still reads (its sets then play full), and a reader
+    that does not know `short_tracks` plays every set full.
+    """
 
     version: Literal[1] = 1
     engine: str
     phrases: dict[str, dict[str, PhraseClip]]
     """locale -> phrase key -> clip"""
-    tracks: dict[str, dict[str, dict[str, Track]]]
-    """locale -> exercise id -> pace value -> track"""
+    tracks: Tracks
+    """The full tracks: locale -> exercise id -> pace value -> track"""
+    short_tracks: Tracks = Field(default_factory=dict)
+    """The short tracks, keyed as `tracks`"""
 
     def phrase(self, locale: str, key: str) -> PhraseClip | None:
         """The clip of a phrase, if built for the locale."""
         return self.phrases.get(locale, {}).get(key)
 
-    def track(self, locale: str, exercise_id: str, pace: str) -> Track | None:
-        """The track of an exercise at a pace, if built for the locale."""
-        return self.tracks.get(locale, {}).get(exercise_id, {}).get(pace)
+    def track(self, locale: str, exercise_id: str, pace: str, variant: str = FULL) -> Track | None:
+        """The track of an exercise at a pace in a variant, if built for the locale."""
+        if variant not in (FULL, SHORT):
+            raise ValueError(f"no track variant {variant!r}")
+        tracks = self.short_tracks if variant == SHORT else self.tracks
+        return tracks.get(locale, {}).get(exercise_id, {}).get(pace)
+
+    def all_tracks(self) -> list[Track]:
+        """Every track, full and short, of every locale, exercise and pace."""
+        return [
+            track
+            for tracks in (self.tracks, self.short_tracks)
+            for by_exercise in tracks.values()
+            for by_pace in by_exercise.values()
+            for track in by_pace.values()
+        ]
 
     def dumps(self) -> bytes:
         """The manifest as written: indented JSON, keys in the order built, ending in a newline."""

@@ -1,4 +1,5 @@
-"""One track per script: the clips and exact silences as PCM, encoded once, and its cue map.
+"""One track per script (each exercise, pace and variant): the clips and exact silences as PCM,
+encoded once, and its cue map.
 
 Concatenating PCM rather than MP3 clips keeps every silence exact: MP3 frames would add each
 clip's encoder delay and padding (tens of milliseconds) and drift the cues. All positions come
@@ -58,6 +59,8 @@ class CueMap(BaseModel):
     exercise_id: str
     pace: str
     locale: str
+    variant: Literal["full", "short"] = "full"
+    """Which script the track plays (cue maps written before short tracks are all full)."""
     sample_rate: int
     samples: int
     """Samples assembled (clips and silences), without the encoder's lead and padding."""
@@ -102,6 +105,7 @@ def track_hash(script: Script, clips: Mapping[str, str]) -> str:
             "kind": "track",
             "exercise": script.exercise_id,
             "pace": script.pace.value,
+            "variant": script.variant.value,
             "locale": script.locale,
             "repetitions": script.repetitions,
             "steps": steps,
@@ -172,6 +176,7 @@ def assemble(
         exercise_id=script.exercise_id,
         pace=script.pace.value,
         locale=script.locale,
+        variant=script.variant.value,
         sample_rate=SAMPLE_RATE,
         samples=total - lead_samples,
         lead_ms=samples_to_ms(lead_samples),

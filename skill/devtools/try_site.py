@@ -120,12 +120,7 @@ class TrySite:
 
     def __post_init__(self) -> None:
         self.simulators = Simulators(self._simulator)
-        tracks = [
-            track
-            for by_exercise in (self.manifest.tracks.values() if self.manifest else [])
-            for by_pace in by_exercise.values()
-            for track in by_pace.values()
-        ]
+        tracks = self.manifest.all_tracks() if self.manifest else []
         self._track_files = sorted({track.file for track in tracks}, key=len, reverse=True)
 
     def _simulator(self, key: str) -> Simulator:

@@ -1,4 +1,4 @@
-"""Guided in-bed exercises in conversation: start, go on, resume, pace, log, progress.
+"""Guided in-bed exercises in conversation: start, how to, go on, resume, pace, log, progress.
 
 Each handler reads the request's slots, asks the guided-set service (skill/sets/service.py)
 and says its outcome.
@@ -64,6 +64,20 @@ class StartExerciseIntentHandler(IntentHandler):
         if exercise is None:
             return _say(turn, sets.start_most_due(turn))
         return _say(turn, sets.start_asked(turn, exercise))
+
+
+class HowToIntentHandler(IntentHandler):
+    """'How do I do this?' / 'how do I do knee presses?': the position and instruction, then
+    the offer to start (or go on with the set in progress)."""
+
+    intents = ("HowToIntent",)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        turn = turn_of(handler_input)
+        exercise, said = _asked_exercise(turn)
+        if said and exercise is None:
+            return _which(turn, unknown=True)
+        return _say(turn, turn.services.guided_sets.how_to(turn, exercise))
 
 
 class ResumeIntentHandler(IntentHandler):
@@ -152,6 +166,7 @@ class ProgressTodayIntentHandler(IntentHandler):
 
 HANDLERS = [
     StartExerciseIntentHandler(),
+    HowToIntentHandler(),
     ResumeIntentHandler(),
     PauseIntentHandler(),
     GoBackIntentHandler(),

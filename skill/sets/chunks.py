@@ -2,8 +2,8 @@
 
 Each chunk holds whole repetitions (at most five, by default), stays within Alexa's limits for
 one response (under 8000 SSML characters, at most 240 s) and ends where the coach asks "ready
-for the next five?". The first chunk of a set carries the starting position and instruction;
-the last carries the closing line.
+for the next five?". The first chunk of a set carries the script's opening (in the full variant
+the safety line, starting position and instruction); the last carries the closing line.
 """
 
 from __future__ import annotations

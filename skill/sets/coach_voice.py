@@ -10,7 +10,7 @@ from markupsafe import Markup, escape
 
 from skill.coach_audio.manifest import Manifest, PhraseClip, Track
 from skill.content.plan import Pace
-from skill.sets.script import Say, Silence
+from skill.sets.script import Say, Silence, Variant
 
 MAX_AUDIO_MS = 240_000  # Alexa: at most 240 s of <audio> in one response
 # Older Alexa documentation allowed at most five <audio> tags per response; unconfirmed today,
@@ -54,11 +54,13 @@ class CoachVoice:
         """The public URL of a file in the audio folder."""
         return f"{self.base_url}{relative}"
 
-    def track(self, locale: str, exercise_id: str, pace: Pace) -> Track | None:
-        """The built track for an exercise at a pace, when it is hosted."""
+    def track(
+        self, locale: str, exercise_id: str, pace: Pace, variant: Variant = Variant.FULL
+    ) -> Track | None:
+        """The built track for an exercise at a pace in a variant, when it is hosted."""
         if not self.hosted or self.manifest is None:
             return None
-        return self.manifest.track(locale, exercise_id, pace)
+        return self.manifest.track(locale, exercise_id, pace, variant)
 
     def render(self, locale: str, parts: Sequence[Say | Silence]) -> Markup:
         """SSML for the parts: all phrases as clips if they fit Alexa's limits, else all as text.

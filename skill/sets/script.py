@@ -1,16 +1,28 @@
 """The script of a guided set: what the coach says and the silences between, per repetition.
 
-One script per exercise, pace and locale; the coach-audio build renders it as a track, and
-spoken delivery as SSML. Every step knows the repetition it belongs to: 0 before the first
+One script per exercise, pace, variant and locale; the coach-audio build renders it as a track,
+and spoken delivery as SSML. Every step knows the repetition it belongs to: 0 before the first
 repetition, 1..n for the repetitions, n + 1 for the closing line.
+
+Two variants: the full one opens with the plan's safety line, the starting position and the
+exercise's instruction (the first set of an exercise each day); the short one goes straight to the
+count after a breath (later sets that day). The repetitions and closing are the same in both.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from skill.content.plan import InBedExercise, Pace, RecoveryPlan
 from skill.content.strings import Strings
+
+
+class Variant(StrEnum):
+    """Full (with the starting position, instruction and safety line) or short (to the count)."""
+
+    FULL = "full"
+    SHORT = "short"
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,7 @@ class Script:
     locale: str
     repetitions: int
     steps: tuple[Step, ...]
+    variant: Variant = Variant.FULL
 
     @property
     def closing_repetition(self) -> int:
@@ -64,20 +77,38 @@ def _milliseconds(seconds: float, factor: float) -> int:
     return round(seconds * factor * 1000)
 
 
+def _opening(
+    plan: RecoveryPlan, exercise: InBedExercise, locale: str, factor: float, variant: Variant
+) -> list[Step]:
+    """What comes before the first count: the full instructions, or only a breath."""
+    exercises = plan.in_bed_exercises
+    timing = exercises.timing
+    after_instruction = Silence(_milliseconds(timing.after_instruction, factor))
+    if variant is Variant.SHORT:
+        return [Step(0, after_instruction)]
+    return [
+        Step(0, Say("safety", exercises.safety.text[locale])),
+        Step(0, after_instruction),
+        Step(0, Say("starting_position", exercises.starting_position.text[locale])),
+        Step(0, Silence(_milliseconds(timing.after_starting_position, factor))),
+        Step(0, Say(f"{exercise.id}.instruction", exercise.instruction[locale])),
+        Step(0, after_instruction),
+    ]
+
+
 def build_script(
-    plan: RecoveryPlan, strings: Strings, exercise: InBedExercise, pace: Pace
+    plan: RecoveryPlan,
+    strings: Strings,
+    exercise: InBedExercise,
+    pace: Pace,
+    variant: Variant = Variant.FULL,
 ) -> Script:
-    """The guided set for `exercise` at `pace`, in the strings' locale."""
+    """The guided set for `exercise` at `pace`, in the strings' locale, full or short."""
     locale = strings.locale
     exercises = plan.in_bed_exercises
     factor = exercises.paces.factor(pace)
     timing = exercises.timing
-    steps: list[Step] = [
-        Step(0, Say("starting_position", exercises.starting_position.text[locale])),
-        Step(0, Silence(_milliseconds(timing.after_starting_position, factor))),
-        Step(0, Say(f"{exercise.id}.instruction", exercise.instruction[locale])),
-        Step(0, Silence(_milliseconds(timing.after_instruction, factor))),
-    ]
+    steps = _opening(plan, exercise, locale, factor, Variant(variant))
     tempo = exercise.tempo
     for repetition in range(1, exercise.repetitions + 1):
         steps.append(
@@ -108,15 +139,16 @@ def build_script(
             closing, Say(f"{exercise.id}.closing", strings.plain("session.closing", exercise=name))
         )
     )
-    return Script(exercise.id, pace, locale, exercise.repetitions, tuple(steps))
+    return Script(exercise.id, pace, locale, exercise.repetitions, tuple(steps), Variant(variant))
 
 
 def all_scripts(plan: RecoveryPlan, strings: Strings) -> list[Script]:
-    """Every exercise at every pace, in the strings' locale."""
+    """Every exercise at every pace, full and short, in the strings' locale."""
     return [
-        build_script(plan, strings, exercise, pace)
+        build_script(plan, strings, exercise, pace, variant)
         for exercise in plan.in_bed_exercises.exercises
         for pace in Pace
+        for variant in Variant
     ]
 
 

@@ -44,6 +44,7 @@ from skill.recovery.daily_targets import (
 from skill.recovery.timeline import NeedSurgeryDate
 from skill.sets.coach_voice import CoachVoice
 from skill.sets.player import PlaybackEvent, PlayerState, play, stop
+from skill.sets.script import Variant
 from skill.sets.spoken import SpokenChunk, SpokenSets
 from skill.sets.tokens import PlaybackToken, parse_token
 from skill.store.exercise_log import Delivery, ExerciseLog, ExerciseSet
@@ -57,6 +58,10 @@ PACE_PREFERENCE = "pace"
 SPEECH_ONLY_PREFIX = "speech_only:"
 PACE_ORDER = (Pace.SLOW, Pace.NORMAL, Pace.BRISK)
 RECENT = timedelta(hours=1)
+# The line Alexa says as a set starts: with the full instructions, or a short one (the "it
+# hurts" escape is in both).
+START_LINE = {Variant.FULL: "session.start", Variant.SHORT: "session.start_short"}
+START_AUDIO_LINE = {Variant.FULL: "session.start_audio", Variant.SHORT: "session.start_audio_short"}
 
 
 class Command:
@@ -204,16 +209,17 @@ class GuidedSets:
                 **details,
             )
 
-        track = self._track(who, exercise.id, pace)
-        if track is not None and self._can_stream(who, exercise.id, pace):
+        variant = self.variant_today(who, exercise.id)
+        if self._can_stream(who, exercise.id, pace):
+            track, variant = self._variant_track(who, exercise.id, pace, variant)
             set_id = uuid.uuid4().hex
-            token = PlaybackToken.for_set(who.user_id, exercise.id, pace, set_id)
+            token = PlaybackToken.for_set(who.user_id, exercise.id, pace, set_id, variant)
             begin(Delivery.AUDIO, set_id=set_id, stream=token.encode())
-            said.say("session.start_audio", exercise=name, pace=pace_name(pace))
+            said.say(START_AUDIO_LINE[variant], exercise=name, pace=pace_name(pace))
             url = self.coach_voice.url(track.file)
             return said.directive(play(url, token, repetition_start_ms(track, 1)))
-        said.say("session.start", exercise=name, pace=pace_name(pace))
-        spoken = self._chunk(who, exercise.id, pace, 1)
+        said.say(START_LINE[variant], exercise=name, pace=pace_name(pace))
+        spoken = self._chunk(who, exercise.id, pace, 1, variant)
         chunk = spoken.chunk
         done = 0 if chunk.finishes_set else chunk.last_repetition
         exercise_set = begin(Delivery.SPEECH, repetitions_done=done)
@@ -245,22 +251,89 @@ class GuidedSets:
             )
         return self.start(who, order[0], up_next=[e.id for e in order[1:]])
 
+    # Instructions once a day ------------------------------------------------------------------
+
+    def variant_today(self, who: PatientNow, exercise_id: str) -> Variant:
+        """Full instructions for the first set of an exercise in the patient's day, short once
+        a guided set of it started today was completed. A set put aside or stopped for pain
+        does not count: the next one says it all again, the safety line too."""
+        start, end = local_day_bounds(who.today, who.time_zone)
+        instructed = self.exercise_log.instructed_exercises(who.user_id, start, end)
+        return Variant.SHORT if exercise_id in instructed else Variant.FULL
+
+    def how_to(self, who: PatientNow, exercise: InBedExercise | None = None) -> Outcome:
+        """'How do I do this?': the plan's starting position and the instruction of the exercise
+        named, else of the set in progress, else of the most due one; then the offer to go on
+        with that set, or to start one."""
+        current = self.current(who)
+        if exercise is None and current is not None:
+            exercise = self.plan.exercise(current.exercise_id)
+        if exercise is not None and current is not None and current.exercise_id == exercise.id:
+            return (
+                self._instructions(who, exercise)
+                .ask(
+                    "session.how_to_go_on",
+                    "session.how_to_go_on_reprompt",
+                    exercise=self.exercise_name(exercise.id, who.locale),
+                )
+                .expect(ResumeOffered(set_id=current.set_id))
+            )
+        allowed = self.allowed(who)
+        if exercise is None:
+            order = due_order(self.standings_today(who, allowed))
+            exercise = order[0] if order else allowed[0] if allowed else None
+        if exercise is None or exercise not in allowed:
+            return self.not_yet(who, exercise or self.plan.in_bed_exercises.exercises[0])
+        return (
+            self._instructions(who, exercise)
+            .ask(
+                "session.how_to_start",
+                "session.how_to_start_reprompt",
+                exercise=self.exercise_name(exercise.id, who.locale),
+            )
+            .expect(SetOffered(exercise=exercise.id))
+        )
+
+    def _instructions(self, who: PatientNow, exercise: InBedExercise) -> Outcome:
+        in_bed = self.plan.in_bed_exercises
+        return Outcome().say(
+            "session.how_to",
+            position=plain(in_bed.starting_position.text[who.locale]),
+            instruction=plain(exercise.instruction[who.locale]),
+        )
+
     # Spoken sets ----------------------------------------------------------------------------
 
-    def _chunk(self, who: PatientNow, exercise_id: str, pace: Pace, repetition: int) -> SpokenChunk:
+    def _chunk(
+        self,
+        who: PatientNow,
+        exercise_id: str,
+        pace: Pace,
+        repetition: int,
+        variant: Variant = Variant.FULL,
+    ) -> SpokenChunk:
         """The chunk of a spoken set from `repetition` on, in the patient's language (made once
-        for every patient: the chunks do not depend on who is speaking)."""
-        return self.spoken_sets.chunk(who.locale, exercise_id, pace, repetition)
+        for every patient: the chunks do not depend on who is speaking); the variant shapes
+        only the first chunk's opening."""
+        return self.spoken_sets.chunk(who.locale, exercise_id, pace, repetition, variant)
 
     def _speak_next_chunk(
-        self, said: Outcome, who: PatientNow, exercise_set: ExerciseSet
+        self,
+        said: Outcome,
+        who: PatientNow,
+        exercise_set: ExerciseSet,
+        variant: Variant | None = None,
     ) -> Outcome:
-        """Speak the next chunk of a spoken set, save progress, and ask to go on."""
+        """Speak the next chunk of a spoken set, save progress, and ask to go on. From the first
+        repetition it opens as `variant` says (by default, as today's rule says)."""
         exercise = self.plan.exercise(exercise_set.exercise_id)
         if exercise is None:
             self.exercise_log.finish(exercise_set.set_id, SetOutcome.PARTIAL, at=who.now)
             return said.say("session.nothing_to_resume").ask_anything_else()
-        spoken = self._chunk(who, exercise.id, exercise_set.pace, exercise_set.next_repetition)
+        repetition = exercise_set.next_repetition
+        if variant is None:
+            variant = self.variant_today(who, exercise.id) if repetition == 1 else Variant.FULL
+        spoken = self._chunk(who, exercise.id, exercise_set.pace, repetition, variant)
         chunk = spoken.chunk
         if not chunk.finishes_set:
             self.exercise_log.record_progress(
@@ -392,9 +465,11 @@ class GuidedSets:
         if exercise_set.delivery is not Delivery.SPEECH:
             moved = self.exercise_log.update(exercise_set.set_id, delivery=Delivery.SPEECH)
             exercise_set = moved or exercise_set
-        if repetition == 1:
-            said.say("session.start", exercise=name, pace=pace_name(exercise_set.pace))
-        return self._speak_next_chunk(said, who, exercise_set)
+        if repetition > 1:
+            return self._speak_next_chunk(said, who, exercise_set)
+        variant = self.variant_today(who, exercise_set.exercise_id)
+        said.say(START_LINE[variant], exercise=name, pace=pace_name(exercise_set.pace))
+        return self._speak_next_chunk(said, who, exercise_set, variant)
 
     def pause_spoken(self, who: PatientNow) -> Outcome:
         """'Pause' in a spoken set: rest, the set waits; 'resume' goes on."""
@@ -498,9 +573,24 @@ class GuidedSets:
 
     # Streams: the rule from a stream's offset to repetitions, and every event -----------------
 
-    def _track(self, who: PatientNow, exercise_id: str, pace: Pace) -> Track | None:
-        """The hosted track of an exercise at a pace, if built."""
-        return self.coach_voice.track(who.locale, exercise_id, pace)
+    def _track(
+        self, who: PatientNow, exercise_id: str, pace: Pace, variant: Variant = Variant.FULL
+    ) -> Track | None:
+        """The hosted track of an exercise at a pace in a variant, if built."""
+        return self.coach_voice.track(who.locale, exercise_id, pace, variant)
+
+    def _variant_track(
+        self, who: PatientNow, exercise_id: str, pace: Pace, variant: Variant
+    ) -> tuple[Track, Variant]:
+        """The track to play and its variant: the full one where the short is not built (audio
+        built before short tracks). Only for a set that can stream (its full track is there)."""
+        track = self._track(who, exercise_id, pace, variant)
+        if track is not None:
+            return track, variant
+        track = self._track(who, exercise_id, pace)
+        if track is None:
+            raise LookupError(f"no track for {exercise_id} at {pace}")
+        return track, Variant.FULL
 
     def _speech_only_key(self, who: PatientNow) -> str:
         return SPEECH_ONLY_PREFIX + device_key(who.device_id)
@@ -522,18 +612,27 @@ class GuidedSets:
 
     def _repetitions_at(self, who: PatientNow, token: PlaybackToken, offset_ms: int) -> int | None:
         """Repetitions done at `offset_ms` by the track's cue map; None when it is not built."""
-        track = self._track(who, token.exercise_id, token.pace)
+        track = self._track(who, token.exercise_id, token.pace, token.variant)
         return None if track is None else repetitions_completed_at(track, offset_ms)
 
     def _play(
         self, who: PatientNow, exercise_set: ExerciseSet, *, repetition: int
     ) -> PlayDirective:
-        """Play the set's track from the start of `repetition`; the set remembers this stream."""
-        track = self._track(who, exercise_set.exercise_id, exercise_set.pace)
-        if track is None:
-            raise LookupError(f"no track for {exercise_set.exercise_id} at {exercise_set.pace}")
+        """Play the set's track from the start of `repetition`; the set remembers this stream.
+
+        From the first repetition the track opens as today's rule says; from a later one the
+        variants play the same, so the set keeps the one it played (its cue map then still
+        applies to what the patient heard)."""
+        if repetition == 1:
+            wanted = self.variant_today(who, exercise_set.exercise_id)
+        else:
+            played = parse_token(exercise_set.stream)
+            wanted = played.variant if played is not None else Variant.FULL
+        track, variant = self._variant_track(
+            who, exercise_set.exercise_id, exercise_set.pace, wanted
+        )
         token = PlaybackToken.for_set(
-            who.user_id, exercise_set.exercise_id, exercise_set.pace, exercise_set.set_id
+            who.user_id, exercise_set.exercise_id, exercise_set.pace, exercise_set.set_id, variant
         )
         self.exercise_log.update(
             exercise_set.set_id,
@@ -668,11 +767,13 @@ class GuidedSets:
             return None
         pace = self.preferred_pace(who)
         for exercise in upcoming:
-            track = self._track(who, exercise.id, pace)
-            if track is None or not self._can_stream(who, exercise.id, pace):
+            if not self._can_stream(who, exercise.id, pace):
                 continue
+            track, variant = self._variant_track(
+                who, exercise.id, pace, self.variant_today(who, exercise.id)
+            )
             set_id = uuid.uuid4().hex
-            token = PlaybackToken.for_set(who.user_id, exercise.id, pace, set_id)
+            token = PlaybackToken.for_set(who.user_id, exercise.id, pace, set_id, variant)
             self.exercise_log.start(
                 who.user_id,
                 exercise.id,
@@ -727,16 +828,24 @@ class GuidedSets:
         except NeedSurgeryDate:
             return []
         exercise = allowed.get(exercise_set.up_next[0])
-        track = self._track(who, exercise.id, exercise_set.pace) if exercise else None
-        if exercise is None or track is None:
+        if exercise is None or self._track(who, exercise.id, exercise_set.pace) is None:
             return []
         queued = self.exercise_log.queue_next(
             exercise_set, exercise.id, target=exercise.repetitions, at=who.now
         )
-        # A repeated NearlyFinished enqueues the same stream again, under the same token.
-        next_token = parse_token(queued.stream) or PlaybackToken.for_set(
-            who.user_id, exercise.id, queued.pace, queued.set_id
-        )
+        # A repeated NearlyFinished enqueues the same stream again, under the same token (and
+        # so the same variant).
+        next_token = parse_token(queued.stream)
+        if next_token is None:
+            variant = self.variant_today(who, exercise.id)
+            next_token = PlaybackToken.for_set(
+                who.user_id, exercise.id, queued.pace, queued.set_id, variant
+            )
+        track, variant = self._variant_track(who, exercise.id, queued.pace, next_token.variant)
+        if variant is not next_token.variant:
+            next_token = PlaybackToken.for_set(
+                who.user_id, exercise.id, queued.pace, queued.set_id, variant
+            )
         self.exercise_log.update(queued.set_id, stream=next_token.encode())
         return [play(self.coach_voice.url(track.file), next_token, 0, after=token)]
 

@@ -290,6 +290,19 @@ class ExerciseLog:
             .where(*_COMPLETED_BETWEEN)
             .order_by(_SETS.c.ended_at)
         )
+        # Which exercises had a guided set started in a day and completed: their instructions
+        # were said, so later sets that day go straight to the count.
+        self._instructed_sql = hot.prepare(
+            select(_SETS.c.exercise_id)
+            .where(
+                _SETS.c.user_id == bindparam("user_id"),
+                _SETS.c.started_at >= bindparam("since"),
+                _SETS.c.started_at < bindparam("until"),
+                _SETS.c.outcome == constant(Outcome.COMPLETE.value),
+                _SETS.c.delivery != constant(Delivery.SELF_REPORT.value),
+            )
+            .distinct()
+        )
         self._pain_sql = hot.prepare(
             select(_PAIN.c.reported_at, _PAIN.c.score)
             .where(
@@ -310,6 +323,7 @@ class ExerciseLog:
             "stop": self._stop_sql,
             "counts": self._counts_sql,
             "times": self._times_sql,
+            "instructed": self._instructed_sql,
             "pain": self._pain_sql,
         }
 
@@ -643,6 +657,14 @@ class ExerciseLog:
         """How many complete sets of each exercise ended in [since, until)."""
         rows = self._hot.rows(self._counts_sql, user_id=user_id, since=since, until=until)
         return {exercise_id: count for exercise_id, count in rows}
+
+    def instructed_exercises(
+        self, user_id: str, since: datetime, until: datetime
+    ) -> frozenset[str]:
+        """The exercises of guided sets (not self-reported) started in [since, until) and
+        completed."""
+        rows = self._hot.rows(self._instructed_sql, user_id=user_id, since=since, until=until)
+        return frozenset(exercise_id for (exercise_id,) in rows)
 
     def completed_times(
         self, user_id: str, since: datetime, until: datetime

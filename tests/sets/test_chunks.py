@@ -29,7 +29,7 @@ from skill.sets.chunks import (
     next_chunk,
 )
 from skill.sets.coach_voice import CoachVoice
-from skill.sets.script import Say, Script, Silence, build_script
+from skill.sets.script import Say, Script, Silence, Variant, build_script
 
 LOCALE = "en-US"
 PLAN = load_plan()
@@ -48,9 +48,10 @@ def render(parts: Sequence[Part]) -> str:
 
 def default_scripts() -> list[Script]:
     return [
-        build_script(PLAN, STRINGS, exercise, pace)
+        build_script(PLAN, STRINGS, exercise, pace, variant)
         for exercise in PLAN.in_bed_exercises.exercises
         for pace in Pace
+        for variant in Variant
     ]
 
 
@@ -141,17 +142,25 @@ def check_set(
         if chunk.repetitions < limits.max_repetitions:
             bigger = expected_parts(script, chunk.first_repetition, chunk.last_repetition + 1)
             assert not within(bigger, limits, render), chunk
-    # (d) the starting position and instruction open the set, the closing line ends it, and
-    # no other chunk has them.
+    # (d) in the full variant the safety line, starting position and instruction open the
+    # set; the short one opens with the first count and never says them. The closing line ends
+    # the set, and no other chunk has any of them.
     exercise = plan.exercise(script.exercise_id)
     assert exercise is not None
     in_bed = plan.in_bed_exercises
     said = [part for part in chunks[0].parts if isinstance(part, Say)]
-    assert said[:2] == [
+    instructions = [
+        Say("safety", in_bed.safety.text[LOCALE]),
         Say("starting_position", in_bed.starting_position.text[LOCALE]),
         Say(f"{exercise.id}.instruction", exercise.instruction[LOCALE]),
     ]
-    assert isinstance(chunks[0].parts[0], Say)
+    if script.variant is Variant.FULL:
+        assert said[:3] == instructions
+        assert isinstance(chunks[0].parts[0], Say)
+    else:
+        assert said[0].key == "count.1"
+        assert isinstance(chunks[0].parts[0], Silence)
+    instruction_keys = {say.key for say in instructions}
     closing = Say(
         f"{exercise.id}.closing", STRINGS.plain("session.closing", exercise=exercise.name[LOCALE])
     )
@@ -159,17 +168,19 @@ def check_set(
     assert [chunk.finishes_set for chunk in chunks] == [False] * (len(chunks) - 1) + [True]
     for index, chunk in enumerate(chunks):
         keys = [part.key for part in chunk.parts if isinstance(part, Say)]
-        assert ("starting_position" in keys) == (index == 0)
-        assert (f"{exercise.id}.instruction" in keys) == (index == 0)
+        opens = index == 0 and script.variant is Variant.FULL
+        assert {key for key in keys if key in instruction_keys} == (
+            instruction_keys if opens else set()
+        )
         assert (closing.key in keys) == (index == len(chunks) - 1)
 
 
-def script_for(plan: RecoveryPlan, pace: Pace) -> Script:
-    return build_script(plan, STRINGS, plan.in_bed_exercises.exercises[0], pace)
+def script_for(plan: RecoveryPlan, pace: Pace, variant: Variant = Variant.FULL) -> Script:
+    return build_script(plan, STRINGS, plan.in_bed_exercises.exercises[0], pace, variant)
 
 
 def ids(script: Script) -> str:
-    return f"{script.exercise_id}-{script.pace.value}"
+    return f"{script.exercise_id}-{script.pace.value}-{script.variant.value}"
 
 
 # --- the default plan --------------------------------------------------------------------------
@@ -199,7 +210,8 @@ def test_the_default_plan_resumes_at_any_repetition(script: Script) -> None:
         assert chunk.first_repetition == k
         assert list(chunk.parts) == expected_parts(script, k, chunk.last_repetition)
         first_said = next(part for part in chunk.parts if isinstance(part, Say))
-        assert first_said.key == ("starting_position" if k == 1 else f"count.{k}")
+        opening = "safety" if script.variant is Variant.FULL else "count.1"
+        assert first_said.key == (opening if k == 1 else f"count.{k}")
         check_ssml(chunk.parts)
     assert next_chunk(script, 0, render) == next_chunk(script, 1, render)
     assert next_chunk(script, -7, render) == next_chunk(script, 1, render)
@@ -351,9 +363,11 @@ GENERATED = settings(max_examples=100, deadline=None, suppress_health_check=[Hea
 
 
 @GENERATED
-@given(plan=generated_plans(), pace=st.sampled_from(Pace))
-def test_generated_sets_are_chunked_within_alexa_limits(plan: RecoveryPlan, pace: Pace) -> None:
-    script = script_for(plan, pace)
+@given(plan=generated_plans(), pace=st.sampled_from(Pace), variant=st.sampled_from(Variant))
+def test_generated_sets_are_chunked_within_alexa_limits(
+    plan: RecoveryPlan, pace: Pace, variant: Variant
+) -> None:
+    script = script_for(plan, pace, variant)
     chunks = all_chunks(script, render)
     check_set(plan, script, chunks, ChunkLimits())
     for chunk in chunks:

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skill.content.plan import Pace, load_plan
+from skill.sets.script import Variant
 from skill.sets.tokens import PlaybackToken, parse_token
 
 ALEXA_MAX_TOKEN = 1024  # AudioPlayer.Play: stream.token is at most 1024 characters
@@ -49,11 +50,26 @@ def test_a_token_round_trips(user_id: str, exercise_id: str, pace: Pace, set_id:
     assert len(text) <= ALEXA_MAX_TOKEN
 
 
-def test_every_exercise_and_pace_of_the_plan_round_trips() -> None:
+def test_every_exercise_pace_and_variant_of_the_plan_round_trips() -> None:
     for exercise in load_plan().in_bed_exercises.exercises:
         for pace in Pace:
-            token = PlaybackToken.for_set(USER, exercise.id, pace, SET_ID)
-            assert parse_token(token.encode()) == token
+            for variant in Variant:
+                token = PlaybackToken.for_set(USER, exercise.id, pace, SET_ID, variant)
+                parsed = parse_token(token.encode())
+                assert parsed == token
+                assert parsed.variant is variant
+
+
+def test_a_token_issued_before_variants_names_the_full_track_and_its_own_stream() -> None:
+    token = issued()
+    old = f"sc1.{token.patient}.knee_presses.normal.{SET_ID}.{token.play}"
+    parsed = parse_token(old)
+    assert parsed is not None
+    assert (parsed.exercise_id, parsed.pace, parsed.set_id) == ("knee_presses", "normal", SET_ID)
+    assert parsed.variant is Variant.FULL
+    assert parsed.belongs_to(USER)
+    # Stored sets compare their stream with the token's text: an old stream is still its own.
+    assert parsed.encode() == old
 
 
 @settings(max_examples=200, deadline=None)
@@ -112,7 +128,7 @@ def garbled() -> list[object]:
     token = issued()
     lettered = PlaybackToken(token.patient, token.exercise_id, token.pace, token.set_id, "a1b2c3d4")
     text = lettered.encode()
-    prefix, patient, exercise, pace, set_id, play = text.split(".")
+    prefix, variant, patient, exercise, pace, set_id, play = text.split(".")
     forged: list[object] = [
         None,
         0,
@@ -124,8 +140,13 @@ def garbled() -> list[object]:
         " ",
         ".",
         text.upper(),
-        text.replace(prefix, "SC1", 1),
-        text.replace(prefix, "sc2", 1),  # another version or skill
+        text.replace(prefix, "SC2", 1),
+        text.replace(prefix, "sc3", 1),  # another version or skill
+        text.replace(f"{prefix}.", "sc1.", 1),  # a token from before variants has none
+        text.replace(f".{variant}.", ".", 1),  # no variant
+        text.replace(f".{variant}.", ".medium.", 1),
+        text.replace(f".{variant}.", ".FULL.", 1),
+        text.replace(f".{variant}.", f".{variant}.{variant}.", 1),
         text[len(prefix) + 1 :],  # no prefix
         text[:-1],  # truncated
         *(text[:cut] for cut in range(0, len(text), 7)),
@@ -195,7 +216,7 @@ def test_a_changed_token_parses_only_as_what_it_says(data: st.DataObject, charac
     parsed = parse_token(changed)
     if parsed is not None:
         assert parsed.encode() == changed
-        assert len(changed.split(".")) == 6
+        assert len(changed.split(".")) == 7
 
 
 @settings(max_examples=200, deadline=None)

@@ -2,7 +2,7 @@
 to resume, checked densely against what each track's cue map says is being spoken.
 
 The tracks are really built (clips encoded, tracks assembled and encoded by ffmpeg, cue maps
-written) for every exercise of the default plan at every pace, with an offline engine that
+written) for every exercise of the default plan at every pace, full and short, with an offline engine that
 speaks each phrase as a tone as long as its text: fast, deterministic, no network.
 """
 
@@ -28,7 +28,7 @@ from skill.coach_audio.manifest import (
 from skill.coach_audio.tracks import CueMap
 from skill.content.plan import Pace, load_plan
 from skill.content.strings import load_catalogue
-from skill.sets.script import Script, all_scripts
+from skill.sets.script import Script, Variant, all_scripts
 
 # Builds every track of the plan (espeak-ng): not in `make test-fast`.
 pytestmark = pytest.mark.slow
@@ -67,7 +67,7 @@ class Built:
 
     @property
     def label(self) -> str:
-        return f"{self.script.exercise_id}/{self.script.pace.value}"
+        return f"{self.script.exercise_id}/{self.script.pace.value}/{self.script.variant.value}"
 
     def count_starts(self) -> dict[int, int]:
         """Where the coach starts saying each repetition's number ("3."), by repetition."""
@@ -102,26 +102,36 @@ class Built:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> list[Built]:
-    """Every exercise of the default plan at every pace, built once for this module."""
+    """Every exercise of the default plan at every pace, full and short, built once for this
+    module."""
     audio = tmp_path_factory.mktemp("positions") / "audio"
     report = build_audio(audio, locale=LOCALE, engine=ToneEngine(), progress=False)
     manifest = load_manifest(audio)
     assert manifest is not None
     scripts = all_scripts(load_plan(), load_catalogue().for_locale(LOCALE))
-    assert report.tracks_built == len(scripts) == len(load_plan().in_bed_exercises.exercises) * 3
+    exercises = len(load_plan().in_bed_exercises.exercises)
+    assert report.tracks_built == len(scripts) == exercises * len(Pace) * len(Variant)
     tracks = []
     for script in scripts:
-        track = manifest.track(LOCALE, script.exercise_id, script.pace.value)
+        track = manifest.track(LOCALE, script.exercise_id, script.pace.value, script.variant)
         assert track is not None, script.exercise_id
         cues = CueMap.model_validate_json(Path(audio / track.cue_map).read_bytes())
+        assert (cues.exercise_id, cues.pace, cues.variant) == (
+            script.exercise_id,
+            script.pace.value,
+            script.variant.value,
+        )
         tracks.append(Built(script, track, cues))
     return tracks
 
 
 def test_every_set_has_one_span_per_repetition_of_its_script(built: list[Built]) -> None:
     plan = load_plan()
-    assert {(b.script.exercise_id, b.script.pace) for b in built} == {
-        (exercise.id, pace) for exercise in plan.in_bed_exercises.exercises for pace in Pace
+    assert {(b.script.exercise_id, b.script.pace, b.script.variant) for b in built} == {
+        (exercise.id, pace, variant)
+        for exercise in plan.in_bed_exercises.exercises
+        for pace in Pace
+        for variant in Variant
     }
     for item in built:
         exercise = plan.exercise(item.script.exercise_id)

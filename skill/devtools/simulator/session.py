@@ -43,12 +43,7 @@ class Exchange:
 
 def track_durations(manifest: Manifest | None) -> Callable[[str], int]:
     """How long a played URL lasts, from the audio manifest (0 when unknown)."""
-    tracks = [
-        track
-        for by_exercise in (manifest.tracks.values() if manifest else [])
-        for by_pace in by_exercise.values()
-        for track in by_pace.values()
-    ]
+    tracks = manifest.all_tracks() if manifest else []
 
     def duration(url: str) -> int:
         return next((t.duration_ms for t in tracks if url.endswith(t.file)), 0)
