@@ -86,6 +86,13 @@ class RepeatOffered(_Pending):
     kind: Literal["repeat"] = "repeat"
 
 
+class NumberOffered(_Pending):
+    """'Shall I repeat the number?' after the phone number of `contact`, to call now."""
+
+    kind: Literal["number"] = "number"
+    contact: ID
+
+
 class RevokeOffered(_Pending):
     """'2 caregiver sessions are open. Shall I end them?'"""
 
@@ -122,6 +129,7 @@ Pending = Annotated[
     | CheckInStep
     | MilestoneOffered
     | RepeatOffered
+    | NumberOffered
     | RevokeOffered
     | NextChunkOffered
     | ResumeOffered
@@ -137,6 +145,7 @@ KINDS: tuple[type[_Pending], ...] = (
     CheckInStep,
     MilestoneOffered,
     RepeatOffered,
+    NumberOffered,
     RevokeOffered,
     NextChunkOffered,
     ResumeOffered,

@@ -37,7 +37,9 @@ def plain(text: str) -> Markup:
 
 
 def telephone(number: str) -> Markup:
-    """A phone number read digit by digit."""
+    """A phone number, read as a number to dial in the digit groups it is written in
+    ('088 979 23 23'): the one place a number gets its SSML. The number itself is escaped;
+    only the say-as markup around it is trusted."""
     return Markup('<say-as interpret-as="telephone">{}</say-as>').format(number)
 
 

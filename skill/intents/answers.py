@@ -18,6 +18,7 @@ from skill.alexa.pending import (
     DeletionToConfirm,
     MilestoneOffered,
     NextChunkOffered,
+    NumberOffered,
     PainScoreAsked,
     Pending,
     RepeatOffered,
@@ -62,6 +63,8 @@ def answer(turn: Turn, pending: Pending, intent: str) -> Response:
             return milestone_response(turn, pending.index)
         case RepeatOffered():
             return conversation.answer_repeat_offer(turn, accepted=accepted)
+        case NumberOffered():
+            return pain.answer_number_offer(turn, pending, accepted=accepted)
         case RevokeOffered():
             return caregivers.answer_revoke_offer(turn, accepted=accepted)
         case NextChunkOffered() | ResumeOffered() | SetOffered():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from markupsafe import Markup, escape
@@ -125,20 +127,49 @@ def contacts_sentence(strings: Strings, plan: RecoveryPlan) -> Markup:
     return Markup(" ").join(parts)
 
 
-def pain_advice(strings: Strings, plan: RecoveryPlan, score: int) -> Markup:
-    """The plan's pain rule with whom to call; at or above its threshold, call them now."""
+@dataclass(frozen=True)
+class PainAdvice:
+    """What to say after a pain score; `call_now` names the contact to call at once, if any."""
+
+    speech: Markup
+    call_now: str | None = None
+
+
+def pain_rule_said_today(plan: RecoveryPlan, earlier_today: Sequence[int]) -> bool:
+    """Whether today's earlier pain scores already brought the plan's general rule: the first
+    score below the threshold each day does (a severe one gets the call instead)."""
+    threshold = plan.in_bed_exercises.pain.threshold
+    return any(score < threshold for score in earlier_today)
+
+
+def pain_advice(
+    strings: Strings,
+    plan: RecoveryPlan,
+    score: int,
+    *,
+    earlier_today: Sequence[int] = (),
+    stopped: bool = False,
+) -> PainAdvice:
+    """The answer to a pain score. At or above the plan's threshold: whom to call now, with the
+    number, first. Below it: the score noted, and the plan's general rule with the first
+    contact's number, once a day. `stopped`: the set was stopped for this report."""
+    pain = plan.in_bed_exercises.pain
+    noted = strings.text("pain.noted", score=score)
+    stop = [strings.text("pain.stopped")] if stopped else []
+    if score >= pain.threshold:
+        contact = plan.contacts[pain.contact]
+        urgent = Markup(escape(pain.urgent.text[strings.locale])).format(
+            contact=plain(contact.name[strings.locale]), phone=telephone(contact.phone)
+        )
+        return PainAdvice(Markup(" ").join([urgent, *stop, noted]), call_now=pain.contact)
+    if pain_rule_said_today(plan, earlier_today):
+        return PainAdvice(Markup(" ").join([*stop, noted]))
     primary = plan.primary_contact
-    advice = strings.text(
+    rule = strings.text(
         "pain.rule",
         safety=plain(plan.in_bed_exercises.safety.text[strings.locale]),
         contact=plain(primary.name[strings.locale]),
         phone=telephone(primary.phone),
     )
-    pain = plan.in_bed_exercises.pain
-    if score < pain.threshold:
-        return advice
-    urgent_contact = plan.contacts[pain.contact]
-    urgent = Markup(escape(pain.urgent.text[strings.locale])).format(
-        contact=plain(urgent_contact.name[strings.locale]), phone=telephone(urgent_contact.phone)
-    )
-    return Markup(" ").join([advice, urgent])
+    # With the rule, "I've stopped the set" stands for "noted": the answer stays short.
+    return PainAdvice(Markup(" ").join([*(stop or [noted]), rule]))

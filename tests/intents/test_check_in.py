@@ -25,7 +25,7 @@ pytestmark = pytest.mark.both_databases
 USER = envelopes.DEFAULT_USER
 PLAN = load_plan()
 PAIN_Q = "How bad is your pain right now, from 0 to 10?"
-WALK_Q = "About how many minutes did you walk today? Say zero if you didn't."
+WALK_Q = "About how many minutes did you walk today?"
 SIT_Q = "About how many minutes can you sit comfortably?"
 WORRY_Q = "Is anything about your recovery worrying you?"
 
@@ -60,7 +60,7 @@ def test_four_questions_then_saved(dialog: Dialog, check_ins: CheckIns) -> None:
     asks(reply, WORRY_Q)
     assert reply.reprompt == "Please say yes or no. Or say skip."
     done = dialog.say("AMAZON.NoIntent")
-    assert done.speech == "Thanks, your check-in is saved. Anything else?"
+    assert done.speech == "Your check-in is saved. Anything else?"
     [saved] = stored(check_ins)
     assert (saved.pain, saved.walk_minutes, saved.sitting_minutes, saved.worried) == (
         3,
@@ -101,8 +101,11 @@ def test_worrying_answers_get_urgent_advice_at_once_and_are_recorded_as_alerts(
     dialog.say("CheckInIntent")
     pain = dialog.say("PainScoreIntent", score="8")
     assert pain.speech.startswith("That's a lot of pain. Please call your care team about it.")
-    assert "the Physical Therapy department is on 088 979 23 23" in pain.speech
-    assert "In an emergency, call 911." in pain.speech
+    assert "Call the Physical Therapy department on 088 979 23 23, or 911 in an emergency." in (
+        pain.speech
+    )
+    assert '<say-as interpret-as="telephone">088 979 23 23</say-as>' in pain.ssml
+    assert '<say-as interpret-as="telephone">911</say-as>' in pain.ssml
     asks(pain, WALK_Q)
     dialog.say("CheckInMinutesIntent", minutes=minutes("5"))
     calm = dialog.say("CheckInMinutesIntent", minutes=minutes("10"))

@@ -196,6 +196,7 @@ def open_questions() -> list[tuple[str, dict[str, Any] | None]]:
         pending.CheckInStep(step=1, answers={"pain": 4}),
         pending.MilestoneOffered(index=0),
         pending.RepeatOffered(),
+        pending.NumberOffered(contact="neurosurgery"),
         pending.RevokeOffered(),
         pending.NextChunkOffered(set_id="0" * 32),
         pending.ResumeOffered(set_id="0" * 32),

@@ -283,9 +283,14 @@ def test_a_pace_change_mid_set_goes_on_at_the_new_pace(
 # Pain -----------------------------------------------------------------------------------------
 
 
+SAFETY = PLAN.in_bed_exercises.safety.text["en-US"]
+CALL_NOW = "With pain that strong, please call the Neurosurgery department now, on 088 979 43 65."
+RULE = f"{SAFETY} Questions? Call the Physical Therapy department on 088 979 23 23."
+
+
 @pytest.mark.usefixtures("patient")
 @pytest.mark.parametrize("score", [3, 7, 9])
-def test_pain_stops_the_set_asks_the_score_logs_it_and_gives_the_rule(
+def test_pain_stops_the_set_asks_the_score_logs_it_and_answers_it(
     dialog: Dialog, exercise_log: ExerciseLog, engine: Engine, score: int
 ) -> None:
     dialog.launch()
@@ -296,16 +301,83 @@ def test_pain_stops_the_set_asks_the_score_logs_it_and_gives_the_rule(
     stopped = only_set(exercise_log, engine)
     assert stopped.outcome is Outcome.STOPPED_FOR_PAIN
     advice = dialog.say("PainScoreIntent", score=str(score))
-    assert advice.speech.startswith(f"Thank you. I've noted a pain score of {score}.")
-    assert PLAN.in_bed_exercises.safety.text["en-US"] in advice.speech
-    assert "088 979 23 23" in advice.speech  # the first contact, always
-    urgent = score >= PLAN.in_bed_exercises.pain.threshold
-    assert ("please call the Neurosurgery department now" in advice.speech) is urgent
-    assert ("088 979 43 65" in advice.speech) is urgent
+    assert_asks(advice)
+    if score >= PLAN.in_bed_exercises.pain.threshold:
+        # Whom to call now, with the number, first; no second number to confuse it with.
+        assert advice.speech == (
+            f"{CALL_NOW} I've noted {score} out of 10. Shall I repeat the number?"
+        )
+        assert advice.reprompt == "Repeat the number?"
+        assert advice.session_attributes["pending"] == {
+            "kind": "number",
+            "contact": "neurosurgery",
+        }
+    else:
+        assert advice.speech == f"I've noted {score} out of 10. {RULE} Anything else?"
     logged = only_set(exercise_log, engine)
     assert logged.pain_score == score
     reports = exercise_log.pain_reports(USER, NOW - timedelta(days=1))
     assert [value for _, value in reports] == [score]
+
+
+@pytest.mark.usefixtures("patient")
+def test_the_number_to_call_now_is_repeated_on_request(dialog: Dialog) -> None:
+    dialog.launch()
+    severe = dialog.say("PainReportIntent", score="8")
+    assert severe.speech.startswith(CALL_NOW)
+    again = dialog.say("AMAZON.YesIntent")
+    assert again.speech == (
+        "The number is 088 979 43 65, for the Neurosurgery department. Anything else?"
+    )
+    assert '<say-as interpret-as="telephone">088 979 43 65</say-as>' in again.ssml
+    assert "pending" not in again.session_attributes
+    # "Say that again" repeats the whole answer, the number and the offer with it.
+    dialog.say("PainReportIntent", score="9")
+    repeated = dialog.say("AMAZON.RepeatIntent")
+    assert repeated.speech.startswith(CALL_NOW)
+    assert repeated.speech.endswith("Shall I repeat the number?")
+    assert dialog.say("AMAZON.YesIntent").speech.startswith("The number is 088 979 43 65")
+    declined = dialog.say("PainReportIntent", score="9")
+    assert declined.speech.startswith(CALL_NOW)
+    assert dialog.say("AMAZON.NoIntent").speech == "Anything else?"
+
+
+@pytest.mark.usefixtures("patient")
+def test_the_plans_rule_comes_with_the_first_milder_score_of_each_day(dialog: Dialog) -> None:
+    dialog.launch()
+    first = dialog.say("PainReportIntent", score="8")
+    assert SAFETY not in first.speech  # a severe score gets the call, not the rule
+    milder = dialog.say("PainReportIntent", score="4")
+    assert milder.speech == f"I've noted 4 out of 10. {RULE} Anything else?"
+    later = dialog.say("PainReportIntent", score="2")
+    assert later.speech == "I've noted 2 out of 10. Anything else?"
+    dialog.advance(hours=13)  # 23:00 in New York: the same day there, the next in UTC
+    assert SAFETY not in dialog.say("PainReportIntent", score="3").speech
+    dialog.advance(hours=2)  # 01:00 the next morning in New York
+    assert dialog.say("PainReportIntent", score="3").speech == (
+        f"I've noted 3 out of 10. {RULE} Anything else?"
+    )
+
+
+@pytest.mark.usefixtures("patient")
+@pytest.mark.parametrize(
+    ("score", "expected"),
+    [
+        ("3", f"I've stopped the set. {RULE} Anything else?"),
+        (
+            "8",
+            f"{CALL_NOW} I've stopped the set. I've noted 8 out of 10. Shall I repeat the number?",
+        ),
+    ],
+)
+def test_pain_with_its_score_in_one_breath_during_a_set(
+    dialog: Dialog, exercise_log: ExerciseLog, engine: Engine, score: str, expected: str
+) -> None:
+    dialog.launch()
+    dialog.say("StartExerciseIntent", exercise=exercise("bridges", "bridges"))
+    reply = dialog.say("PainReportIntent", score=score)
+    assert reply.speech == expected
+    assert only_set(exercise_log, engine).pain_score == int(score)
 
 
 @pytest.mark.usefixtures("patient")
@@ -330,8 +402,7 @@ def test_pain_with_a_score_in_one_breath_needs_no_question(
     dialog: Dialog, exercise_log: ExerciseLog
 ) -> None:
     reply = dialog.say("PainReportIntent", score="8")
-    assert reply.speech.startswith("Thank you. I've noted a pain score of 8.")
-    assert "Neurosurgery" in reply.speech
+    assert reply.speech.startswith(CALL_NOW)
     assert [value for _, value in exercise_log.pain_reports(USER, NOW - timedelta(days=1))] == [8]
 
 
