@@ -1,4 +1,5 @@
-"""The whole build on espeak-ng: every exercise at every pace in en-US, checked end to end;
+"""The whole build on espeak-ng: every exercise at every pace, full and short, in en-US, checked
+end to end;
 rebuilds, a changed tempo, a build killed midway, and the `spine-coach build-audio` command."""
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from skill.coach_audio.synthesis import EspeakEngine
 from skill.coach_audio.tracks import CueMap
 from skill.content.plan import RecoveryPlan, load_plan
 from skill.content.strings import load_catalogue
-from skill.sets.script import Say, Script, all_scripts, unique_phrases
+from skill.sets.script import Say, Script, Variant, all_scripts, unique_phrases
 
 # Builds with espeak-ng and ffmpeg, some in a process: not in `make test-fast`.
 pytestmark = pytest.mark.slow
@@ -83,7 +84,9 @@ def test_every_phrase_and_every_set_is_built(built: Built) -> None:
     phrases = unique_phrases(built.scripts)
     assert built.report.clips_synthesised == len(set(phrases.values()))
     assert built.report.clips_reused == 0
-    assert built.report.tracks_built == len(built.scripts) == 9
+    # Each exercise at each pace, full and short.
+    assert built.report.tracks_built == len(built.scripts) == 18
+    assert {script.variant for script in built.scripts} == set(Variant)
     assert built.manifest.engine == "espeak"
     assert set(built.manifest.phrases[LOCALE]) == set(phrases)
     for key, text in phrases.items():
@@ -93,7 +96,13 @@ def test_every_phrase_and_every_set_is_built(built: Built) -> None:
         info = Encoder.check(built.audio / clip.file)  # 48 kbps, 24000 Hz, mono, every frame
         assert clip.duration_ms == info.duration_ms
     for script in built.scripts:
-        assert built.manifest.track(LOCALE, script.exercise_id, script.pace.value) is not None
+        track = built.manifest.track(LOCALE, script.exercise_id, script.pace.value, script.variant)
+        assert track is not None
+        listed = built.manifest.short_tracks if script.variant is Variant.SHORT else None
+        if listed is not None:
+            assert listed[LOCALE][script.exercise_id][script.pace.value] == track
+        cues = CueMap.model_validate_json((built.audio / track.cue_map).read_bytes())
+        assert cues.variant == script.variant.value
     listed = {clip.file for clip in built.manifest.phrases[LOCALE].values()}
     assert listed == {f"clips/{p.name}" for p in (built.audio / "clips").glob("*.mp3")}
 
@@ -105,7 +114,7 @@ def test_each_track_lasts_its_clips_and_silences(built: Built) -> None:
         for key, clip in built.manifest.phrases[LOCALE].items()
     }
     for script in built.scripts:
-        track = built.manifest.track(LOCALE, script.exercise_id, script.pace.value)
+        track = built.manifest.track(LOCALE, script.exercise_id, script.pace.value, script.variant)
         assert track is not None
         expected_samples = sum(
             clip_samples[step.part.key]
@@ -127,7 +136,7 @@ def test_each_track_lasts_its_clips_and_silences(built: Built) -> None:
 
 def test_cue_maps_cover_each_repetition_once_contiguously(built: Built) -> None:
     for script in built.scripts:
-        track = built.manifest.track(LOCALE, script.exercise_id, script.pace.value)
+        track = built.manifest.track(LOCALE, script.exercise_id, script.pace.value, script.variant)
         assert track is not None
         cues = CueMap.model_validate_json((built.audio / track.cue_map).read_bytes())
         spans = cues.repetitions
@@ -150,7 +159,7 @@ def test_cue_maps_cover_each_repetition_once_contiguously(built: Built) -> None:
 
 def test_repetition_at_agrees_with_what_is_being_said(built: Built) -> None:
     for script in built.scripts:
-        track = built.manifest.track(LOCALE, script.exercise_id, script.pace.value)
+        track = built.manifest.track(LOCALE, script.exercise_id, script.pace.value, script.variant)
         assert track is not None
         cues = CueMap.model_validate_json((built.audio / track.cue_map).read_bytes())
         for offset in range(0, track.duration_ms + 1000, 100):
@@ -170,7 +179,7 @@ def test_a_rebuild_with_nothing_changed_synthesises_and_writes_nothing(built: Bu
     assert engine.calls == []
     assert (report.clips_synthesised, report.tracks_built) == (0, 0)
     assert report.clips_reused == built.report.clips_synthesised
-    assert report.tracks_reused == 9
+    assert report.tracks_reused == 18
     assert not report.manifest_written
     assert snapshot(built.audio) == before
 
@@ -192,20 +201,21 @@ def test_a_changed_tempo_makes_new_tracks_and_reuses_every_clip(
     engine = CountingEngine()
     report = build_audio(audio, locale=LOCALE, engine=engine, plan=slower, progress=False)
     assert engine.calls == []
-    assert (report.tracks_built, report.tracks_reused) == (3, 6)
+    assert (report.tracks_built, report.tracks_reused) == (6, 12)
     manifest = load_manifest(audio)
     assert manifest is not None
     for exercise in ("knee_presses", "knee_lifts", "bridges"):
-        new = manifest.track(LOCALE, exercise, "slow")
-        old = built.manifest.track(LOCALE, exercise, "slow")
-        assert new is not None
-        assert old is not None
-        assert new.file != old.file
-        assert new.duration_ms > old.duration_ms
-        assert (audio / old.file).exists()  # stale files stay, unlisted
-        assert manifest.track(LOCALE, exercise, "normal") == built.manifest.track(
-            LOCALE, exercise, "normal"
-        )
+        for variant in Variant:
+            new = manifest.track(LOCALE, exercise, "slow", variant)
+            old = built.manifest.track(LOCALE, exercise, "slow", variant)
+            assert new is not None
+            assert old is not None
+            assert new.file != old.file
+            assert new.duration_ms > old.duration_ms
+            assert (audio / old.file).exists()  # stale files stay, unlisted
+            assert manifest.track(LOCALE, exercise, "normal", variant) == built.manifest.track(
+                LOCALE, exercise, "normal", variant
+            )
 
 
 def test_other_locales_in_the_manifest_are_kept_while_their_files_are_there(
@@ -314,7 +324,7 @@ def test_a_killed_build_leaves_only_complete_files_and_the_next_one_finishes(
     assert report.clips_reused + report.clips_synthesised == total
     assert len(engine.calls) == report.clips_synthesised
     assert report.tracks_reused >= 1
-    assert report.tracks_built + report.tracks_reused == 9
+    assert report.tracks_built + report.tracks_reused == 18
     assert [p for p in audio.rglob(".*") if p.name != ".build.lock"] == []
     assert_only_complete_files(audio)
 
@@ -336,7 +346,7 @@ def test_the_command_builds_then_does_nothing(tmp_path: Path) -> None:
     )
     assert first.returncode == 0, first.stderr
     total = len(set(unique_phrases(en_us_scripts()).values()))
-    assert f"{total} clips synthesised, 0 reused; 9 tracks built" in first.stdout
+    assert f"{total} clips synthesised, 0 reused; 18 tracks built" in first.stdout
     assert "Building en-US coach audio (espeak)" in first.stderr  # the progress bar
     assert load_manifest(audio) is not None
 

@@ -208,7 +208,7 @@ def test_a_build_with_gtts_writes_alexa_audio(
         tmp_path / "audio", locale="en-US", engine=engine(time), plan=plan, progress=False
     )
     assert report.clips_synthesised == len(texts)
-    assert report.tracks_built == 6
+    assert report.tracks_built == 12  # two exercises, three paces, full and short
     assert {spoken(call.request)[0] for call in google.calls} == texts
     manifest = load_manifest(tmp_path / "audio")
     assert manifest is not None

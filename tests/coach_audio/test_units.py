@@ -3,6 +3,7 @@ and the encoder's output format."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -43,7 +44,7 @@ from skill.coach_audio.store import (
 )
 from skill.coach_audio.tracks import assemble, track_hash
 from skill.content.plan import Pace
-from skill.sets.script import Say, Script, Silence, Step
+from skill.sets.script import Say, Script, Silence, Step, Variant
 
 # MPEG-2 (24 kHz) Layer III, read without mutagen: bit rates (kbps) by index, rates by index.
 MPEG2_L3_KBPS = [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160]
@@ -139,6 +140,43 @@ def test_the_manifest_round_trips_and_finds_entries(tmp_path: Path) -> None:
     assert loaded.phrase("de-DE", "count.1") is None
     assert loaded.track("en-US", "bridges", "slow") == a_track([(100, 200)])
     assert loaded.track("en-US", "bridges", "brisk") is None
+
+
+def test_short_tracks_are_listed_beside_the_full_ones(tmp_path: Path) -> None:
+    full, short = a_track([(100, 200)]), a_track([(10, 110)])
+    manifest = Manifest(
+        engine="espeak",
+        phrases={},
+        tracks={"en-US": {"bridges": {"slow": full}}},
+        short_tracks={"en-US": {"bridges": {"slow": short}}},
+    )
+    (tmp_path / MANIFEST_NAME).write_bytes(manifest.dumps())
+    loaded = load_manifest(tmp_path)
+    assert loaded == manifest
+    assert loaded.track("en-US", "bridges", "slow") == full
+    assert loaded.track("en-US", "bridges", "slow", "full") == full
+    assert loaded.track("en-US", "bridges", "slow", "short") == short
+    assert loaded.track("en-US", "bridges", "brisk", "short") is None
+    assert loaded.all_tracks() == [full, short]
+    with pytest.raises(ValueError, match="no track variant 'medium'"):
+        loaded.track("en-US", "bridges", "slow", "medium")
+
+
+def test_a_manifest_written_before_short_tracks_reads_with_none(tmp_path: Path) -> None:
+    """Backward compatible: the same version, `short_tracks` optional (sets then play full)."""
+    full = a_track([(100, 200)])
+    old = {
+        "version": 1,
+        "engine": "espeak",
+        "phrases": {},
+        "tracks": {"en-US": {"bridges": {"slow": full.model_dump()}}},
+    }
+    (tmp_path / MANIFEST_NAME).write_text(json.dumps(old))
+    loaded = load_manifest(tmp_path)
+    assert loaded is not None
+    assert loaded.track("en-US", "bridges", "slow") == full
+    assert loaded.track("en-US", "bridges", "slow", "short") is None
+    assert loaded.short_tracks == {}
 
 
 @pytest.mark.parametrize(
@@ -284,6 +322,9 @@ def test_the_track_hash_follows_the_script_and_the_clips() -> None:
     assert track_hash(script, clips) == track_hash(script, dict(clips))
     assert track_hash(slower, clips) != track_hash(script, clips)
     assert track_hash(script, {**clips, "lift": "other"}) != track_hash(script, clips)
+    # The same steps under another variant name another track (its cue map says the variant).
+    short = dataclasses.replace(script, variant=Variant.SHORT)
+    assert track_hash(short, clips) != track_hash(script, clips)
 
 
 # --- encoding ----------------------------------------------------------------------------------
