@@ -301,7 +301,12 @@ def package_command(
 
 
 @cli.command("chat", with_appcontext=False)
-@click.option("--locale", default="en-US", show_default=True, help="The model and strings to use.")
+@click.option(
+    "--locale",
+    default="en-US",
+    show_default=True,
+    help="The model, strings and spoken language (en-US, en-GB, nl-NL) to use.",
+)
 @click.option("--speak", is_flag=True, help="Speak answers with espeak-ng and play the clips.")
 @click.option(
     "--time-zone",
@@ -323,6 +328,7 @@ def chat_command(locale: str, speak: bool, time_zone: str, today: datetime | Non
     from skill.devtools.simulator.chat import HELP, Chat, Speaker
     from skill.devtools.simulator.local_api import LocalAlexaApi
     from skill.devtools.simulator.session import Simulator, start_of_day
+    from skill.devtools.simulator.spoken_language import LocaleError
     from skill.devtools.simulator.understanding import Understanding
     from skill.web.audio import AUDIO_DIR_KEY
 
@@ -332,6 +338,10 @@ def chat_command(locale: str, speak: bool, time_zone: str, today: datetime | Non
         raise click.BadParameter(
             f"{time_zone!r} is not an IANA time zone", param_hint="--time-zone"
         ) from error
+    try:
+        understanding = Understanding.for_locale(locale)
+    except LocaleError as error:
+        raise click.BadParameter(str(error), param_hint="--locale") from error
 
     # In-process, nothing is exposed: verification is off. Audio "hosted" at a made-up HTTPS
     # address lets the skill stream tracks to the simulated AudioPlayer.
@@ -346,14 +356,15 @@ def chat_command(locale: str, speak: bool, time_zone: str, today: datetime | Non
     manifest = load_manifest(app.config[AUDIO_DIR_KEY])
     simulator = Simulator(
         app.test_client(),
-        Understanding.for_locale(locale),
+        understanding,
         at=start_of_day(today.date(), time_zone) if today else datetime.now(UTC),
         locale=locale,
         manifest=manifest,
         user_id="amzn1.ask.account.CHAT",
         time_zone=time_zone,
     )
-    speaker = Speaker(app.config[AUDIO_DIR_KEY]) if speak else None
+    voice = understanding.spoken.espeak_voice
+    speaker = Speaker(app.config[AUDIO_DIR_KEY], voice=voice) if speak else None
     chat = Chat(simulator, click.get_text_stream("stdout"), speaker)
     click.echo(HELP)
     chat.run(_typed_lines())

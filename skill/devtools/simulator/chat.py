@@ -44,6 +44,7 @@ class Speaker:
     """Speaks answers aloud: espeak-ng for words, a local player for the coach's clips."""
 
     audio_dir: Path | None
+    voice: str = "en-us"  # espeak-ng's voice for the locale (languages/<locale>.yaml)
     run: Callable[[list[str]], object] = lambda args: subprocess.run(args, check=False)
 
     def say(self, text: str) -> None:
@@ -56,7 +57,7 @@ class Speaker:
 
     def _words(self, words: str) -> None:
         if words.strip() and shutil.which("espeak-ng"):
-            self.run(["espeak-ng", "-v", "en-us", words.strip()])
+            self.run(["espeak-ng", "-v", self.voice, words.strip()])
 
     def play(self, url: str, offset_ms: int) -> None:
         """Play a track from an offset, if a player is installed and the file is here."""

@@ -69,7 +69,7 @@ class Simulator:
         understanding: Understanding,
         *,
         at: datetime,
-        locale: str = "en-US",
+        locale: str | None = None,
         audio_player: bool = True,
         screen: bool = False,
         manifest: Manifest | None = None,
@@ -82,7 +82,12 @@ class Simulator:
         self.manifest = manifest
         self._phrases = clip_phrases(manifest)
         player = Player(duration_of=track_durations(manifest)) if audio_player else None
-        options: dict[str, Any] = {"locale": locale, "player": player, "screen": screen}
+        # Requests carry the locale the patient is heard in, unless told otherwise.
+        options: dict[str, Any] = {
+            "locale": locale or understanding.locale,
+            "player": player,
+            "screen": screen,
+        }
         if user_id:
             options["user_id"] = user_id
         if device_id:

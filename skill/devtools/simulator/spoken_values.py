@@ -1,95 +1,133 @@
 """Slot values as Alexa fills them, from typed words: numbers, dates and durations.
 
 Number words become digits with text2num; dates are read by dateparser (relative phrases like
-"three weeks ago" and "last tuesday" included) and written in AMAZON.DATE's format; a date said
-without a year comes as XXXX-MM-DD, as Alexa sends it.
+"three weeks ago", "drie weken geleden" and "last tuesday" included) and written in
+AMAZON.DATE's format; a date said without a year comes as XXXX-MM-DD, as Alexa sends it. Both
+libraries read the locale's language; the words around the values are the locale's
+(spoken_language.py). The module-level functions hear en-US.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from functools import cache
 
 import dateparser
 from text_to_num import alpha2digit
 
+from skill.devtools.simulator.spoken_language import SpokenLanguage, alternatives, load_language
+
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
-_DURATION = re.compile(
-    r"^(?:(?:about|around|roughly|nearly|almost|over|maybe)\s+)?"
-    r"(?P<count>\d+|an?|one)\s+(?P<unit>minute|hour|day|week|month|year)s?$"
-)
 _UNITS = {
-    "minute": "PT{}M",
-    "hour": "PT{}H",
-    "day": "P{}D",
-    "week": "P{}W",
-    "month": "P{}M",
-    "year": "P{}Y",
+    "minutes": "PT{}M",
+    "hours": "PT{}H",
+    "days": "P{}D",
+    "weeks": "P{}W",
+    "months": "P{}M",
+    "years": "P{}Y",
 }
-_SMALL_NUMBERS = {
-    "zero": 0,
-    "oh": 0,
-    "none": 0,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-}
+
+
+class SpokenValues:
+    """Reads AMAZON.NUMBER, AMAZON.DURATION and AMAZON.DATE values in one locale."""
+
+    def __init__(self, spoken: SpokenLanguage) -> None:
+        self.spoken = spoken
+        durations, dates = spoken.durations, spoken.dates
+        units = {**durations.units, **durations.multiples}
+        self._duration = re.compile(
+            rf"^(?:(?:{alternatives(durations.hedges)})\s+)?"
+            rf"(?P<count>\d+|{alternatives(durations.one)})\s+(?P<unit>{alternatives(units)})$"
+        )
+        self._relative = re.compile(rf"\b({alternatives(dates.relative)})\b")
+        self._weekday = re.compile(f"({alternatives(dates.weekdays)})")
+        self._previous = re.compile(
+            rf"^(?:{alternatives(dates.previous)})\s+(?={self._weekday.pattern}$)"
+        )
+        self._leading = re.compile(rf"^(?:{alternatives(dates.leading)})\s+")
+        self._ordinal = re.compile(rf"\b(\d+)(?:{alternatives(dates.ordinal_suffixes)})\b")
+
+    def digits(self, text: str) -> str:
+        """Number words as digits: 'twenty one minutes' → '21 minutes', 'seven' → '7'."""
+        converted = alpha2digit(text, self.spoken.language, threshold=0)
+        words = self.spoken.number_words
+        return " ".join(str(words[word]) if word in words else word for word in converted.split())
+
+    def number(self, text: str) -> str | None:
+        """An AMAZON.NUMBER value ('7', '21'), or None when the words are not one number."""
+        said = self.digits(text.strip().lower()).replace(",", "")
+        return said if re.fullmatch(r"-?\d+", said) else None
+
+    def duration(self, text: str) -> str | None:
+        """An AMAZON.DURATION value ('P3W', 'PT20M'), or None."""
+        match = self._duration.match(self.digits(text.strip().lower()))
+        if match is None:
+            return None
+        count = match["count"]
+        amount = 1 if count in self.spoken.durations.one else int(count)
+        unit = match["unit"]
+        multiple = self.spoken.durations.multiples.get(unit)
+        if multiple is not None:
+            return _UNITS[multiple[1]].format(amount * multiple[0])
+        return _UNITS[self.spoken.durations.units[unit]].format(amount)
+
+    def date(self, text: str, now: datetime) -> str | None:
+        """An AMAZON.DATE value ('2026-11-03', 'XXXX-11-03'), or None when it is not a date."""
+        said = self.digits(text.strip().lower())
+        if not said or said.isdigit() or self.duration(said) is not None:
+            return None  # "3 weeks" is a duration, not a date
+        if said in self.spoken.dates.now:
+            return "PRESENT_REF"
+        said = self._as_dateparser_reads(said)
+        parsed = dateparser.parse(
+            said,
+            languages=[self.spoken.language],
+            settings={"RELATIVE_BASE": now.replace(tzinfo=None), "PREFER_DATES_FROM": "past"},
+        )
+        if parsed is None:
+            return None
+        day: date = parsed.date()
+        if _YEAR.search(said) or self._is_relative(said):
+            return day.isoformat()
+        return f"XXXX-{day.month:02d}-{day.day:02d}"
+
+    def _as_dateparser_reads(self, said: str) -> str:
+        """'op de 21e oktober' → '21 oktober', 'vorige dinsdag' → 'dinsdag' (the last one)."""
+        dates = self.spoken.dates
+        if dates.leading:
+            said = self._leading.sub("", said)
+        if dates.ordinal_suffixes:
+            said = self._ordinal.sub(r"\1", said)
+        if dates.previous:
+            said = self._previous.sub("", said)
+        return said
+
+    def _is_relative(self, said: str) -> bool:
+        """'yesterday', 'three weeks ago', 'last tuesday': a day Alexa resolves in full."""
+        return bool(self._relative.search(said) or self._weekday.fullmatch(said))
+
+
+@cache
+def _en_us() -> SpokenValues:
+    return SpokenValues(load_language("en-US"))
 
 
 def digits(text: str) -> str:
-    """Number words as digits: 'twenty one minutes' → '21 minutes', 'seven' → '7'."""
-    converted = alpha2digit(text, "en", threshold=0)
-    return " ".join(
-        str(_SMALL_NUMBERS[word]) if word in _SMALL_NUMBERS else word for word in converted.split()
-    )
+    """Number words as digits in en-US: 'twenty one minutes' → '21 minutes'."""
+    return _en_us().digits(text)
 
 
 def number_value(text: str) -> str | None:
-    """An AMAZON.NUMBER value ('7', '21'), or None when the words are not one number."""
-    said = digits(text.strip().lower()).replace(",", "")
-    return said if re.fullmatch(r"-?\d+", said) else None
+    """An en-US AMAZON.NUMBER value ('7', '21'), or None when the words are not one number."""
+    return _en_us().number(text)
 
 
 def duration_value(text: str) -> str | None:
-    """An AMAZON.DURATION value ('P3W', 'PT20M'), or None."""
-    match = _DURATION.match(digits(text.strip().lower()))
-    if match is None:
-        return None
-    count = match["count"]
-    amount = 1 if count in ("a", "an", "one") else int(count)
-    return _UNITS[match["unit"]].format(amount)
+    """An en-US AMAZON.DURATION value ('P3W', 'PT20M'), or None."""
+    return _en_us().duration(text)
 
 
 def date_value(text: str, now: datetime) -> str | None:
-    """An AMAZON.DATE value ('2026-11-03', 'XXXX-11-03'), or None when it is not a date."""
-    said = digits(text.strip().lower())
-    if not said or said.isdigit() or duration_value(said) is not None:
-        return None  # "3 weeks" is a duration, not a date
-    if said in ("now", "right now"):
-        return "PRESENT_REF"
-    parsed = dateparser.parse(
-        said,
-        languages=["en"],
-        settings={"RELATIVE_BASE": now.replace(tzinfo=None), "PREFER_DATES_FROM": "past"},
-    )
-    if parsed is None:
-        return None
-    day: date = parsed.date()
-    if _YEAR.search(said) or _is_relative(said):
-        return day.isoformat()
-    return f"XXXX-{day.month:02d}-{day.day:02d}"
-
-
-def _is_relative(said: str) -> bool:
-    """'yesterday', 'three weeks ago', 'last tuesday': a day Alexa resolves in full."""
-    return bool(
-        re.search(r"\b(ago|yesterday|today|tomorrow|last|this|next|before)\b", said)
-        or re.fullmatch(r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)", said)
-    )
+    """An en-US AMAZON.DATE value ('2026-11-03', 'XXXX-11-03'), or None when it is not a date."""
+    return _en_us().date(text, now)

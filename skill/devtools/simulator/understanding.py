@@ -18,29 +18,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from skill.devtools.simulator.spoken_values import date_value, duration_value, number_value
+from skill.devtools.simulator.spoken_language import (
+    LocaleError,
+    SpokenLanguage,
+    alternatives,
+    load_language,
+)
+from skill.devtools.simulator.spoken_values import SpokenValues
 
 FALLBACK = "AMAZON.FallbackIntent"
 MODELS_DIR = Path(__file__).resolve().parents[3] / "interaction_model"
-# Built-in intents have no samples in the model: what people say for them.
-BUILT_IN_SAMPLES: dict[str, tuple[str, ...]] = {
-    "AMAZON.YesIntent": ("yes", "yeah", "yep", "sure", "okay", "ok", "yes please", "of course"),
-    "AMAZON.NoIntent": ("no", "nope", "no thanks", "no thank you", "not now"),
-    "AMAZON.HelpIntent": ("help", "help me", "what can i say", "what can you do"),
-    "AMAZON.StopIntent": ("stop", "quit", "exit", "goodbye", "bye"),
-    "AMAZON.CancelIntent": ("cancel", "never mind", "forget it"),
-    "AMAZON.NavigateHomeIntent": ("go home",),
-    "AMAZON.RepeatIntent": ("repeat", "repeat that", "say that again", "what did you say"),
-    "AMAZON.PauseIntent": ("pause", "pause it", "hold on"),
-    "AMAZON.ResumeIntent": ("resume", "continue", "go on", "carry on", "keep going"),
-    "AMAZON.NextIntent": ("next", "next one"),
-    "AMAZON.PreviousIntent": ("previous", "go back", "back"),
-    "AMAZON.StartOverIntent": ("start over", "restart", "from the beginning"),
-    "AMAZON.LoopOnIntent": ("loop", "loop on", "turn on loop"),
-    "AMAZON.LoopOffIntent": ("loop off", "turn off loop"),
-    "AMAZON.ShuffleOnIntent": ("shuffle", "shuffle on", "turn on shuffle"),
-    "AMAZON.ShuffleOffIntent": ("shuffle off", "turn off shuffle"),
-}
 # Words of their own a sample needs before a custom slot may hold words that match no value.
 FREE_TEXT_MIN_WORDS = 2
 _PUNCTUATION = re.compile(r"[^\w\s'{}.-]|(?<!\w)\.|\.(?!\w)")
@@ -137,9 +124,12 @@ def _compile(intent: str, sample: str) -> _Sample:
 
 
 class Understanding:
-    """Hears typed utterances with one locale's interaction model."""
+    """Hears typed utterances with one locale's interaction model and spoken language."""
 
-    def __init__(self, model: Mapping[str, Any]) -> None:
+    def __init__(self, model: Mapping[str, Any], spoken: SpokenLanguage | None = None) -> None:
+        self.spoken = spoken or load_language("en-US")
+        self.locale = self.spoken.locale
+        self.values = SpokenValues(self.spoken)
         language = model["interactionModel"]["languageModel"]
         self.invocation = normalise(language["invocationName"])
         self.slot_types: dict[str, dict[str, str]] = {}
@@ -160,15 +150,24 @@ class Understanding:
             self.intent_slots[name] = {
                 slot["name"]: slot["type"] for slot in intent.get("slots", [])
             }
-            texts = intent.get("samples") or list(BUILT_IN_SAMPLES.get(name, ()))
+            # Built-in intents have no samples in the model: the locale's phrasings for them.
+            texts = intent.get("samples") or self.spoken.built_in_intents.get(name, [])
             samples.extend(_compile(name, text) for text in texts)
         self._samples = samples
 
     @classmethod
     def for_locale(cls, locale: str, models_dir: Path = MODELS_DIR) -> Understanding:
-        """The model of a locale from interaction_model/<locale>.json."""
+        """The model of a locale from interaction_model/<locale>.json, with its phrasings.
+
+        Raises LocaleError, saying what is missing, for a locale without either."""
+        spoken = load_language(locale)
         path = models_dir / f"{locale}.json"
-        return cls(json.loads(path.read_text(encoding="utf-8")))
+        if not path.is_file():
+            models = ", ".join(sorted(p.stem for p in models_dir.glob("*.json"))) or "none"
+            raise LocaleError(
+                f"no interaction model for {locale}: {path} does not exist (models: {models})"
+            )
+        return cls(json.loads(path.read_text(encoding="utf-8")), spoken)
 
     def strip_invocation(self, text: str) -> tuple[str, bool]:
         """'ask spine coach to start my bridges' → ('start my bridges', False); 'open spine
@@ -176,12 +175,11 @@ class Understanding:
         said = normalise(text)
         said = re.sub(r"^alexa\s+", "", said)
         invocation = re.escape(self.invocation)
-        if re.fullmatch(rf"(open|launch|start|begin|talk to|use)\s+{invocation}", said):
+        words = self.spoken.invocation
+        if re.fullmatch(rf"({alternatives(words.launch)})\s+{invocation}", said):
             return "", True
-        match = re.match(
-            rf"^(ask|tell|have|use)\s+{invocation}\s+(to\s+|for\s+|about\s+|if\s+|that\s+)?(.*)$",
-            said,
-        )
+        joiners = "|".join(rf"{re.escape(word)}\s+" for word in words.joiners)
+        match = re.match(rf"^({alternatives(words.ask)})\s+{invocation}\s+({joiners})?(.*)$", said)
         if match:
             return match[3], False
         return said, False
@@ -229,13 +227,13 @@ class Understanding:
         self, slot_type: str, words: str, now: datetime, own_words: int
     ) -> tuple[str, str, str | None, str | None] | None:
         if slot_type == "AMAZON.NUMBER":
-            number = number_value(words)
+            number = self.values.number(words)
             return (number, slot_type, None, None) if number is not None else None
         if slot_type == "AMAZON.DATE":
-            day = date_value(words, now)
+            day = self.values.date(words, now)
             return (day, slot_type, None, None) if day is not None else None
         if slot_type == "AMAZON.DURATION":
-            duration = duration_value(words)
+            duration = self.values.duration(words)
             return (duration, slot_type, None, None) if duration is not None else None
         lookup = self.slot_types.get(slot_type)
         if lookup is None:
