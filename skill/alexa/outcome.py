@@ -64,7 +64,7 @@ class Outcome:
 
     def ask_anything_else(self) -> Outcome:
         """End with 'Anything else?'."""
-        return self.ask("conversation.anything_else", "conversation.anything_else_reprompt")
+        return self.ask("conversation.anything_else")
 
     def expect(self, pending: Pending) -> Outcome:
         """What the question waits for (skill/alexa/pending.py)."""

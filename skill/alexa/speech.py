@@ -73,7 +73,7 @@ class Reply:
 
     def ask_anything_else(self) -> Reply:
         """End with 'Anything else?': the usual close of an answer."""
-        return self.ask("conversation.anything_else", "conversation.anything_else_reprompt")
+        return self.ask("conversation.anything_else")
 
     def expect(self, pending: Pending) -> Reply:
         """What the question waits for (skill/alexa/pending.py), for the next answer only."""

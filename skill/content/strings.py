@@ -117,6 +117,10 @@ class Strings:
         """Items joined as this locale lists them: 'a, b, and c'."""
         return Markup(format_list([str(item) for item in items], locale=self._babel))
 
+    def alternatives(self, items: list[Markup]) -> Markup:
+        """Items joined as this locale offers a choice: 'a, b, or c'."""
+        return Markup(format_list([str(item) for item in items], style="or", locale=self._babel))
+
     def keys(self) -> set[str]:
         """Every message key."""
         return set(self._messages)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
+from markupsafe import Markup
 
 from skill.alexa.speech import repeat_last
+from skill.content.strings import Strings
 from skill.intents.base import ANY_REQUEST, INTENT_REQUEST, IntentHandler, RequestHandler
 from skill.intents.turn import Turn, turn_of
 
@@ -22,12 +24,26 @@ def answer_repeat_offer(turn: Turn, *, accepted: bool) -> Response:
     return repeat_last(turn.handler_input) or _help(turn.handler_input)
 
 
+# What the help suggests saying: at most three things, so a tired patient can keep them in mind.
+HELP_OPTIONS = (
+    "conversation.help_options.start_exercises",
+    "conversation.help_options.phase",
+    "conversation.help_options.contact",
+)
+
+
+def help_sentence(strings: Strings) -> Markup:
+    """'You can say: start my exercises, what phase am I in, or who do I call.'"""
+    options = strings.alternatives([strings.text(key) for key in HELP_OPTIONS])
+    return strings.text("conversation.help", options=options)
+
+
 def _help(handler_input: HandlerInput) -> Response:
+    turn = turn_of(handler_input)
     return (
-        turn_of(handler_input)
-        .reply()
-        .say("conversation.help")
-        .ask("conversation.help_question", "conversation.anything_else_reprompt")
+        turn.reply()
+        .add(help_sentence(turn.strings))
+        .ask("conversation.help_question")
         .build(handler_input)
     )
 
@@ -72,7 +88,7 @@ class RepeatIntentHandler(IntentHandler):
             turn_of(handler_input)
             .reply()
             .say("conversation.nothing_to_repeat")
-            .ask("conversation.help_question", "conversation.anything_else_reprompt")
+            .ask("conversation.help_question")
             .build(handler_input)
         )
 
@@ -97,8 +113,8 @@ class FallbackIntentHandler(IntentHandler):
             turn_of(handler_input)
             .reply()
             .say("conversation.fallback")
-            .say("conversation.help")
-            .ask("conversation.help_question", "conversation.anything_else_reprompt")
+            .add(help_sentence(turn_of(handler_input).strings))
+            .ask("conversation.help_question")
             .build(handler_input)
         )
 

@@ -58,7 +58,7 @@ class CatchAllExceptionHandler(AbstractExceptionHandler):
         turn = request_attributes(handler_input).get(TURN_KEY)
         strings = turn.strings if isinstance(turn, Turn) else self._catalogue.for_locale(None)
         speech = ssml(strings.text("conversation.apology"))
-        reprompt = ssml(strings.text("conversation.anything_else_reprompt"))
+        reprompt = ssml(strings.text("conversation.anything_else"))
         return handler_input.response_builder.speak(speech).ask(reprompt).response
 
 

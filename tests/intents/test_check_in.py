@@ -53,12 +53,12 @@ def test_four_questions_then_saved(dialog: Dialog, check_ins: CheckIns) -> None:
     start = dialog.say("CheckInIntent")
     intro = "Let's do your check-in: four quick questions. You can say skip to any of them."
     assert start.speech == f"{intro} {PAIN_Q}"
-    assert start.reprompt.startswith("Say a number from 0, no pain, to 10")
+    assert start.reprompt == "Your pain, from 0 to 10? Or say skip."
     asks(dialog.say("PainScoreIntent", score="3"), WALK_Q)
     asks(dialog.say("CheckInMinutesIntent", minutes=minutes("20")), SIT_Q)
     reply = dialog.say("CheckInMinutesIntent", duration=envelopes.slot("duration", "PT15M"))
     asks(reply, WORRY_Q)
-    assert reply.reprompt == "Please say yes or no. Or say skip."
+    assert reply.reprompt == "Yes, no, or skip?"
     done = dialog.say("AMAZON.NoIntent")
     assert done.speech == "Your check-in is saved. Anything else?"
     [saved] = stored(check_ins)

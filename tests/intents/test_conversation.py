@@ -49,7 +49,7 @@ def test_first_launch_gives_the_disclaimer_and_asks_for_the_surgery_date(dialog:
     reply = dialog.launch()
     assert "don't replace your care team" in reply.speech
     assert reply.speech.endswith("When was your surgery?")
-    assert "November third" in reply.reprompt
+    assert reply.reprompt == "Your surgery date?"
     assert_asks(reply)
 
 
@@ -91,7 +91,7 @@ def test_saying_no_to_the_confirmation_stores_nothing_and_asks_again(dialog: Dia
         ("2026-FA", "I need the exact day."),
         ("2026-12-01", "That date is still to come. When was your surgery?"),
         ("2024-11-19", "That's more than two years ago"),
-        ("not-a-date", "Sorry, I didn't catch the date. When was your surgery?"),
+        ("not-a-date", "Sorry, I didn't catch the date. You can say a date, like November third"),
     ],
 )
 def test_a_date_that_is_not_one_past_day_is_asked_again(
@@ -133,7 +133,10 @@ def test_set_surgery_date_without_a_value_asks_for_it(dialog: Dialog) -> None:
 def test_anything_else_while_asked_for_the_date_asks_again(dialog: Dialog) -> None:
     dialog.launch()
     reply = dialog.say("AMAZON.FallbackIntent")
-    assert reply.speech == "Sorry, I didn't catch the date. When was your surgery?"
+    assert reply.speech == (
+        "Sorry, I didn't catch the date. You can say a date, like November third, or how long ago "
+        "it was. When was your surgery?"
+    )
 
 
 def test_current_phase_needs_the_surgery_date_first(dialog: Dialog) -> None:
@@ -303,7 +306,11 @@ def test_stop_cancel_home_and_no_say_goodbye_and_end(dialog: Dialog, intent: str
 def test_help_lists_what_to_ask(dialog: Dialog) -> None:
     dialog.launch()
     reply = dialog.say("AMAZON.HelpIntent")
-    assert "whether you can drive yet" in reply.speech
+    assert reply.speech == (
+        "You can say: start my exercises, what phase am I in, or who do I call. "
+        "What would you like?"
+    )
+    assert reply.reprompt == "What would you like?"
     assert_asks(reply)
 
 

@@ -534,7 +534,7 @@ def test_who_can_see_my_progress_counts_live_sessions_and_offers_to_end_them(
     assert offer.speech == (
         "2 caregiver sessions are open right now. They can see your progress. Shall I end them?"
     )
-    assert offer.reprompt == "Shall I end those caregiver sessions? Please say yes or no."
+    assert offer.reprompt == "End those sessions?"
     kept = dialog.say("AMAZON.NoIntent")
     assert kept.speech.startswith("Okay, I've left caregiver access as it is.")
     assert all(sees_the_dashboard(browser) for browser in browsers)
