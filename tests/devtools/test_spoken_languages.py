@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from skill.cli import cli
+from skill.devtools.simulator.chat import Speaker
 from skill.devtools.simulator.session import Simulator
 from skill.devtools.simulator.spoken_language import (
     LanguageError,
@@ -111,6 +112,8 @@ def test_british_numbers(words: str, number: str) -> None:
         ("eergisteren", "2026-11-18"),
         ("vandaag", "2026-11-20"),
         ("vorige dinsdag", "2026-11-17"),
+        ("vorige week dinsdag", "2026-11-10"),
+        ("afgelopen week zondag", "2026-11-15"),
         ("afgelopen dinsdag", "2026-11-17"),
         ("dinsdag", "2026-11-17"),
         ("nu", "PRESENT_REF"),
@@ -144,6 +147,13 @@ def test_british_dates(words: str, value: str | None) -> None:
     assert values("en-GB").date(words, NOW) == value
 
 
+@pytest.mark.parametrize("now", [datetime(2026, 11, 16, 10), datetime(2026, 11, 22, 23)])
+def test_last_week_is_the_calendar_week_before_this_one(now: datetime) -> None:
+    # Monday 16 and Sunday 22 November are in the same week: last week is 9 to 15 November.
+    assert values("nl-NL").date("vorige week maandag", now) == "2026-11-09"
+    assert values("nl-NL").date("vorige week zondag", now) == "2026-11-15"
+
+
 def test_a_date_follows_the_clock_it_is_given() -> None:
     later = datetime(2031, 3, 4, 10, 0)
     assert values("nl-NL").date("gisteren", later) == "2031-03-03"
@@ -164,6 +174,9 @@ def test_a_date_follows_the_clock_it_is_given() -> None:
         ("een maand", "P1M"),
         ("zo'n tien minuten", "PT10M"),
         ("ruim een jaar", "P1Y"),
+        ("een kwartier", "PT15M"),
+        ("drie kwartier", "PT45M"),
+        ("een half uur", "PT30M"),
         ("straks", None),
     ],
 )
@@ -300,6 +313,19 @@ def test_the_simulator_sends_the_locale_it_hears(dutch_models: Path, client: Fla
     assert {body["request"]["locale"] for body in sent} == {"nl-NL"}
     slots = sent[-1]["request"]["intent"]["slots"]
     assert slots["surgeryDate"]["value"] == "XXXX-10-21"
+
+
+def test_chat_speaks_with_the_locales_espeak_voice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = tmp_path / "espeak-ng"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    ran: list[list[str]] = []
+    voice = load_language("nl-NL").espeak_voice
+    Speaker(None, voice=voice, run=ran.append).say("Goedemorgen.")
+    assert ran == [["espeak-ng", "-v", "nl", "Goedemorgen."]]
 
 
 # Locales the simulator cannot hear ---------------------------------------------------------

@@ -72,12 +72,14 @@ class Dates(_Strict):
     # A weekday alone is the last such day: a full day.
     weekdays: list[str] = Field(min_length=7, max_length=7)
     previous: list[str] = []  # "vorige dinsdag": the word dropped before a weekday
+    # "vorige week dinsdag": that weekday in the week before this one (weekdays from Monday).
+    last_week: list[str] = []
     leading: list[str] = []  # "op 21 oktober": words dropped before a date
     ordinal_suffixes: list[str] = []  # "21e", "21ste": the suffix dropped after a day's number
 
-    check_phrases = field_validator("now", "relative", "weekdays", "previous", "leading")(
-        _lowercase
-    )
+    check_phrases = field_validator(
+        "now", "relative", "weekdays", "previous", "last_week", "leading"
+    )(_lowercase)
 
 
 class SpokenLanguage(_Strict):

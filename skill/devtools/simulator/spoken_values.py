@@ -10,7 +10,7 @@ libraries read the locale's language; the words around the values are the locale
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 
 import dateparser
@@ -44,6 +44,9 @@ class SpokenValues:
         self._weekday = re.compile(f"({alternatives(dates.weekdays)})")
         self._previous = re.compile(
             rf"^(?:{alternatives(dates.previous)})\s+(?={self._weekday.pattern}$)"
+        )
+        self._in_last_week = re.compile(
+            rf"^(?:{alternatives(dates.last_week)})\s+(?P<weekday>{self._weekday.pattern})$"
         )
         self._leading = re.compile(rf"^(?:{alternatives(dates.leading)})\s+")
         self._ordinal = re.compile(rf"\b(\d+)(?:{alternatives(dates.ordinal_suffixes)})\b")
@@ -80,6 +83,11 @@ class SpokenValues:
         if said in self.spoken.dates.now:
             return "PRESENT_REF"
         said = self._as_dateparser_reads(said)
+        in_last_week = self._in_last_week.match(said) if self.spoken.dates.last_week else None
+        if in_last_week is not None:
+            weekday = self.spoken.dates.weekdays.index(in_last_week["weekday"])
+            monday = now.date() - timedelta(days=now.weekday() + 7)
+            return (monday + timedelta(days=weekday)).isoformat()
         parsed = dateparser.parse(
             said,
             languages=[self.spoken.language],
