@@ -19,7 +19,7 @@ export UV_COMPILE_BYTECODE := 1
 CLOCK_SHIFTS ?= 400 800
 
 .PHONY: run test test-fast test-dates install install-dev lock upgrade lint typecheck bench clean \
-	system-deps browser-deps audio
+	system-deps browser-deps audio translations translations-update
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(UV): tools/uv-requirements.txt
@@ -32,9 +32,26 @@ $(UV): tools/uv-requirements.txt
 # `make run` leaves the development tools in place if they are there (--inexact).
 install: $(UV)
 	$(UV) sync --locked --no-dev --inexact --quiet
+	@$(MAKE) --no-print-directory translations
 
 install-dev: $(UV)
 	$(UV) sync --locked --quiet
+	@$(MAKE) --no-print-directory translations
+
+# The pages' gettext catalogues (skill/web/translations/*/LC_MESSAGES/messages.po, in git)
+# compiled to the .mo files Flask-Babel reads (git-ignored), by Babel's own pybabel.
+TRANSLATIONS := skill/web/translations
+translations:
+	$(BIN)/pybabel --quiet compile --domain messages --directory $(TRANSLATIONS)
+
+# After changing a page's text: extract the messages again (babel.cfg) and merge them into
+# every catalogue; then translate what is new (tests/web/test_translations.py says what).
+translations-update: install-dev
+	mkdir -p build
+	$(BIN)/pybabel --quiet extract --mapping-file babel.cfg --no-location --sort-output \
+		--output-file build/messages.pot .
+	$(BIN)/pybabel --quiet update --input-file build/messages.pot --domain messages \
+		--directory $(TRANSLATIONS) --no-fuzzy-matching --ignore-obsolete --width 100
 
 # Resolve uv.lock again after pyproject.toml changed (pins already in the lock are kept).
 lock: $(UV)

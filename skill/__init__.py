@@ -39,7 +39,7 @@ from skill.store.exercise_log import ExerciseLog
 from skill.store.patient_data import PatientData
 from skill.store.patients import PatientStore
 from skill.store.seen_requests import SeenRequests
-from skill.web import audio, care, logs
+from skill.web import audio, care, language, logs
 from skill.web.care import CareSite
 from skill.web.sessions import CookieSessionsExcept
 
@@ -158,6 +158,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         csrf=csrf,
     )
     audio.init_app(app, audio_dir, csrf=csrf)
+    language.init_app(app)  # the pages' language: /care and /try
     care.init_app(
         app,
         CareSite(services, caregivers, app.config.get("CLOCK") or _utc_now),

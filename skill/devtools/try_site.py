@@ -8,6 +8,11 @@ Registered only when the SIMULATOR setting is on (local trials): anyone who can 
 make patients. JSON endpoints take POSTs with the page's CSRF token in an `X-CSRFToken` header.
 Tracks the skill streams (only when AUDIO_BASE_URL is HTTPS, as Alexa requires) are given to
 the browser as this app's own /audio/ URLs.
+
+The page offers the skill's locales that have both an interaction model and strings
+(`skill_locales`); the one chosen (`?lang=nl-NL`, remembered in a cookie, else the browser's
+Accept-Language) is the language the simulated Echo speaks, and the page's own text follows it
+(skill.web.language). Choosing another keeps the patient and the clock: their Echo now speaks it.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from cachetools import LRUCache
@@ -32,27 +38,68 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 
 from skill.coach_audio.manifest import Manifest, load_manifest
+from skill.config import ConfigError
+from skill.content.strings import DEFAULT_STRINGS_DIR
 from skill.devtools.dialog import AlexaReply, SkillFailed
 from skill.devtools.simulator.session import Simulator, start_of_day
-from skill.devtools.simulator.understanding import Understanding
+from skill.devtools.simulator.understanding import MODELS_DIR, Understanding
 from skill.sets.tokens import parse_token
 from skill.web.audio import AUDIO_DIR_KEY
 from skill.web.care import set_private_cookie
 from skill.web.headers import page_blueprint
+from skill.web.language import Choice, autonym, page_locale_of, set_chooser
 
 EXTENSION = "spine_coach.try"
 COOKIE = "try_simulator"
 COOKIE_MAX_AGE = 7 * 24 * 3600
 USER_PREFIX = "amzn1.ask.account.TRY-"
 LOCALE = "en-US"
+# The locales /try can offer, in the order it lists them; a locale is offered once the skill
+# has its interaction model and strings (skill_locales).
+SKILL_LOCALES = ("en-US", "en-GB", "nl-NL")
+SWITCH = "lang"
+LOCALE_COOKIE = "try_locale"
 MAX_SIMULATORS = 100
 MAX_TEXT = 500
 MAX_LISTEN_SECONDS = 3600
 MAX_ADVANCE_DAYS = 366
 BUTTONS = ("Play", "Pause", "Next", "Previous")
+
+
+@dataclass(frozen=True)
+class Phrases:
+    """What the page suggests saying in a locale: words of the skill's model, not page text."""
+
+    start: str
+    placeholder: str
+    chips: tuple[str, ...]
+
+
+# A locale without phrases here gets the page without suggestions.
+PHRASES = {
+    "en-US": Phrases(
+        start="open spine coach",
+        placeholder="Alexa, ask spine coach …",
+        chips=(
+            "open spine coach",
+            "my surgery was three weeks ago",
+            "yes",
+            "what phase am I in",
+            "can I drive yet",
+            "start my bridges",
+            "pause",
+            "resume",
+            "it hurts",
+            "how many have I done today",
+            "help",
+            "stop",
+        ),
+    ),
+}
 # Replies a simulator keeps (the Dialog's history grows with every turn otherwise).
 KEEP_REPLIES = 50
 log = logging.getLogger(__name__)
@@ -70,10 +117,14 @@ class _Held:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+# How a simulator is made: for a cookie id, in a locale, at a time (None: the site's clock).
+MakeSimulator = Callable[[str, str, datetime | None], Simulator]
+
+
 class Simulators:
     """The simulators by cookie id: at most `limit`, the least recently used dropped first."""
 
-    def __init__(self, make: Callable[[str], Simulator], limit: int = MAX_SIMULATORS) -> None:
+    def __init__(self, make: MakeSimulator, limit: int = MAX_SIMULATORS) -> None:
         self._make = make
         self._held: LRUCache[str, _Held] = LRUCache(maxsize=limit)
         self._lock = threading.Lock()
@@ -87,18 +138,23 @@ class Simulators:
             held = self._held.get(key) if key else None
             return held.simulator if held else None
 
-    def get(self, key: str | None) -> tuple[str, _Held]:
-        """The simulator under `key`; a new one (under a new key) when there is none."""
+    def get(self, key: str | None, locale: str) -> tuple[str, _Held]:
+        """The simulator under `key` speaking `locale`; when it speaks another, one for the same
+        patient at the same time in `locale` takes its place; a new one (under a new key) when
+        there is none."""
         with self._lock:
             held = self._held.get(key) if key else None
-            if key is not None and held is not None:
+            if key and held is not None:
+                if held.simulator.dialog.locale != locale:
+                    held = _Held(self._make(key, locale, held.simulator.now))
+                    self._held[key] = held
                 return key, held
-        return self.new()
+        return self.new(locale)
 
-    def new(self, replacing: str | None = None) -> tuple[str, _Held]:
+    def new(self, locale: str, replacing: str | None = None) -> tuple[str, _Held]:
         """A new simulator with a new patient, under a new key; `replacing` is dropped."""
         key = secrets.token_urlsafe(18)
-        held = _Held(self._make(key))
+        held = _Held(self._make(key, locale, None))
         with self._lock:
             if replacing is not None:
                 self._held.pop(replacing, None)
@@ -108,37 +164,76 @@ class Simulators:
 
 @dataclass
 class TrySite:
-    """What /try needs: the app to talk to, how to hear, the audio built, and a clock."""
+    """What /try needs: the app to talk to, the audio built, a clock, and the locales offered
+    (each heard with its interaction model)."""
 
     app: Flask
-    understanding: Understanding
     manifest: Manifest | None
     clock: Callable[[], datetime]
     streams: bool
     time_zone: str = "UTC"
+    locales: tuple[str, ...] = (LOCALE,)
     simulators: Simulators = field(init=False)
+    models_dir: Path = MODELS_DIR
+    _understood: dict[str, Understanding] = field(default_factory=dict, init=False, repr=False)
+    _understood_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.simulators = Simulators(self._simulator)
         tracks = self.manifest.all_tracks() if self.manifest else []
         self._track_files = sorted({track.file for track in tracks}, key=len, reverse=True)
 
-    def _simulator(self, key: str) -> Simulator:
+    def _simulator(self, key: str, locale: str, at: datetime | None) -> Simulator:
         return Simulator(
             self.app.test_client(),
-            self.understanding,
-            at=self.clock(),
-            locale=LOCALE,
+            self.understanding_of(locale),
+            at=at or self.clock(),
+            locale=locale,
             audio_player=True,
             manifest=self.manifest,
             user_id=f"{USER_PREFIX}{key}",
             time_zone=self.time_zone,
         )
 
+    def understanding_of(self, locale: str) -> Understanding:
+        """How the simulator hears `locale` (its model read at the first use)."""
+        with self._understood_lock:
+            if locale not in self._understood:
+                self._understood[locale] = Understanding.for_locale(locale, self.models_dir)
+            return self._understood[locale]
+
+    def chosen_locale(self) -> str:
+        """The request's locale: the switch, else the cookie, else the browser's best match."""
+        asked, kept = request.args.get(SWITCH), request.cookies.get(LOCALE_COOKIE)
+        for value in (asked, kept):
+            if value in self.locales:
+                return str(value)
+        return request.accept_languages.best_match(self.locales) or self.locales[0]
+
+    def choices(self) -> list[Choice]:
+        """The language switch: every locale offered, by its own name."""
+        current = self.chosen_locale()
+        return [
+            Choice(locale, autonym(locale.replace("-", "_")), locale == current)
+            for locale in self.locales
+        ]
+
     def local_url(self, url: str) -> str | None:
         """This app's /audio/ URL for a streamed track, or None for anything else."""
         name = next((file for file in self._track_files if url.endswith(file)), None)
         return url_for("audio.audio", name=name) if name else None
+
+
+def skill_locales(
+    models_dir: Path = MODELS_DIR, strings_dir: Path = DEFAULT_STRINGS_DIR
+) -> tuple[str, ...]:
+    """The locales the skill speaks: those with interaction_model/<locale>.json and
+    skill/content/strings/<locale>.yaml, in SKILL_LOCALES's order."""
+    return tuple(
+        locale
+        for locale in SKILL_LOCALES
+        if (models_dir / f"{locale}.json").is_file() and (strings_dir / f"{locale}.yaml").is_file()
+    )
 
 
 def _site() -> TrySite:
@@ -263,7 +358,7 @@ Turn = Callable[[Simulator], tuple[AlexaReply | None, dict[str, Any] | None]]
 def _act(turn: Turn, *, key: str | None = None, held: _Held | None = None) -> Response:
     site = _site()
     if key is None or held is None:
-        key, held = site.simulators.get(request.cookies.get(COOKIE))
+        key, held = site.simulators.get(request.cookies.get(COOKIE), site.chosen_locale())
     with held.lock:
         simulator = held.simulator
         before = len(simulator.dialog.event_types)
@@ -271,7 +366,8 @@ def _act(turn: Turn, *, key: str | None = None, held: _Held | None = None) -> Re
             reply, heard = turn(simulator)
         except SkillFailed as error:
             log.warning("/try: the skill failed to answer: %s", error)
-            return _answer(key, {"error": "The skill failed to answer; see the server log."}, 502)
+            failed = gettext("The skill failed to answer; see the server log.")
+            return _answer(key, {"error": failed}, 502)
         body = _state(site, simulator, events_from=before, reply=reply, heard=heard)
         _trim(simulator)
     return _answer(key, body)
@@ -285,9 +381,19 @@ def page() -> Response:
     site = _site()
     simulator = site.simulators.peek(request.cookies.get(COOKIE))
     clock = simulator.now if simulator else site.clock()
-    html = render_template("try/index.html", clock=clock.isoformat(), streams=site.streams)
+    locale = site.chosen_locale()
+    html = render_template(
+        "try/index.html",
+        clock=clock.isoformat(),
+        streams=site.streams,
+        languages=site.choices(),
+        locale=locale,
+        phrases=PHRASES.get(locale),
+    )
     response = make_response(html)
     response.headers["Cache-Control"] = "no-store"
+    if request.args.get(SWITCH) == locale:
+        set_private_cookie(response, LOCALE_COOKIE, locale, path="/try", max_age=COOKIE_MAX_AGE)
     return response
 
 
@@ -344,7 +450,8 @@ def press() -> Response:
 
 def reset() -> Response:
     """POST /try/reset: a new patient on a new Echo, at the current time."""
-    key, held = _site().simulators.new(replacing=request.cookies.get(COOKIE))
+    site = _site()
+    key, held = site.simulators.new(site.chosen_locale(), replacing=request.cookies.get(COOKIE))
     return _act(lambda _simulator: (None, None), key=key, held=held)
 
 
@@ -362,23 +469,38 @@ def _csrf_failed(error: CSRFError) -> Response:
 
 
 def init_app(
-    app: Flask, *, csrf: CSRFProtect, first_day: date | None = None, time_zone: str = "UTC"
+    app: Flask,
+    *,
+    csrf: CSRFProtect,
+    first_day: date | None = None,
+    time_zone: str = "UTC",
+    locales: tuple[str, ...] | None = None,
+    models_dir: Path = MODELS_DIR,
 ) -> None:
     """Mount /try, `csrf` checked on its POSTs (the caller checks the SIMULATOR setting; mount
-    /audio first).
+    /audio and skill.web.language first).
 
     New simulated patients start at the app's clock, or on `first_day` (10:00 in `time_zone`),
-    so a trial can be pinned to a day; each page's "next day" moves its own clock on."""
+    so a trial can be pinned to a day; each page's "next day" moves its own clock on. The page
+    offers `locales`, by default the skill's (`skill_locales`)."""
     manifest = load_manifest(app.config[AUDIO_DIR_KEY])
     base_url = str(app.config.get("AUDIO_BASE_URL") or "")
+    offered = locales or skill_locales(models_dir)
+    if not offered:
+        raise ConfigError(
+            f"/try has no locale to offer: none of {', '.join(SKILL_LOCALES)} has both "
+            f"{models_dir}/<locale>.json and skill/content/strings/<locale>.yaml"
+        )
     site = TrySite(
         app=app,
-        understanding=Understanding.for_locale(LOCALE),
         manifest=manifest,
         clock=app.config.get("CLOCK") or _first_day_clock(first_day, time_zone),
         streams=manifest is not None and base_url.startswith("https://"),
         time_zone=time_zone,
+        locales=offered,
+        models_dir=models_dir,
     )
+    site.understanding_of(offered[0])  # a model that does not load stops start-up
     pages = page_blueprint("try", __name__, "/try", csrf)
     pages.add_url_rule("", "page", page, methods=["GET"])
     pages.add_url_rule("/say", "say", say, methods=["POST"])
@@ -389,4 +511,5 @@ def init_app(
     pages.register_error_handler(BadInput, _bad_input)
     pages.register_error_handler(CSRFError, _csrf_failed)
     app.extensions[EXTENSION] = site
+    set_chooser(app, pages.name, lambda: page_locale_of(_site().chosen_locale()))
     app.register_blueprint(pages)

@@ -1,2 +1,2 @@
 """The web pages around the skill: the caregiver's page and dashboard, the coach audio files,
-and request logging."""
+the pages' language (gettext catalogues, Babel formats), and request logging."""

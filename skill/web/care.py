@@ -5,7 +5,9 @@ cookie; its hash in the database). The server refuses a session 12 hours after i
 after 30 minutes unused (skill.store.caregivers), and "Sign out" (POST /care/sign-out) ends it
 there and clears the cookie; a refused session gets the code form again. Code attempts are
 rate limited per client and across all clients; forms carry a CSRF token. Nothing about any
-other patient is ever read.
+other patient is ever read. The pages speak the caregiver's language (skill.web.language:
+Accept-Language or the switch on every page); the plan's text is in that language where the
+plan has it, else in the patient's; the exports keep machine formats.
 
 The limits are counted by the code-entry view itself, with the `limits` library's public API
 (`CodeAttemptLimits`): no request hook is added to the app, so `/alexa` never runs any of it.
@@ -38,6 +40,7 @@ from flask import (
     render_template,
     request,
 )
+from flask_babel import get_locale, gettext
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response as ResponseBase
 
@@ -45,8 +48,16 @@ from skill.alexa.time_zones import zone_or_none
 from skill.config import ENV_PREFIX, ConfigError, Settings
 from skill.services import Services
 from skill.store.caregivers import SESSION_MAX_AGE, CaregiverAccess
-from skill.web.dashboard import build_dashboard
+from skill.web.dashboard import Dashboard, build_dashboard
 from skill.web.headers import page_blueprint
+from skill.web.language import (
+    date_and_time,
+    html_lang,
+    page_choices,
+    page_locale_of,
+    remember_choice,
+    short_date,
+)
 
 if TYPE_CHECKING:
     from limits import RateLimitItem
@@ -93,9 +104,51 @@ def _private(response: Response) -> Response:
     return response
 
 
+# What the patient says for a code, in each page language whose skill locale has the words
+# (interaction_model/<locale>.json, CaregiverCodeIntent); without them the page describes it.
+CODE_REQUESTS = {
+    "en": "Alexa, ask Spine Coach to give my caregiver access",
+    "en_GB": "Alexa, ask Spine Coach to give my caregiver access",
+}
+
+
 def _code_page(error: str | None = None, status: int = 200) -> Response:
     """The code form; `error` names the message the template shows ("refused", "too_many")."""
-    return _private(make_response(render_template("care/code.html", error=error), status))
+    code_request = CODE_REQUESTS.get(str(get_locale()))
+    page = render_template("care/code.html", error=error, code_request=code_request)
+    return _private(make_response(page, status))
+
+
+def _plan_locale(site: CareSite, patient_locale: str | None) -> str:
+    """The plan's text in the page's language where the plan has it, else in the patient's."""
+    plan_locales = site.services.plan.locales
+    page = str(get_locale())
+    for locale in plan_locales:
+        if page_locale_of(locale) == page:
+            return locale
+    return patient_locale if patient_locale in plan_locales else plan_locales[0]
+
+
+def chart_data(board: Dashboard, zone: ZoneInfo) -> dict[str, Any]:
+    """What care.js draws, its labels in the page's language (the page may run no inline
+    script: the data travels as JSON in the page)."""
+    return {
+        "locale": html_lang(),
+        "days": [short_date(day) for day in board.days],
+        "exercises": [
+            {
+                "name": series.name,
+                "targetLabel": gettext("%(exercise)s target", exercise=series.name),
+                "perDay": series.per_day,
+                "target": series.target,
+            }
+            for series in board.exercises
+        ],
+        "pain": [
+            {"at": date_and_time(at.astimezone(zone)), "score": score} for at, score in board.pain
+        ],
+        "labels": {"sets": gettext("sets"), "pain": gettext("pain (0 to 10)")},
+    }
 
 
 def dashboard() -> Response:
@@ -108,7 +161,7 @@ def dashboard() -> Response:
     zone = _zone(site, user_id)
     board = build_dashboard(
         plan=site.services.plan,
-        locale=(record.locale if record and record.locale else site.services.plan.locales[0]),
+        locale=_plan_locale(site, record.locale if record else None),
         exercise_log=site.services.exercise_log,
         check_ins=site.services.check_ins,
         user_id=user_id,
@@ -116,19 +169,14 @@ def dashboard() -> Response:
         now=site.clock(),
         zone=zone,
     )
-    chart_data = {
-        "days": [day.strftime("%b %d") for day in board.days],
-        "exercises": [
-            {"name": series.name, "perDay": series.per_day, "target": series.target}
-            for series in board.exercises
-        ],
-        "pain": [
-            {"at": at.astimezone(zone).strftime("%b %d %H:%M"), "score": score}
-            for at, score in board.pain
-        ],
-    }
-    page = render_template("care/dashboard.html", board=board, chart_data=chart_data)
+    page = render_template("care/dashboard.html", board=board, chart_data=chart_data(board, zone))
     return _private(make_response(page))
+
+
+def _remember_language(response: Response) -> Response:
+    secure = bool(current_app.config["SESSION_COOKIE_SECURE"])
+    remember_choice(response, path="/care", secure=secure)
+    return response
 
 
 class CodeAttemptLimits:
@@ -467,6 +515,8 @@ def init_app(
     pages.add_url_rule("/sign-out", "sign_out", sign_out, methods=["POST"])
     pages.add_url_rule("/export.csv", "export_csv", export_csv, methods=["GET"])
     pages.add_url_rule("/export.json", "export_json", export_json, methods=["GET"])
+    pages.after_request(_remember_language)
+    pages.context_processor(lambda: {"languages": page_choices()})
     app.extensions[EXTENSION] = site
 
     def build() -> CodeAttemptLimits:

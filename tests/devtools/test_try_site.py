@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
@@ -404,24 +405,48 @@ def test_a_first_day_that_is_not_a_date_stops_start_up(sqlite_url: str) -> None:
         )
 
 
+def _fake_simulator(locale: str, at: datetime | None) -> Simulator:
+    """Enough of a Simulator for Simulators: the locale its Echo speaks and its clock."""
+    return cast(Simulator, SimpleNamespace(dialog=SimpleNamespace(locale=locale), now=at or NOW))
+
+
 def test_the_least_recently_used_simulator_is_dropped_past_the_bound() -> None:
     made: list[str] = []
 
-    def make(key: str) -> Simulator:
+    def make(key: str, locale: str, at: datetime | None) -> Simulator:
         made.append(key)
-        return cast(Simulator, object())
+        return _fake_simulator(locale, at)
 
     simulators = Simulators(make, limit=2)
-    first, _ = simulators.get(None)
-    second, _ = simulators.get(None)
-    assert simulators.get(first)[0] == first  # used again: now the most recent
-    third, _ = simulators.get(None)
+    first, _ = simulators.get(None, "en-US")
+    second, _ = simulators.get(None, "en-US")
+    assert simulators.get(first, "en-US")[0] == first  # used again: now the most recent
+    third, _ = simulators.get(None, "en-US")
     assert len(simulators) == 2
     assert simulators.peek(second) is None
     assert simulators.peek(first) is not None
     assert simulators.peek(third) is not None
-    assert simulators.get("unknown")[0] not in made[:3]
-    assert simulators.get("")[0] != ""
+    assert simulators.get("unknown", "en-US")[0] not in made[:3]
+    assert simulators.get("", "en-US")[0] != ""
+
+
+def test_another_language_keeps_the_patient_and_the_clock() -> None:
+    made: list[tuple[str, str, datetime | None]] = []
+
+    def make(key: str, locale: str, at: datetime | None) -> Simulator:
+        made.append((key, locale, at))
+        return _fake_simulator(locale, at)
+
+    simulators = Simulators(make)
+    key, held = simulators.get(None, "en-US")
+    later = NOW + timedelta(days=3)
+    held.simulator = _fake_simulator("en-US", later)  # three days on, in that Echo
+    same_key, switched = simulators.get(key, "nl-NL")
+    assert same_key == key
+    assert switched.simulator.dialog.locale == "nl-NL"
+    assert made[-1] == (key, "nl-NL", later)
+    assert simulators.get(key, "nl-NL")[1] is switched  # no new one while the language stays
+    assert len(simulators) == 1
 
 
 def test_a_skill_that_fails_to_answer_is_a_502_with_a_json_error(

@@ -1,6 +1,8 @@
-// The /try page: a chat with the simulated Echo, its answers spoken by the browser.
+// The /try page: a chat with the simulated Echo, its answers spoken by the browser. The page's
+// own words come from its data (#page-text), in the page's language; {name} marks a value.
 (function () {
   "use strict";
+  const text = JSON.parse(document.getElementById("page-text").textContent);
   const transcript = document.getElementById("transcript");
   const form = document.getElementById("say-form");
   const input = document.getElementById("utterance");
@@ -27,6 +29,12 @@
     return node;
   }
 
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (whole, name) {
+      return name in values ? String(values[name]) : whole;
+    });
+  }
+
   function minutes(milliseconds) {
     const seconds = Math.max(0, Math.floor(milliseconds / 1000));
     return Math.floor(seconds / 60) + ":" + String(seconds % 60).padStart(2, "0");
@@ -35,7 +43,7 @@
   function showClock(iso) {
     clock.setAttribute("datetime", iso);
     const moment = new Date(iso);
-    clock.textContent = isNaN(moment) ? iso : moment.toLocaleString("en-US", {
+    clock.textContent = isNaN(moment) ? iso : moment.toLocaleString(text.pageLang, {
       timeZone: "UTC", weekday: "short", month: "short", day: "numeric",
       hour: "2-digit", minute: "2-digit", second: "2-digit",
     }) + " UTC";
@@ -46,7 +54,7 @@
     if (!speech || muted || !text) return;
     speech.cancel();
     const utterance = new SpeechSynthesisUtterance(text.replace(/\[([^\]]*)\]/g, "$1"));
-    utterance.lang = "en-US";
+    utterance.lang = text.speechLang;
     try { speech.speak(utterance); } catch (error) { /* no voice: the transcript has it */ }
   }
 
@@ -64,7 +72,7 @@
     const track = document.getElementById("track");
     document.getElementById("activity").textContent = player ? player.activity : "IDLE";
     if (!player) {
-      track.textContent = "Nothing playing.";
+      track.textContent = text.nothingPlaying;
       progress.max = 1;
       progress.value = 0;
       progress.dataset.offset = "0";
@@ -73,8 +81,8 @@
       audio.pause();
       return;
     }
-    const name = player.exercise ? player.exercise.replace(/_/g, " ") : "A track";
-    track.textContent = name + (player.pace ? ", " + player.pace + " pace" : "");
+    const name = player.exercise ? player.exercise.replace(/_/g, " ") : text.aTrack;
+    track.textContent = player.pace ? fill(text.trackAtPace, { track: name, pace: player.pace }) : name;
     progress.max = Math.max(player.duration_ms, 1);
     progress.value = Math.min(player.offset_ms, progress.max);
     progress.dataset.offset = String(player.offset_ms);
@@ -100,7 +108,7 @@
       const item = element("li", "alexa");
       if (answer.speech) item.appendChild(element("p", "speech", answer.speech));
       if (answer.reprompt && answer.reprompt !== answer.speech) {
-        item.appendChild(element("p", "reprompt", "If you say nothing: " + answer.reprompt));
+        item.appendChild(element("p", "reprompt", fill(text.ifSilent, { reprompt: answer.reprompt })));
       }
       if (answer.card) {
         const card = element("div", "alexa-card");
@@ -113,11 +121,13 @@
     }
     const details = [];
     if (answer.directives && answer.directives.length) {
-      details.push("directives: " + answer.directives.join(", "));
+      details.push(fill(text.directives, { names: answer.directives.join(", ") }));
     }
-    if (answer.events && answer.events.length) details.push("events: " + answer.events.join(", "));
+    if (answer.events && answer.events.length) {
+      details.push(fill(text.events, { names: answer.events.join(", ") }));
+    }
     if (details.length) add(element("li", "events", details.join(" · ")));
-    if (answer.ends_session) add(element("li", "ended", "The session is closed."));
+    if (answer.ends_session) add(element("li", "ended", text.sessionClosed));
     const started = (answer.events || []).indexOf("PlaybackStarted") >= 0;
     showPlayer(answer.player, sync || started);
   }
@@ -143,7 +153,9 @@
         if (!response.ok && response.status === 400 && body.csrf && !retried) {
           return post(path, payload, true);  // the page's token had expired
         }
-        if (!response.ok) throw new Error(body.error || "The server answered " + response.status);
+        if (!response.ok) {
+          throw new Error(body.error || fill(text.serverAnswered, { status: response.status }));
+        }
         return body;
       });
     });
@@ -183,28 +195,28 @@
     if (button.dataset.say) {
       say(button.dataset.say);
     } else if (button.dataset.listen) {
-      add(element("li", "note", "You listen for " + button.textContent.replace(/^Listen /, "") + "."));
+      add(element("li", "note", button.dataset.note));
       act("/try/listen", { seconds: Number(button.dataset.listen) }, null, true);
     } else if (button.dataset.advance) {
-      add(element("li", "note", "A day passes."));
+      add(element("li", "note", button.dataset.note));
       act("/try/advance", { days: Number(button.dataset.advance) }, null, true);
     } else if (button.dataset.press) {
-      add(element("li", "note", "You press " + button.dataset.press + " on the Echo."));
+      add(element("li", "note", button.dataset.note));
       act("/try/press", { button: button.dataset.press }, null, false);
     } else if (button.id === "reset") {
       transcript.textContent = "";
-      add(element("li", "note", "A new patient, on a new Echo."));
+      add(element("li", "note", button.dataset.note));
       if (speech) speech.cancel();
       act("/try/reset", {}, null, true);
     } else if (button.id === "mute") {
       muted = !muted;
       button.setAttribute("aria-pressed", String(muted));
-      button.textContent = muted ? "Unmute" : "Mute";
+      button.textContent = muted ? text.unmute : text.mute;
       audio.muted = muted;
       if (muted && speech) speech.cancel();
     }
   });
 
   showClock(clock.getAttribute("datetime"));
-  if (!speech) muteButton.title = "This browser cannot speak: answers are shown only.";
+  if (!speech) muteButton.title = text.cannotSpeak;
 })();
