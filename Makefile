@@ -51,7 +51,7 @@ translations-update: install-dev
 	$(BIN)/pybabel --quiet extract --mapping-file babel.cfg --no-location --sort-output \
 		--output-file build/messages.pot .
 	$(BIN)/pybabel --quiet update --input-file build/messages.pot --domain messages \
-		--directory $(TRANSLATIONS) --no-fuzzy-matching --ignore-obsolete --width 100
+		--output-dir $(TRANSLATIONS) --no-fuzzy-matching --ignore-obsolete --width 100
 
 # Resolve uv.lock again after pyproject.toml changed (pins already in the lock are kept).
 lock: $(UV)
