@@ -28,6 +28,7 @@ from skill.intents import (
     launch,
     pain,
     playback,
+    preferences,
     recovery,
     summary,
     surgery_date,
@@ -72,6 +73,7 @@ def request_handlers() -> list[RequestHandler]:
         *recovery.HANDLERS,
         *summary.HANDLERS,
         *caregivers.HANDLERS,
+        *preferences.HANDLERS,
         *conversation.HANDLERS,
         *conversation.CATCH_ALL_HANDLERS,
     ]

@@ -21,6 +21,7 @@ ID = Annotated[str, Field(min_length=1, max_length=80)]
 YES, NO = "AMAZON.YesIntent", "AMAZON.NoIntent"
 FALLBACK = "AMAZON.FallbackIntent"
 SKIP = "SkipIntent"
+MORE_DETAIL = "MoreDetailIntent"
 PAIN_SCORE, MINUTES = "PainScoreIntent", "CheckInMinutesIntent"
 
 
@@ -80,6 +81,21 @@ class MilestoneOffered(_Pending):
     index: Annotated[int, Field(ge=0, le=100)]
 
 
+class DetailsOffered(_Pending):
+    """'This week, 25 of 140 sets, and pain down to 4 from 6. Want the details?' ("tell me
+    more" says them too)."""
+
+    kind: Literal["details"] = "details"
+    answered_by: ClassVar[tuple[str, ...]] = (YES, NO, MORE_DETAIL)
+
+
+class OtherContactOffered(_Pending):
+    """'Call the Physical Therapy department on …. Want the number for Neurosurgery too?'"""
+
+    kind: Literal["other_contact"] = "other_contact"
+    contact: ID
+
+
 class RepeatOffered(_Pending):
     """'Want me to say that again?' (a caregiver code, the contacts)."""
 
@@ -128,6 +144,8 @@ Pending = Annotated[
     | PainScoreAsked
     | CheckInStep
     | MilestoneOffered
+    | DetailsOffered
+    | OtherContactOffered
     | RepeatOffered
     | NumberOffered
     | RevokeOffered
@@ -144,6 +162,8 @@ KINDS: tuple[type[_Pending], ...] = (
     PainScoreAsked,
     CheckInStep,
     MilestoneOffered,
+    DetailsOffered,
+    OtherContactOffered,
     RepeatOffered,
     NumberOffered,
     RevokeOffered,

@@ -38,8 +38,22 @@ class PlanError(RuntimeError):
     """The plan file is unreadable or invalid; the message names the file and the field."""
 
 
+FULL = "_full"
+
+
 class _Model(BaseModel):
+    """A plan item. A text field `<name>_full`, where a model has one, is the full wording of
+    `<name>` (the brief default), said to a patient who asked for more detail."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="after")
+    def _full_wording_beside_brief(self) -> Self:
+        for name in type(self).model_fields:
+            brief = name.removesuffix(FULL)
+            if brief != name and getattr(self, name) is not None and getattr(self, brief) is None:
+                raise ValueError(f"'{name}' is the full wording of a missing '{brief}'")
+        return self
 
 
 class Source(_Model):
@@ -70,6 +84,7 @@ class Phase(Sourced):
     starts_week: Annotated[int, Field(ge=0)]
     name: LocalizedText
     summary: LocalizedText
+    summary_full: LocalizedText | None = None
 
 
 class Milestone(Sourced):
@@ -78,6 +93,7 @@ class Milestone(Sourced):
     week: Annotated[int, Field(ge=0)] | None = None
     phase: str | None = None
     text: LocalizedText
+    text_full: LocalizedText | None = None
 
     @model_validator(mode="after")
     def _week_or_phase(self) -> Self:
@@ -394,6 +410,12 @@ class RecoveryPlan(_Model):
     def primary_contact(self) -> Contact:
         """The contact offered by default: the first listed."""
         return next(iter(self.contacts.values()))
+
+    def contact_for(self, topic: str | None) -> str:
+        """The key of the contact to call about `topic` (a CONTACT_TOPIC slot id): the one the
+        plan names for it (pain: the pain rule's contact), else the first listed."""
+        named = {"pain": self.in_bed_exercises.pain.contact}
+        return named.get(topic or "", next(iter(self.contacts)))
 
     def exercise(self, exercise_id: str) -> InBedExercise | None:
         """The in-bed exercise with this id, if the plan has it."""

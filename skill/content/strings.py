@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from babel import Locale, UnknownLocaleError
@@ -22,7 +24,22 @@ DEFAULT_LOCALE = "en-US"
 LOCALE_FILE = re.compile(r"[a-z]{2}-[A-Z]{2}")
 PLURAL_FORMS = frozenset({"zero", "one", "two", "few", "many", "other"})
 
+# A key ending in this has the full wording of the key without it (the brief default).
+FULL = "_full"
+
 Message = str | dict[str, str]
+T = TypeVar("T")
+
+
+class Detail(StrEnum):
+    """How much the patient wants to hear: the brief default, or the full wording."""
+
+    BRIEF = "brief"
+    FULL = "full"
+
+
+def _brief() -> Detail:
+    return Detail.BRIEF
 
 
 class StringsError(RuntimeError):
@@ -80,10 +97,37 @@ class Strings:
             else str(escape(message))
             for key, message in self._messages.items()
         }
+        # Each key with a full wording, and that wording's key.
+        self._full_keys = {
+            key.removesuffix(FULL): key for key in self._messages if key.endswith(FULL)
+        }
+        self._detail: Callable[[], Detail] = _brief
+
+    def detailed(self, detail: Callable[[], Detail]) -> Strings:
+        """These strings for one patient: a key with a full wording (`<key>_full`) says it when
+        `detail()` is FULL (asked only then, so a patient is read only when it matters)."""
+        view = copy.copy(self)
+        view._detail = detail
+        return view
+
+    @property
+    def detail(self) -> Detail:
+        """How much this patient wants to hear."""
+        return self._detail()
+
+    def pick(self, brief: T, full: T | None) -> T:
+        """The brief wording, or the full one (if there is one) for a patient who wants it:
+        for the plan's texts, which have `<field>_full` beside `<field>`."""
+        return full if full is not None and self.detail is Detail.FULL else brief
+
+    def _key(self, key: str) -> str:
+        full = self._full_keys.get(key)
+        return full if full is not None and self.detail is Detail.FULL else key
 
     def text(self, key: str, /, **params: Any) -> Markup:
-        """The message `key` with its placeholders filled (escaped unless already Markup)."""
-        template = self._form(self._templates[key], params)
+        """The message `key` (its full wording for a patient who wants it) with its placeholders
+        filled (escaped unless already Markup)."""
+        template = self._form(self._templates[self._key(key)], params)
         return Markup(template.format(**{name: _safe(value) for name, value in params.items()}))
 
     def _form(self, message: str | dict[str, str], params: dict[str, Any]) -> str:
@@ -102,7 +146,7 @@ class Strings:
 
     def plain(self, key: str, /, **params: Any) -> str:
         """The message `key` as plain text (for speech synthesis, not SSML)."""
-        return self._form(self._messages[key], params).format(**params)
+        return self._form(self._messages[self._key(key)], params).format(**params)
 
     def date(self, day: date) -> str:
         """A date the way this locale says it, e.g. 'Wednesday, December 2'."""
@@ -164,6 +208,12 @@ def load_catalogue(directory: Path = DEFAULT_STRINGS_DIR) -> Catalogue:
     reference = raw[DEFAULT_LOCALE]
     for locale, messages in raw.items():
         path = directory / f"{locale}.yaml"
+        for key in messages:
+            if key.endswith(FULL) and key.removesuffix(FULL) not in messages:
+                raise StringsError(
+                    f"{path}: {key}: a full wording needs its brief default, "
+                    f"{key.removesuffix(FULL)}"
+                )
         missing = sorted(set(reference) - set(messages))
         extra = sorted(set(messages) - set(reference))
         if missing or extra:

@@ -13,12 +13,15 @@ from ask_sdk_model import Response
 
 from skill.alexa import pending as pending_question
 from skill.alexa.pending import (
+    MORE_DETAIL,
     YES,
     CheckInStep,
     DeletionToConfirm,
+    DetailsOffered,
     MilestoneOffered,
     NextChunkOffered,
     NumberOffered,
+    OtherContactOffered,
     PainScoreAsked,
     Pending,
     RepeatOffered,
@@ -36,10 +39,11 @@ from skill.intents import (
     data_rights,
     exercise,
     pain,
+    summary,
     surgery_date,
 )
 from skill.intents.base import IntentHandler
-from skill.intents.recovery import milestone_response
+from skill.intents.recovery import answer_other_contact, milestone_response
 from skill.intents.turn import Turn, turn_of
 
 
@@ -61,6 +65,10 @@ def answer(turn: Turn, pending: Pending, intent: str) -> Response:
             if not accepted:
                 return conversation.goodbye(turn)
             return milestone_response(turn, pending.index)
+        case DetailsOffered():
+            return summary.answer_details(turn, accepted=intent in (YES, MORE_DETAIL))
+        case OtherContactOffered():
+            return answer_other_contact(turn, pending, accepted=accepted)
         case RepeatOffered():
             return conversation.answer_repeat_offer(turn, accepted=accepted)
         case NumberOffered():

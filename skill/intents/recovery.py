@@ -6,14 +6,16 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 from ask_sdk_model.dialog import ElicitSlotDirective
 
-from skill.alexa.pending import MilestoneOffered, RepeatOffered
+from skill.alexa.pending import MilestoneOffered, OtherContactOffered, RepeatOffered, SetOffered
 from skill.alexa.request import resolved_id, slot_value
 from skill.intents.base import IntentHandler
 from skill.intents.turn import Turn, turn_of
+from skill.recovery.daily_targets import due_order
 from skill.recovery.phrases import (
     activity_answer,
-    contacts_sentence,
-    exercises_sentence,
+    call_sentence,
+    contact_name,
+    due_now_sentence,
     milestone_sentence,
     no_guidance_sentence,
     phase_sentence,
@@ -89,34 +91,73 @@ class MilestonesIntentHandler(IntentHandler):
 
 
 class TodayExercisesIntentHandler(IntentHandler):
-    """'What are my exercises today?'"""
+    """'What are my exercises today?': what is still due now, offering to start the first."""
 
     intents = ("TodayExercisesIntent",)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = turn_of(handler_input)
+        sets = turn.services.guided_sets
+        items = sets.standings_today(turn, sets.allowed(turn))
+        reply = turn.reply().add(due_now_sentence(turn.strings, turn.plan, items))
+        due = [item.exercise for item in items if item.behind > 0]
+        if not due:
+            return reply.ask_anything_else().build(handler_input)
+        later = [exercise.id for exercise in due_order(items) if exercise not in due]
         return (
-            turn.reply()
-            .add(exercises_sentence(turn.strings, turn.plan))
-            .ask_anything_else()
+            reply.ask(
+                "session.offer_due",
+                "session.offer_due_reprompt",
+                exercise=sets.exercise_name(due[0].id, turn.locale),
+            )
+            .expect(SetOffered(exercise=due[0].id, up_next=[e.id for e in due[1:]] + later))
             .build(handler_input)
         )
 
 
+def contact_response(turn: Turn, key: str) -> Response:
+    """Whom to call (the plan's contact `key`), offering the next contact's number."""
+    contacts = turn.plan.contacts
+    reply = turn.reply().add(call_sentence(turn.strings, contacts[key]))
+    others = list(contacts)
+    following = others[(others.index(key) + 1) % len(others)]
+    if following == key:
+        return reply.ask("contact.offer_repeat").expect(RepeatOffered()).build(turn.handler_input)
+    return (
+        reply.ask(
+            "contact.offer_other",
+            "contact.offer_other_reprompt",
+            name=contact_name(turn.strings, contacts[following]),
+        )
+        .expect(OtherContactOffered(contact=following))
+        .build(turn.handler_input)
+    )
+
+
+def answer_other_contact(turn: Turn, pending: OtherContactOffered, *, accepted: bool) -> Response:
+    """'Yes' to 'want the number for … too?': that contact, offering to repeat; 'no': anything
+    else?"""
+    contact = turn.plan.contacts.get(pending.contact)
+    reply = turn.reply()
+    if not accepted or contact is None:  # None: a plan replaced since the question
+        return reply.ask_anything_else().build(turn.handler_input)
+    return (
+        reply.add(call_sentence(turn.strings, contact))
+        .ask("contact.offer_repeat")
+        .expect(RepeatOffered())
+        .build(turn.handler_input)
+    )
+
+
 class ContactIntentHandler(IntentHandler):
-    """'Who do I call?'"""
+    """'Who do I call?' (or "… about my pain"): the one to call for that, the other offered."""
 
     intents = ("ContactIntent",)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = turn_of(handler_input)
-        return (
-            turn.reply()
-            .add(contacts_sentence(turn.strings, turn.plan))
-            .ask("contact.offer_repeat")
-            .expect(RepeatOffered())
-            .build(handler_input)
-        )
+        key = turn.plan.contact_for(resolved_id(handler_input, "topic"))
+        return contact_response(turn, key)
 
 
 HANDLERS = [

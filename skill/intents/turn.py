@@ -15,6 +15,7 @@ from skill.alexa.pending import Pending
 from skill.alexa.speech import Reply
 from skill.alexa.time_zones import zone_or_none
 from skill.content.plan import RecoveryPlan
+from skill.content.strings import Detail
 from skill.recovery.timeline import NeedSurgeryDate
 from skill.services import Services
 from skill.sets.player import supports_audio_player
@@ -32,7 +33,10 @@ class Turn:
         self.services = services
         self.user_id = alexa_request.user_id(handler_input) or ""
         self.device_id = alexa_request.device_id(handler_input) or ""
-        self.strings = services.catalogue.for_locale(alexa_request.locale(handler_input))
+        # A key with a full wording reads the patient's choice, and only then (lazily).
+        self.strings = services.catalogue.for_locale(alexa_request.locale(handler_input)).detailed(
+            lambda: self.speech_detail
+        )
 
     @property
     def locale(self) -> str:
@@ -108,6 +112,11 @@ class Turn:
     def preferences(self) -> dict[str, Any]:
         """The patient's stored preferences (pace, devices that cannot stream)."""
         return self.patient.preferences if self.patient else {}
+
+    @property
+    def speech_detail(self) -> Detail:
+        """How much the patient wants to hear ("shorter" / "more detail"): brief by default."""
+        return self.patient.speech_detail if self.patient else Detail.BRIEF
 
     @property
     def surgery_date(self) -> date | None:

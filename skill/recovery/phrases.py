@@ -9,8 +9,9 @@ from datetime import date
 from markupsafe import Markup, escape
 
 from skill.alexa.speech import plain, telephone
-from skill.content.plan import ActivityRule, Contact, InBedExercise, Phase, RecoveryPlan
+from skill.content.plan import ActivityRule, Contact, Phase, RecoveryPlan
 from skill.content.strings import Strings
+from skill.recovery.daily_targets import Standing
 from skill.recovery.timeline import Elapsed, UpcomingMilestone, activity_status
 
 
@@ -35,31 +36,14 @@ def phase_name(strings: Strings, phase: Phase) -> Markup:
 
 
 def phase_sentence(strings: Strings, phase: Phase, elapsed: Elapsed) -> Markup:
-    """Time since surgery, the phase, and what it allows."""
+    """The phase and what it allows in one line; in full, the time since surgery first and the
+    plan's full summary."""
     return strings.text(
         "phase.current",
         elapsed=elapsed_sentence(strings, elapsed),
         phase=phase_name(strings, phase),
-        summary=plain(phase.summary[strings.locale]),
+        summary=plain(strings.pick(phase.summary, phase.summary_full)[strings.locale]),
     )
-
-
-def exercise_item(strings: Strings, exercise: InBedExercise) -> Markup:
-    """'knee presses, 10 every hour' or 'bridges, 3 sets of 10 a day'."""
-    name = plain(exercise.name[strings.locale])
-    if exercise.every_hour:
-        return strings.text("exercises.every_hour", name=name, repetitions=exercise.repetitions)
-    return strings.text(
-        "exercises.per_day",
-        name=name,
-        repetitions=exercise.repetitions,
-        count=exercise.times_per_day,
-    )
-
-
-def exercises_list(strings: Strings, plan: RecoveryPlan) -> Markup:
-    """Every in-bed exercise with its daily target, as one list."""
-    return strings.join([exercise_item(strings, e) for e in plan.in_bed_exercises.exercises])
 
 
 def exercise_names(strings: Strings, plan: RecoveryPlan) -> Markup:
@@ -67,13 +51,26 @@ def exercise_names(strings: Strings, plan: RecoveryPlan) -> Markup:
     return strings.join([plain(e.name[strings.locale]) for e in plan.in_bed_exercises.exercises])
 
 
-def exercises_sentence(strings: Strings, plan: RecoveryPlan) -> Markup:
-    """Today's in-bed exercises and the plan's safety rule."""
-    return strings.text(
-        "exercises.today",
-        exercises=exercises_list(strings, plan),
-        safety=plain(plan.in_bed_exercises.safety.text[strings.locale]),
-    )
+def due_now_sentence(strings: Strings, plan: RecoveryPlan, items: Sequence[Standing]) -> Markup:
+    """What is still due now (sets behind, by exercise); else how many are left for later, or
+    that the day's sets are done. The full wording adds the plan's safety rule."""
+    due = [item for item in items if item.behind > 0]
+    if due:
+        listed = [
+            strings.text(
+                "exercises.due_item",
+                count=item.behind,
+                repetitions=item.exercise.repetitions,
+                name=plain(item.exercise.name[strings.locale]),
+            )
+            for item in due
+        ]
+        safety = plain(plan.in_bed_exercises.safety.text[strings.locale])
+        return strings.text("exercises.due_now", items=strings.join(listed), safety=safety)
+    left = sum(item.remaining for item in items)
+    if left:
+        return strings.text("exercises.none_due", count=left)
+    return strings.text("exercises.all_done")
 
 
 def activity_answer(
@@ -102,29 +99,28 @@ def no_guidance_sentence(strings: Strings, contact: Contact) -> Markup:
 
 
 def milestone_sentence(strings: Strings, upcoming: UpcomingMilestone) -> Markup:
-    """'From week 6, that's Wednesday, December 2, you can …'."""
+    """'From Wednesday, December 2, you can …' (the plan's full text for a patient who wants it)."""
+    milestone = upcoming.milestone
     return strings.text(
         "milestones.next",
         week=upcoming.week,
         date=strings.date(upcoming.starts_on),
-        text=plain(upcoming.milestone.text[strings.locale]),
+        text=plain(strings.pick(milestone.text, milestone.text_full)[strings.locale]),
     )
 
 
-def contacts_sentence(strings: Strings, plan: RecoveryPlan) -> Markup:
-    """Whom to call: the primary contact with its hours, then the others."""
-    parts = []
-    for index, contact in enumerate(plan.contacts.values()):
-        name = plain(contact.name[strings.locale])
-        phone = telephone(contact.phone)
-        if index > 0:
-            parts.append(strings.text("contact.other", name=name, phone=phone))
-        elif contact.hours:
-            hours = plain(contact.hours[strings.locale])
-            parts.append(strings.text("contact.primary", name=name, phone=phone, hours=hours))
-        else:
-            parts.append(strings.text("contact.primary_no_hours", name=name, phone=phone))
-    return Markup(" ").join(parts)
+def contact_name(strings: Strings, contact: Contact) -> Markup:
+    """A contact's spoken name."""
+    return plain(contact.name[strings.locale])
+
+
+def call_sentence(strings: Strings, contact: Contact) -> Markup:
+    """'Call the Physical Therapy department on 088 979 23 23.' (with its hours, in full)."""
+    name, phone = contact_name(strings, contact), telephone(contact.phone)
+    if contact.hours is None:
+        return strings.text("contact.call_no_hours", name=name, phone=phone)
+    hours = plain(contact.hours[strings.locale])
+    return strings.text("contact.call", name=name, phone=phone, hours=hours)
 
 
 @dataclass(frozen=True)

@@ -65,3 +65,40 @@ def pain_trend(scores: Sequence[tuple[datetime, int]], week_start: datetime) -> 
     now = [score for at, score in scores if at >= week_start]
     before = [score for at, score in scores if at < week_start]
     return PainTrend(round(fmean(now)) if now else None, round(fmean(before)) if before else None)
+
+
+@dataclass(frozen=True)
+class WeekReport:
+    """The week the summary speaks of: sets by exercise, the pain trend, the check-ins."""
+
+    exercises: list[ExerciseWeek]
+    pain: PainTrend
+    last_check_in: datetime | None
+    alerts: int
+
+    @property
+    def done(self) -> int:
+        """Complete sets of every exercise this week."""
+        return sum(week.done for week in self.exercises)
+
+    @property
+    def target(self) -> int:
+        """The week's target across every exercise."""
+        return sum(week.target for week in self.exercises)
+
+
+def week_report(
+    exercises: list[ExerciseWeek],
+    pain_reports: Sequence[tuple[datetime, int]],
+    check_ins: Sequence[StoredCheckIn],
+    week_start: datetime,
+) -> WeekReport:
+    """The week from the log: `pain_reports` and `check_ins` reach back a week before it (for
+    the trend); check-ins are oldest first."""
+    this_week = [c for c in check_ins if c.checked_at >= week_start]
+    return WeekReport(
+        exercises=exercises,
+        pain=pain_trend(pain_scores(pain_reports, check_ins), week_start),
+        last_check_in=check_ins[-1].checked_at if check_ins else None,
+        alerts=sum(1 for c in this_week if c.alerts),
+    )

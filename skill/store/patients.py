@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ColumnElement, Engine, and_, bindparam, func, select
 from sqlalchemy import cast as sql_cast
 
+from skill.content.strings import Detail
 from skill.store.dialects import upsert_insert
 from skill.store.exercise_log import ExerciseSet, Outcome, set_from_row
 from skill.store.prepared import HotPath, Prepared, Row, constant
@@ -23,6 +24,7 @@ _PATIENT_COLUMNS = (
     _PATIENTS.c.time_zone,
     _PATIENTS.c.locale,
     _PATIENTS.c.preferences,
+    _PATIENTS.c.speech_detail,
 )
 _SELECT_PATIENT = select(*_PATIENT_COLUMNS).where(_PATIENTS.c.user_id == bindparam("user_id"))
 # The patient and their set in progress (NULLs when none), in one read: a launch needs both.
@@ -50,6 +52,7 @@ class PatientRecord:
     time_zone: str | None = None
     locale: str | None = None
     preferences: dict[str, Any] = field(default_factory=dict)
+    speech_detail: Detail = Detail.BRIEF
 
 
 @dataclass(frozen=True)
@@ -62,13 +65,14 @@ class PatientAndSet:
 
 def _record(row: Row) -> PatientRecord:
     # Values come back converted by SQLAlchemy's types: a date, a decoded JSON object.
-    found_id, surgery_date, time_zone, locale, preferences = row
+    found_id, surgery_date, time_zone, locale, preferences, speech_detail = row
     return PatientRecord(
         user_id=found_id,
         surgery_date=surgery_date,
         time_zone=time_zone,
         locale=locale,
         preferences=dict(preferences) if isinstance(preferences, dict) else {},
+        speech_detail=Detail.FULL if speech_detail == Detail.FULL.value else Detail.BRIEF,
     )
 
 
@@ -114,6 +118,10 @@ class PatientStore:
     def save_time_zone(self, user_id: str, time_zone: str) -> None:
         """Remember the device's time zone for the patient."""
         self._upsert(user_id, {"time_zone": time_zone})
+
+    def save_speech_detail(self, user_id: str, detail: Detail) -> None:
+        """Remember how much the patient wants to hear: the brief or the full wording."""
+        self._upsert(user_id, {"speech_detail": detail.value})
 
     def update_preferences(self, user_id: str, changes: dict[str, Any]) -> None:
         """Merge `changes` into the patient's preferences in one statement (no lost updates)."""

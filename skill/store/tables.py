@@ -66,6 +66,9 @@ PATIENTS = Table(
     Column("time_zone", String(64)),
     Column("locale", String(16)),
     Column("preferences", JSON, default=dict),
+    # "brief" or "full": the wording the patient chose ("shorter", "more detail"); NULL is brief
+    # (migration 0009).
+    Column("speech_detail", String(8)),
     Column("created_at", UtcDateTime(), server_default=func.now()),
     Column("updated_at", UtcDateTime(), server_default=func.now(), onupdate=func.now()),
 )

@@ -94,13 +94,13 @@ def test_plural_forms_in_english(en: Strings, key: str, count: int, expected: st
 @pytest.mark.parametrize(
     ("count", "expected"),
     [
-        (1, "10 knee lifts once a day"),
-        (2, "2 sets of 10 knee lifts a day"),
-        (3, "3 sets of 10 knee lifts a day"),
+        (1, "10 knee lifts"),
+        (2, "2 sets of 10 knee lifts"),
+        (3, "3 sets of 10 knee lifts"),
     ],
 )
 def test_plural_with_other_placeholders(en: Strings, count: int, expected: str) -> None:
-    assert en.text("exercises.per_day", count=count, repetitions=10, name="knee lifts") == expected
+    assert en.text("exercises.due_item", count=count, repetitions=10, name="knee lifts") == expected
 
 
 # --- escaping ------------------------------------------------------------------------------
@@ -118,8 +118,8 @@ def test_markup_values_are_not_escaped(en: Strings) -> None:
 
 
 def test_plural_count_values_are_escaped_too(en: Strings) -> None:
-    assert en.text("exercises.per_day", count=2, repetitions=10, name="a<b") == (
-        "2 sets of 10 a&lt;b a day"
+    assert en.text("exercises.due_item", count=2, repetitions=10, name="a<b") == (
+        "2 sets of 10 a&lt;b"
     )
 
 

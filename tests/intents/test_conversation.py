@@ -175,14 +175,14 @@ def test_phase_then_yes_tells_the_next_milestone_then_the_one_after(dialog: Dial
     set_surgery_date(dialog)
     dialog.say("CurrentPhaseIntent")
     first = dialog.say("AMAZON.YesIntent")
-    assert first.speech.startswith("From week 6, that's Wednesday, December 2, you can gradually")
+    assert first.speech.startswith("From Wednesday, December 2, you can start driving, cycling")
     assert first.speech.endswith("Want to hear the one after that?")
     second = dialog.say("AMAZON.YesIntent")
-    assert second.speech.startswith("From week 6, that's Wednesday, December 2, you can start")
+    assert second.speech.startswith("From Wednesday, December 2, you can start adding trunk")
     third = dialog.say("AMAZON.YesIntent")
-    assert third.speech.startswith("From week 12, that's Wednesday, January 13,")
+    assert third.speech.startswith("From Wednesday, January 13, once your flexibility")
     fourth = dialog.say("AMAZON.YesIntent")
-    assert fourth.speech.startswith("From week 16, that's Wednesday, February 10,")
+    assert fourth.speech.startswith("From Wednesday, February 10, you can usually")
     assert fourth.speech.endswith("Anything else?")
     # Nothing is offered any more: a yes now asks what they would like.
     assert dialog.say("AMAZON.YesIntent").speech.endswith("What would you like?")
@@ -270,25 +270,73 @@ def test_activity_check_without_an_activity_asks_which(dialog: Dialog) -> None:
     assert answer.speech.startswith("Not yet. From week 6")
 
 
-def test_today_exercises_come_from_the_plan(dialog: Dialog) -> None:
-    dialog.launch()
+def test_today_exercises_are_what_is_due_now_and_the_first_is_offered(dialog: Dialog) -> None:
+    set_surgery_date(dialog)
+    # 10:00: the hourly knee presses' sets of 8, 9 and 10 o'clock are due, one of each other.
     reply = dialog.say("TodayExercisesIntent")
     assert reply.speech == (
-        "Your in-bed exercises: 10 knee presses every hour, 3 sets of 10 knee lifts a day, and "
-        "3 sets of 10 bridges a day. Let pain set your limit, and never do more than your "
-        "physiotherapist told you. Anything else?"
+        "Due now: 3 sets of 10 knee presses, 10 knee lifts, and 10 bridges. "
+        "Shall we do your knee presses now?"
+    )
+    assert reply.session_attributes["pending"] == {
+        "kind": "start",
+        "exercise": "knee_presses",
+        "up_next": ["knee_lifts", "bridges"],
+    }
+    started = dialog.say("AMAZON.YesIntent")
+    assert "knee presses" in started.speech
+
+
+def test_today_exercises_done_so_far_are_not_said_again(dialog: Dialog) -> None:
+    set_surgery_date(dialog)
+    for _ in range(3):
+        dialog.say(
+            "LogExerciseIntent",
+            exercise=slot(
+                "exercise", "knee presses", resolved_id="knee_presses", authority="EXERCISE"
+            ),
+        )
+    reply = dialog.say("TodayExercisesIntent")
+    assert reply.speech.startswith("Due now: 10 knee lifts and 10 bridges. ")
+    assert "knee presses" not in reply.speech.split(".")[0]
+
+
+def test_before_the_waking_day_nothing_is_due_yet(dialog: Dialog) -> None:
+    set_surgery_date(dialog)
+    dialog.at = datetime(2026, 11, 20, 11, 30, tzinfo=UTC)  # 06:30 in New York
+    reply = dialog.say("TodayExercisesIntent")
+    assert reply.speech == (
+        "Nothing is due right now. 20 sets are left for later today. Anything else?"
     )
 
 
-def test_contact_reads_numbers_digit_by_digit_and_repeats_on_yes(dialog: Dialog) -> None:
+def test_contact_names_the_one_to_call_and_offers_the_other(dialog: Dialog) -> None:
     dialog.launch()
     reply = dialog.say("ContactIntent")
-    assert reply.speech.startswith("Call the Physical Therapy department on 088 979 23 23,")
-    assert "Neurosurgery department, on 088 979 43 65" in reply.speech
-    assert reply.ssml.count('interpret-as="telephone"') == 2
-    assert reply.speech.endswith("Want me to repeat that?")
+    assert reply.speech == (
+        "Call the Physical Therapy department on 088 979 23 23. "
+        "Want the number for the Neurosurgery department too?"
+    )
+    assert reply.ssml.count('interpret-as="telephone"') == 1
+    other = dialog.say("AMAZON.YesIntent")
+    assert other.speech == (
+        "Call the Neurosurgery department on 088 979 43 65. Want me to repeat that?"
+    )
     again = dialog.say("AMAZON.YesIntent")
-    assert again.ssml == reply.ssml
+    assert again.ssml == other.ssml
+
+
+def test_contact_about_pain_is_the_one_the_pain_rule_names(dialog: Dialog) -> None:
+    dialog.launch()
+    reply = dialog.say(
+        "ContactIntent",
+        topic=slot("topic", "my pain", resolved_id="pain", authority="CONTACT_TOPIC"),
+    )
+    assert reply.speech.startswith("Call the Neurosurgery department on 088 979 43 65. ")
+    assert reply.speech.endswith("Want the number for the Physical Therapy department too?")
+    declined = dialog.say("AMAZON.NoIntent")
+    assert declined.speech == "Anything else?"
+    assert not declined.ends_session
 
 
 @pytest.mark.parametrize(
@@ -352,7 +400,7 @@ def test_session_ended_says_nothing(dialog: Dialog) -> None:
 def test_a_stale_offer_is_not_accepted_later(dialog: Dialog) -> None:
     set_surgery_date(dialog)
     dialog.say("CurrentPhaseIntent")  # offers the next milestone
-    dialog.say("TodayExercisesIntent")  # a new answer withdraws the offer
+    dialog.say("ActivityCheckIntent", activity=activity("walking", "walk"))  # withdraws it
     reply = dialog.say("AMAZON.YesIntent")
     assert reply.speech.endswith("What would you like?")
 

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from skill.alexa.endpoint import EXTENSION
 from skill.content.plan import Pace
+from skill.content.strings import Detail
 from skill.devtools import envelopes
 from skill.devtools.dialog import Dialog
 from skill.sets.chunks import SPEECH_MS_PER_CHAR
@@ -63,30 +64,56 @@ def seeded(engine: Engine) -> None:
 
 
 @pytest.mark.usefixtures("seeded")
-def test_the_weekly_report_from_the_log(dialog: Dialog) -> None:
+def test_the_headline_first_then_the_details_on_request(dialog: Dialog) -> None:
     reply = dialog.say("ProgressSummaryIntent")
-    assert reply.speech == (
-        "In the last 7 days: knee presses, 20 of 98 sets, knee lifts, 0 of 21 sets, and bridges, "
-        "5 of 21 sets. Pain averaged 4, down from 6 the week before. "
-        "The last check-in was on Thursday, November 19. One check-in this week raised an alert. "
-        "From week 6, that's Wednesday, December 2, you can gradually go back to work, depending "
-        "on your job, and start driving and cycling with short rides, if your legs and back have "
-        "good feeling and strength. Anything else?"
+    # 25 complete sets of 140 (98 + 21 + 21); pain averaged 4 this week, 6 the week before.
+    assert reply.speech == "This week, 25 of 140 sets, and pain down to 4 from 6. Want the details?"
+    assert reply.reprompt == "The details?"
+    assert reply.session_attributes["pending"] == {"kind": "details"}
+    details = dialog.say("AMAZON.YesIntent")
+    assert details.speech == (
+        "By exercise: knee presses, 20 of 98, knee lifts, 0 of 21, and bridges, 5 of 21. "
+        "Last check-in: Thursday, November 19. One check-in this week raised an alert. "
+        "Want to hear what's next?"
     )
-    assert len(reply.speech) * SPEECH_MS_PER_CHAR < 45_000
-    assert not reply.ends_session
-    assert reply.reprompt
+    assert len(details.speech) * SPEECH_MS_PER_CHAR < 45_000
+    assert not details.ends_session
+    assert details.reprompt
+    upcoming = dialog.say("AMAZON.YesIntent")
+    assert upcoming.speech.startswith("From Wednesday, December 2, you can start driving")
+
+
+@pytest.mark.usefixtures("seeded")
+def test_tell_me_more_gives_the_details_and_no_gives_the_floor_back(dialog: Dialog) -> None:
+    dialog.say("ProgressSummaryIntent")
+    assert dialog.say("MoreDetailIntent").speech.startswith("By exercise: knee presses, 20 of 98")
+    dialog.say("ProgressSummaryIntent")
+    declined = dialog.say("AMAZON.NoIntent")
+    assert declined.speech == "Anything else?"
+    assert not declined.ends_session
+
+
+@pytest.mark.usefixtures("seeded")
+def test_a_patient_who_chose_more_detail_hears_the_full_headline(
+    dialog: Dialog, engine: Engine
+) -> None:
+    PatientStore(engine).save_speech_detail(USER, Detail.FULL)
+    assert dialog.say("ProgressSummaryIntent").speech == (
+        "In the last 7 days you did 25 of your 140 sets, and your pain averaged 4, down from 6 "
+        "the week before. Want the details?"
+    )
 
 
 @pytest.mark.usefixtures("engine")
-def test_a_new_patient_hears_the_targets_and_the_next_milestone_only(dialog: Dialog) -> None:
+def test_a_new_patient_hears_the_targets_and_no_pain_or_check_in(dialog: Dialog) -> None:
     reply = dialog.say("ProgressSummaryIntent")
-    assert reply.speech.startswith(
-        "In the last 7 days: knee presses, 0 of 98 sets, knee lifts, 0 of 21 sets, and bridges, "
-        "0 of 21 sets. From week 6"
+    assert reply.speech == "This week, 0 of 140 sets. Want the details?"
+    details = dialog.say("AMAZON.YesIntent")
+    assert details.speech.startswith(
+        "By exercise: knee presses, 0 of 98, knee lifts, 0 of 21, and bridges, 0 of 21. "
+        "Want to hear what's next?"
     )
-    assert "Pain" not in reply.speech
-    assert "check-in" not in reply.speech
+    assert "check-in" not in details.speech
 
 
 def test_the_report_needs_the_surgery_date(dialog: Dialog) -> None:
@@ -100,6 +127,6 @@ def test_pain_going_up_is_said_as_such(dialog: Dialog, engine: Engine) -> None:
     exercise_log = ExerciseLog(engine)
     exercise_log.record_pain(USER, 2, at=NOW - timedelta(days=9))
     exercise_log.record_pain(USER, 5, at=NOW - timedelta(days=1))
-    assert (
-        "Pain averaged 5, up from 2 the week before." in dialog.say("ProgressSummaryIntent").speech
+    assert dialog.say("ProgressSummaryIntent").speech == (
+        "This week, 0 of 140 sets, and pain up to 5 from 2. Want the details?"
     )

@@ -265,3 +265,45 @@ def test_starting_over_a_spoken_set_says_the_instructions_again_only_on_its_firs
     again = echo.say("AMAZON.StartOverIntent").speech
     assert POSITION not in again
     assert again.startswith(STRINGS.plain("session.start_short", exercise="bridges", pace="normal"))
+
+
+def _plays(echo: Dialog) -> list[tuple[str | None, PlaybackToken]]:
+    """Every Play directive the skill sent, in order: its play behaviour and token."""
+    found = []
+    for reply in [*echo.history, *echo.events]:
+        for directive in reply.directives:
+            if directive.get("type") == "AudioPlayer.Play":
+                token = parse_token(directive["audioItem"]["stream"]["token"])
+                assert token is not None
+                found.append((directive.get("playBehavior"), token))
+    return found
+
+
+def test_the_next_button_and_the_queued_routine_follow_the_same_rule(
+    app: Flask, log: ExerciseLog, manifest: Manifest
+) -> None:
+    echo = Dialog(app.test_client(), at=NOW, player=Player(duration_of=track_durations(manifest)))
+    echo.launch()
+    _start(echo, "knee_lifts")
+    echo.listen(milliseconds=_track(manifest, Variant.FULL, "knee_lifts").duration_ms + 1000)
+    before = len(_plays(echo))
+    echo.advance(hours=2)  # no longer "just done": offered again
+    echo.launch()
+    _start(echo, "knee_presses")
+    echo.press("Next")  # the device's button: the next due exercise, as a stream
+    echo.listen(seconds=600)  # and the rest of the routine, queued as each track nears its end
+    plays = _plays(echo)[before:]
+    started = {token.exercise_id: (behaviour, token) for behaviour, token in plays}
+    assert set(started) == {"knee_presses", "knee_lifts", "bridges"}, plays
+    # One started by the button, the other queued after it.
+    assert sorted(str(started[e][0]) for e in ("knee_lifts", "bridges")) == [
+        "ENQUEUE",
+        "REPLACE_ALL",
+    ]
+    for exercise_id, (_, token) in started.items():
+        # Only the knee lifts were completed today: only they go straight to the count.
+        expected = Variant.SHORT if exercise_id == "knee_lifts" else Variant.FULL
+        assert token.variant is expected, exercise_id
+    done = log.get(started["knee_lifts"][1].set_id)
+    assert done is not None
+    assert done.stream == started["knee_lifts"][1].encode()
