@@ -2,8 +2,8 @@
 to resume, checked densely against what each track's cue map says is being spoken.
 
 The tracks are really built (clips encoded, tracks assembled and encoded by ffmpeg, cue maps
-written) for every exercise of the default plan at every pace, full and short, with an offline engine that
-speaks each phrase as a tone as long as its text: fast, deterministic, no network.
+written) for every exercise of the default plan at every pace, full and short, with an offline
+engine that speaks each phrase as a tone as long as its text: fast, deterministic, no network.
 """
 
 from __future__ import annotations
