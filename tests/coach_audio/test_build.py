@@ -98,9 +98,9 @@ def test_every_phrase_and_every_set_is_built(built: Built) -> None:
     for script in built.scripts:
         track = built.manifest.track(LOCALE, script.exercise_id, script.pace.value, script.variant)
         assert track is not None
-        listed = built.manifest.short_tracks if script.variant is Variant.SHORT else None
-        if listed is not None:
-            assert listed[LOCALE][script.exercise_id][script.pace.value] == track
+        if script.variant is Variant.SHORT:
+            short = built.manifest.short_tracks[LOCALE][script.exercise_id][script.pace.value]
+            assert short == track
         cues = CueMap.model_validate_json((built.audio / track.cue_map).read_bytes())
         assert cues.variant == script.variant.value
     listed = {clip.file for clip in built.manifest.phrases[LOCALE].values()}
