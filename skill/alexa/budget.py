@@ -14,7 +14,7 @@ session open with a reprompt; a response that ends the session counts whole.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -102,25 +102,33 @@ def without_repetitions(ssml: str) -> str | None:
 
 
 @cache
-def _instructions() -> tuple[str, ...]:
-    """The plan's instruction texts in every locale: the safety line, the starting position,
-    each exercise's instruction (longest first, so none is cut inside a longer one)."""
+def _instructions() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The plan's starting position in every locale, and every instruction text: the safety
+    line, the starting position, each exercise's instruction (longest first, so none is cut
+    inside a longer one)."""
     in_bed = load_plan().in_bed_exercises
+
+    def said(texts: Iterable[str]) -> list[str]:
+        return [" ".join(text.split()) for text in texts]
+
+    positions = said(in_bed.starting_position.text.values())
     texts = [
-        *in_bed.safety.text.values(),
-        *in_bed.starting_position.text.values(),
-        *(text for exercise in in_bed.exercises for text in exercise.instruction.values()),
+        *said(in_bed.safety.text.values()),
+        *positions,
+        *said(text for exercise in in_bed.exercises for text in exercise.instruction.values()),
     ]
-    return tuple(sorted({" ".join(text.split()) for text in texts}, key=len, reverse=True))
+    return tuple(positions), tuple(sorted(set(texts), key=len, reverse=True))
 
 
 def without_instructions(ssml: str) -> str | None:
-    """The SSML without the plan's exercise instructions, or None if it says none."""
+    """The SSML without the plan's exercise instructions, or None if it gives none. An answer
+    gives them when it says the starting position (a set's full opening, "how do I do this?"):
+    the safety line said elsewhere (the pain rule) still counts."""
     text = spoken_text(ssml)
-    found = [instruction for instruction in _instructions() if instruction in text]
-    if not found:
+    positions, instructions = _instructions()
+    if not any(position in text for position in positions):
         return None
-    for instruction in found:
+    for instruction in instructions:
         text = text.replace(instruction, " ")
     return escape_text(" ".join(text.split()))
 

@@ -1,5 +1,6 @@
 """The word budget: what it counts (speech before the final question), what it leaves out (a
-guided set's repetitions, nothing else), and the recorder that holds every test to it."""
+guided set's repetitions, the plan's exercise instructions where they are given, nothing else),
+and the recorder that holds every test to it."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from skill.alexa.budget import (
     without_final_question,
     words_before_question,
 )
+from skill.content.plan import load_plan
 from skill.devtools import envelopes
 from tests.conftest import NOW
 from tests.speech_budget import Recorder
@@ -76,6 +78,30 @@ def test_a_sets_repetitions_are_left_out_but_its_opening_and_close_count() -> No
     opening = " ".join(["word"] * WORD_BUDGET)
     assert over_budget(body(f"{opening}. {pause} {reps} {pause} Ready?")) is None
     assert over_budget(body(f"{opening} more. {pause} {reps} {pause} Ready?")) == WORD_BUDGET + 1
+
+
+def test_the_plans_instructions_are_left_out_where_the_starting_position_is_said() -> None:
+    in_bed = load_plan().in_bed_exercises
+    safety = in_bed.safety.text["en-US"]
+    position = in_bed.starting_position.text["en-US"]
+    instruction = in_bed.exercises[0].instruction["en-US"]
+    pause = '<break time="500ms"/>'
+    reps = pause.join(f"{n}. {pause} Press down. {pause} Relax." for n in range(1, 11))
+    start = "Let's do your knee presses. If it hurts, just say: it hurts."
+    first_set = (
+        f"{start} {safety} {pause} {position} {pause} {instruction} {pause} {reps} {pause} Ready?"
+    )
+    counted, exception = counted_ssml(body(first_set))
+    assert exception is not None
+    assert exception.name == "an exercise's instructions"
+    assert spoken_text(counted) == f"{start} Ready?"
+    # "How do I do this?": the position and instruction, then the question.
+    how_to = f"{position} {instruction} Shall we start your knee presses?"
+    assert speech_before_question(body(how_to)) == ""
+    # The safety line without the starting position (the pain rule) counts.
+    rule = f"{safety} Questions? Call the clinic. Anything else?"
+    assert counted_ssml(body(rule)) == (f"<speak>{rule}</speak>", None)
+    assert words_before_question(body(rule)) == len(safety.split()) + 4
 
 
 def test_digits_in_groups_are_not_a_set() -> None:
