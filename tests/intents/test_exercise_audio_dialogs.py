@@ -343,7 +343,7 @@ def test_pain_while_a_track_plays_stops_it_at_once(
     assert not hurt.ends_session
     assert exercise_log.current(USER) is None
     advice = echo.say("PainScoreIntent", score="6")
-    assert advice.speech.startswith("I've noted 6 out of 10.")
+    assert advice.speech.startswith("Noted: 6 out of 10.")
     (stopped,) = [each for each in exercise_log.sets_of(USER) if each.finished]
     assert (stopped.outcome, stopped.repetitions_done, stopped.pain_score) == (
         Outcome.STOPPED_FOR_PAIN,

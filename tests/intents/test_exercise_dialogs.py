@@ -305,7 +305,7 @@ def test_pain_stops_the_set_asks_the_score_logs_it_and_answers_it(
     if score >= PLAN.in_bed_exercises.pain.threshold:
         # Whom to call now, with the number, first; no second number to confuse it with.
         assert advice.speech == (
-            f"{CALL_NOW} I've noted {score} out of 10. Shall I repeat the number?"
+            f"{CALL_NOW} Noted: {score} out of 10. Shall I repeat the number?"
         )
         assert advice.reprompt == "Repeat the number?"
         assert advice.session_attributes["pending"] == {
@@ -313,7 +313,7 @@ def test_pain_stops_the_set_asks_the_score_logs_it_and_answers_it(
             "contact": "neurosurgery",
         }
     else:
-        assert advice.speech == f"I've noted {score} out of 10. {RULE} Anything else?"
+        assert advice.speech == f"Noted: {score} out of 10. {RULE} Anything else?"
     logged = only_set(exercise_log, engine)
     assert logged.pain_score == score
     reports = exercise_log.pain_reports(USER, NOW - timedelta(days=1))
@@ -348,14 +348,14 @@ def test_the_plans_rule_comes_with_the_first_milder_score_of_each_day(dialog: Di
     first = dialog.say("PainReportIntent", score="8")
     assert SAFETY not in first.speech  # a severe score gets the call, not the rule
     milder = dialog.say("PainReportIntent", score="4")
-    assert milder.speech == f"I've noted 4 out of 10. {RULE} Anything else?"
+    assert milder.speech == f"Noted: 4 out of 10. {RULE} Anything else?"
     later = dialog.say("PainReportIntent", score="2")
-    assert later.speech == "I've noted 2 out of 10. Anything else?"
+    assert later.speech == "Noted: 2 out of 10. Anything else?"
     dialog.advance(hours=13)  # 23:00 in New York: the same day there, the next in UTC
     assert SAFETY not in dialog.say("PainReportIntent", score="3").speech
     dialog.advance(hours=2)  # 01:00 the next morning in New York
     assert dialog.say("PainReportIntent", score="3").speech == (
-        f"I've noted 3 out of 10. {RULE} Anything else?"
+        f"Noted: 3 out of 10. {RULE} Anything else?"
     )
 
 
@@ -366,7 +366,7 @@ def test_the_plans_rule_comes_with_the_first_milder_score_of_each_day(dialog: Di
         ("3", f"I've stopped the set. {RULE} Anything else?"),
         (
             "8",
-            f"{CALL_NOW} I've stopped the set. I've noted 8 out of 10. Shall I repeat the number?",
+            f"{CALL_NOW} I've stopped the set. Noted: 8 out of 10. Shall I repeat the number?",
         ),
     ],
 )
