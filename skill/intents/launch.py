@@ -5,17 +5,36 @@ from __future__ import annotations
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
+from skill.alexa.pending import SetOffered
+from skill.alexa.speech import Reply
 from skill.intents.base import RequestHandler
 from skill.intents.exercise import unfinished_set_offer
 from skill.intents.surgery_date import ask_for_surgery_date
-from skill.intents.turn import turn_of
+from skill.intents.turn import Turn, turn_of
+from skill.recovery.daily_targets import due_order
 from skill.recovery.phrases import elapsed_sentence, exercise_names, phase_name
 from skill.recovery.timeline import current_phase, elapsed
 
 
+def _offer_due_now(turn: Turn, reply: Reply) -> Reply:
+    """End with the one thing due now, 'Shall we do your knee presses now?' (the rest of what
+    is due follows a yes); or, with nothing due, 'What would you like to know?'."""
+    sets = turn.services.guided_sets
+    standings = sets.standings_today(turn, sets.allowed(turn))
+    due = due_order([standing for standing in standings if standing.behind > 0])
+    if not due:
+        return reply.ask("welcome.question", "welcome.reprompt")
+    first = due[0]
+    return reply.ask(
+        "session.offer_due",
+        "session.offer_due_reprompt",
+        exercise=sets.exercise_name(first.id, turn.locale),
+    ).expect(SetOffered(exercise=first.id, up_next=[each.id for each in due[1:]]))
+
+
 class LaunchRequestHandler(RequestHandler):
     """First time: the disclaimer and the surgery date. Later: an unfinished set to finish, or
-    where the patient is today."""
+    where the patient is and the one exercise due now."""
 
     request_types = ("LaunchRequest",)
 
@@ -28,17 +47,13 @@ class LaunchRequestHandler(RequestHandler):
         unfinished = unfinished_set_offer(turn)
         if unfinished is not None:
             return unfinished
-        return (
-            turn.reply()
-            .say(
-                "welcome.returning",
-                elapsed=elapsed_sentence(turn.strings, elapsed(surgery_date, turn.today)),
-                phase=phase_name(turn.strings, current_phase(turn.plan, surgery_date, turn.today)),
-                exercises=exercise_names(turn.strings, turn.plan),
-            )
-            .ask("welcome.question", "welcome.reprompt")
-            .build(handler_input)
+        reply = turn.reply().say(
+            "welcome.returning",
+            elapsed=elapsed_sentence(turn.strings, elapsed(surgery_date, turn.today)),
+            phase=phase_name(turn.strings, current_phase(turn.plan, surgery_date, turn.today)),
+            exercises=exercise_names(turn.strings, turn.plan),
         )
+        return _offer_due_now(turn, reply).build(handler_input)
 
 
 HANDLERS = [LaunchRequestHandler()]

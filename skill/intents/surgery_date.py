@@ -12,7 +12,7 @@ from skill.alexa.request import slot_value
 from skill.alexa.speech import Reply
 from skill.intents.base import IntentHandler
 from skill.intents.turn import Turn, turn_of
-from skill.recovery.phrases import phase_sentence
+from skill.recovery.phrases import elapsed_sentence, phase_name
 from skill.recovery.spoken_dates import (
     DateProblem,
     SpokenDate,
@@ -45,8 +45,12 @@ def answer_confirmation(turn: Turn, pending: SurgeryDateToConfirm, intent: str) 
     phase = current_phase(turn.plan, day, turn.today)
     return (
         turn.reply()
-        .say("surgery_date.saved", date=turn.strings.date(surgery_date))
-        .add(phase_sentence(turn.strings, phase, elapsed(day, turn.today)))
+        .say(
+            "surgery_date.saved",
+            date=turn.strings.date(surgery_date),
+            elapsed=elapsed_sentence(turn.strings, elapsed(day, turn.today)),
+            phase=phase_name(turn.strings, phase),
+        )
         .ask_anything_else()
         .build(turn.handler_input)
     )

@@ -36,10 +36,13 @@ LATE = datetime(2026, 11, 20, 23, 30, tzinfo=UTC)
 
 
 def phase_reply(client: FlaskClient, surgery: date, at: datetime) -> str:
+    """The phase in full, which begins with the time since surgery, counted in days of the zone
+    the skill took for the device."""
     dialog = Dialog(client, at=at)
     dialog.launch()
     dialog.say("SetSurgeryDateIntent", surgeryDate=surgery.isoformat())
     dialog.say("AMAZON.YesIntent")
+    dialog.say("MoreDetailIntent")
     return dialog.say("CurrentPhaseIntent").speech
 
 

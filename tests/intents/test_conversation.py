@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from flask.testing import FlaskClient
 
+from skill.content.plan import load_plan
 from skill.devtools import envelopes
 from skill.devtools.dialog import AlexaReply, Dialog
 from skill.devtools.envelopes import slot
@@ -18,6 +19,7 @@ pytestmark = pytest.mark.date_sensitive
 # NOW is 10:00 on Friday 20 November 2026 in New York, the device's zone.
 TODAY = date(2026, 11, 20)
 SURGERY = date(2026, 10, 21)  # a Wednesday: 4 weeks and 2 days before TODAY
+PLAN = load_plan()
 
 
 def words(reply: AlexaReply) -> int:
@@ -66,9 +68,36 @@ def test_surgery_date_is_confirmed_then_stored(dialog: Dialog) -> None:
     # A new session knows the date: the returning greeting.
     dialog.advance(days=1)
     again = dialog.launch()
-    assert again.speech.startswith("Welcome back. It's been 4 weeks and 3 days since your surgery.")
-    assert "knee presses, knee lifts, and bridges" in again.speech
+    # Where the patient is, then the one exercise due now (10:00: the hourly knee presses).
+    assert again.speech == (
+        "Welcome back. You're in static stabilization. Shall we do your knee presses now?"
+    )
+    assert again.reprompt == "Your knee presses now?"
     assert_asks(again)
+
+
+def test_a_returning_launch_with_nothing_due_asks_what_they_would_like(dialog: Dialog) -> None:
+    set_surgery_date(dialog)
+    dialog.advance(hours=-4)  # 06:00 in New York: before the day's first sets are due
+    reply = dialog.launch()
+    assert reply.speech == (
+        "Welcome back. You're in static stabilization. What would you like to know?"
+    )
+    assert reply.reprompt == "What would you like?"
+    assert "pending" not in reply.session_attributes
+
+
+def test_yes_to_the_launch_offer_starts_the_exercise_due_now(dialog: Dialog) -> None:
+    set_surgery_date(dialog)
+    dialog.advance(hours=1)
+    offer = dialog.launch()
+    assert offer.session_attributes["pending"] == {
+        "kind": "start",
+        "exercise": "knee_presses",
+        "up_next": ["knee_lifts", "bridges"],
+    }
+    started = dialog.say("AMAZON.YesIntent")
+    assert "knee presses" in started.speech
 
 
 def test_saying_no_to_the_confirmation_stores_nothing_and_asks_again(dialog: Dialog) -> None:
@@ -166,9 +195,33 @@ def test_current_phase_at_each_boundary(
 ) -> None:
     set_surgery_date(dialog, TODAY - timedelta(days=days_after_surgery))
     reply = dialog.say("CurrentPhaseIntent")
-    assert f"You're in {phase}." in reply.speech
+    assert reply.speech.startswith(f"You're in {phase}.")  # the headline first
     assert reply.speech.endswith("Want to hear what's next?")
     assert_asks(reply)
+    dialog.say("MoreDetailIntent")
+    full = dialog.say("CurrentPhaseIntent")
+    # In full, the time since surgery comes first (and a longer summary where the plan has one).
+    assert full.speech.endswith(
+        f"You're in {phase}. {summary(phase, full=True)} Want to hear what's next?"
+    )
+    assert full.speech.startswith(("It's been", "Your surgery was today."))
+
+
+def summary(phase_name: str, *, full: bool = False) -> str:
+    """The plan's summary of the phase with this name (the full one, where it has one)."""
+    phase = next(each for each in PLAN.phases if each.name["en-US"] == phase_name)
+    text = phase.summary_full if full and phase.summary_full else phase.summary
+    return text["en-US"]
+
+
+def test_the_phase_is_its_name_and_one_line(dialog: Dialog) -> None:
+    set_surgery_date(dialog)
+    reply = dialog.say("CurrentPhaseIntent")
+    assert reply.speech == (
+        f"You're in static stabilization. {summary('static stabilization')} "
+        "Want to hear what's next?"
+    )
+    assert reply.reprompt == "Want to hear what's next?"
 
 
 def test_phase_then_yes_tells_the_next_milestone_then_the_one_after(dialog: Dialog) -> None:
@@ -427,9 +480,10 @@ def test_a_question_the_skill_never_asked_is_not_answered(
 def test_the_day_is_the_devices_day_not_utc(dialog: Dialog) -> None:
     # 03:00 UTC on 21 November is still 20 November, 22:00, in New York.
     dialog.at = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
-    set_surgery_date(dialog, date(2026, 11, 20))
+    saved = set_surgery_date(dialog, date(2026, 11, 20))
+    assert saved.speech.startswith("Got it, Friday, November 20. Your surgery was today.")
     reply = dialog.say("CurrentPhaseIntent")
-    assert reply.speech.startswith("Your surgery was today.")
+    assert reply.speech.startswith("You're in the first days after surgery.")
 
 
 def test_every_answer_is_short_before_its_question(dialog: Dialog) -> None:
@@ -456,6 +510,5 @@ def test_a_conversation_on_postgresql(postgres_url: str, alexa_api: object) -> N
     set_surgery_date(dialog)
     dialog.advance(days=12)
     reply = dialog.launch()
-    assert reply.speech.startswith("Welcome back. It's been 6 weeks since your surgery.")
-    assert "dynamic stabilization" in reply.speech
+    assert reply.speech.startswith("Welcome back. You're in dynamic stabilization.")
     app.extensions[EXTENSION].engine.dispose()
