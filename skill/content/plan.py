@@ -108,6 +108,7 @@ class ActivityRule(Sourced):
     from_week: Annotated[int, Field(ge=0)] = 0
     answer: LocalizedText
     answer_before: LocalizedText | None = None
+    answer_before_full: LocalizedText | None = None
 
     @model_validator(mode="after")
     def _before_text_when_gated(self) -> Self:
@@ -115,10 +116,11 @@ class ActivityRule(Sourced):
             raise ValueError("'answer_before' is required when 'from_week' is above 0")
         if self.from_week == 0 and self.answer_before is not None:
             raise ValueError("'answer_before' is never said when 'from_week' is 0")
-        for text in (self.answer_before or {}).values():
-            fields = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
-            if not fields <= {"week", "date"}:
-                raise ValueError(f"'answer_before' may use only {{week}} and {{date}}: {text!r}")
+        for name in ("answer_before", "answer_before_full"):
+            for text in (getattr(self, name) or {}).values():
+                fields = {n for _, n, _, _ in string.Formatter().parse(text) if n is not None}
+                if not fields <= {"week", "date"}:
+                    raise ValueError(f"'{name}' may use only {{week}} and {{date}}: {text!r}")
         return self
 
 

@@ -84,7 +84,8 @@ def activity_answer(
     status = activity_status(rule, surgery_date, today)
     if status.allowed_now or rule.answer_before is None:
         return plain(rule.answer[strings.locale])
-    return Markup(escape(rule.answer_before[strings.locale])).format(
+    before = strings.pick(rule.answer_before, rule.answer_before_full)
+    return Markup(escape(before[strings.locale])).format(
         week=rule.from_week, date=strings.date(status.from_date)
     )
 

@@ -258,6 +258,10 @@ def _answer_before_positional_placeholder(raw: Raw) -> None:
     raw["activities"]["drive"]["answer_before"]["en-US"] = "Not yet. From week {}."
 
 
+def _answer_before_full_unknown_placeholder(raw: Raw) -> None:
+    raw["activities"]["drive"]["answer_before_full"]["en-US"] = "Not yet. From week {weeks}."
+
+
 def _exercise_two_schedules(raw: Raw) -> None:
     raw["in_bed_exercises"]["exercises"][0]["times_per_day"] = 3
 
@@ -316,6 +320,11 @@ def _bad_phone(raw: Raw) -> None:
             _answer_before_positional_placeholder,
             ["activities.drive", "answer_before"],
             id="answer-before-positional-placeholder",
+        ),
+        pytest.param(
+            _answer_before_full_unknown_placeholder,
+            ["activities.drive", "answer_before_full", "{weeks}"],
+            id="answer-before-full-unknown-placeholder",
         ),
         pytest.param(
             _exercise_two_schedules,

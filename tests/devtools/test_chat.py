@@ -87,7 +87,7 @@ def test_a_conversation_in_the_terminal_with_a_set_paused_and_resumed(
     )
     assert "alexa> Hi, I'm Spine Coach." in out
     assert "(heard SetSurgeryDateIntent surgeryDate=XXXX-10-21)" in out
-    assert "alexa> Not yet. From week 6" in out
+    assert "alexa> Not yet. From Wednesday, December 2" in out  # week 6
     assert "[playing bridges at a normal pace, from 0:00 of" in out
     assert "(heard AMAZON.PauseIntent)" in out
     assert "[stopped]" in out
@@ -153,7 +153,8 @@ def test_a_surgery_three_weeks_before_today_is_in_week_3_on_any_day(
         built_audio,
     )
     assert f"surgeryDate=XXXX-{surgery:%m-%d}" in out
-    assert "alexa> Not yet. From week 6" in out
+    week_6 = surgery + timedelta(weeks=6)
+    assert f"alexa> Not yet. From {week_6:%A, %B} {week_6.day}," in out
 
 
 def test_the_terminal_shows_the_conversation_without_log_chatter(
