@@ -100,6 +100,17 @@ def test_yes_to_the_launch_offer_starts_the_exercise_due_now(dialog: Dialog) -> 
     assert "knee presses" in started.speech
 
 
+def test_a_returning_launch_in_full_adds_the_time_and_the_days_exercises(dialog: Dialog) -> None:
+    set_surgery_date(dialog)
+    dialog.say("MoreDetailIntent")
+    reply = dialog.launch()
+    assert reply.speech == (
+        "Welcome back. It's been 4 weeks and 2 days since your surgery. You're in static "
+        "stabilization. Today's exercises are knee presses, knee lifts, and bridges. "
+        "Shall we do your knee presses now?"
+    )
+
+
 def test_saying_no_to_the_confirmation_stores_nothing_and_asks_again(dialog: Dialog) -> None:
     dialog.launch()
     dialog.say("SetSurgeryDateIntent", surgeryDate="2026-10-21")
