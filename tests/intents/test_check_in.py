@@ -107,6 +107,10 @@ def test_worrying_answers_get_urgent_advice_at_once_and_are_recorded_as_alerts(
     assert '<say-as interpret-as="telephone">088 979 23 23</say-as>' in pain.ssml
     assert '<say-as interpret-as="telephone">911</say-as>' in pain.ssml
     asks(pain, WALK_Q)
+    # "Say that again" repeats the advice with the number, and the check-in goes on after it.
+    again = dialog.say("AMAZON.RepeatIntent")
+    assert again.ssml == pain.ssml
+    assert again.session_attributes["pending"]["kind"] == "check_in"
     dialog.say("CheckInMinutesIntent", minutes=minutes("5"))
     calm = dialog.say("CheckInMinutesIntent", minutes=minutes("10"))
     assert "emergency" not in calm.speech

@@ -15,7 +15,7 @@ from skill.devtools.dialog import Dialog
 from skill.store.check_ins import CheckIns
 from tests.conftest import NOW
 
-WALK_Q = "About how many minutes did you walk today? Say zero if you didn't."
+WALK_Q = "About how many minutes did you walk today?"
 SIT_Q = "About how many minutes can you sit comfortably?"
 NOT_UNDERSTOOD = f"Sorry, I didn't get that. {WALK_Q}"
 
