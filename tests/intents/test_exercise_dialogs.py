@@ -304,9 +304,7 @@ def test_pain_stops_the_set_asks_the_score_logs_it_and_answers_it(
     assert_asks(advice)
     if score >= PLAN.in_bed_exercises.pain.threshold:
         # Whom to call now, with the number, first; no second number to confuse it with.
-        assert advice.speech == (
-            f"{CALL_NOW} Noted: {score} out of 10. Shall I repeat the number?"
-        )
+        assert advice.speech == (f"{CALL_NOW} Noted: {score} out of 10. Shall I repeat the number?")
         assert advice.reprompt == "Repeat the number?"
         assert advice.session_attributes["pending"] == {
             "kind": "number",
