@@ -6,6 +6,7 @@ import copy
 import json
 import os
 import re
+import string
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,7 @@ def activity_ids_in_model() -> list[str]:
 
 def test_default_plan_loads(plan: RecoveryPlan) -> None:
     assert plan.schema_version == 1
-    assert plan.locales == ["en-US"]
+    assert plan.locales == ["en-US", "en-GB", "nl-NL"]
     assert set(plan.sources) == {"hmc", "spine_institute"}
     assert [phase.starts_week for phase in plan.phases] == [0, 1, 6, 12, 16]
     assert plan.primary_contact.phone == "088 979 23 23"
@@ -136,6 +137,52 @@ def test_the_unsourced_text_finder_finds_unsourced_text(raw_plan: Raw) -> None:
     ]
 
 
+def _texts(node: object, path: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """Every locale-keyed text in the raw YAML, with its path."""
+    if isinstance(node, dict):
+        if node and all(isinstance(k, str) and LOCALE_KEY.match(k) for k in node):
+            yield path, node
+            return
+        for key, value in node.items():
+            yield from _texts(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _texts(value, f"{path}.{index}")
+
+
+# Texts whose numbers differ by locale on purpose, and why.
+NUMBERS_SAID_APART = {
+    # 12-hour in the United States, 24-hour in Britain and the Netherlands.
+    ".contacts.physical_therapy.hours",
+    # "a right angle" in English; the Dutch source itself says "90°" ("90 graden").
+    ".in_bed_exercises.exercises.1.instruction",
+}
+
+
+def _numbers(text: str) -> list[str]:
+    return re.findall(r"\d+", text)
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def test_every_locale_says_the_same_numbers_and_fills_the_same_placeholders(
+    raw_plan: Raw,
+) -> None:
+    """A translation keeps the facts: the same figures (4 hours, 3 months, week 6 …) and the
+    same {date}, {week}, {contact} in every locale's text."""
+    texts = dict(_texts(raw_plan, ""))
+    assert len(texts) > 60
+    assert set(texts) >= NUMBERS_SAID_APART
+    for path, by_locale in texts.items():
+        reference = by_locale["en-US"]
+        for locale, text in by_locale.items():
+            assert _fields(text) == _fields(reference), (path, locale)
+            if path not in NUMBERS_SAID_APART:
+                assert _numbers(text) == _numbers(reference), (path, locale)
+
+
 def test_every_source_file_exists(plan: RecoveryPlan, sources_dir: Path) -> None:
     missing = [s.file for s in plan.sources.values() if not (sources_dir / s.file).is_file()]
     assert missing == []
@@ -192,7 +239,7 @@ Mutation = Callable[[Raw], None]
 
 
 def _add_locale(raw: Raw) -> None:
-    raw["locales"] = ["en-US", "nl-NL"]
+    raw["locales"] = [*raw["locales"], "de-DE"]
 
 
 def _only_french_summary(raw: Raw) -> None:
@@ -285,7 +332,7 @@ def _bad_phone(raw: Raw) -> None:
 @pytest.mark.parametrize(
     ("mutate", "field_names"),
     [
-        pytest.param(_add_locale, ["contacts.physical_therapy.name", "nl-NL"], id="locale-added"),
+        pytest.param(_add_locale, ["contacts.physical_therapy.name", "de-DE"], id="locale-added"),
         pytest.param(_only_french_summary, ["phases.0.summary", "en-US"], id="text-lacks-locale"),
         pytest.param(_empty_summary, ["phases.0.summary"], id="text-empty-mapping"),
         pytest.param(_miscased_locale, ["phases.0.summary"], id="text-miscased-locale"),
