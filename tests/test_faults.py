@@ -696,11 +696,15 @@ def test_stale_and_forged_tokens_are_ignored(client: FlaskClient, app: Flask) ->
         others_token.encode(),  # another patient's live stream, sent as USER
         PlaybackToken.for_set(USER, "bridges", Pace.NORMAL, others_set.set_id).encode(),
         PlaybackToken.for_set(USER, "bridges", Pace.NORMAL, "f" * 32).encode(),
-        token.encode().replace("sc1.", "sc2.", 1),
+        # The live token under another version or variant: not the stream that plays.
+        token.encode().replace("sc2.full.", "sc1.", 1),
+        token.encode().replace("sc2.full.", "sc2.short.", 1),
+        token.encode().replace("sc2.", "sc3.", 1),
         token.encode() + "0",
         "",
         "x" * 2000,
     ]
+    assert all(candidate != token.encode() for candidate in forged)
     before = snapshot(engine)
     for candidate in forged:
         for event in [*EVENTS, "PlaybackFailed"]:
