@@ -72,7 +72,7 @@ run: export SPINE_COACH_DEFAULT_TIMEZONE ?= America/New_York
 run: export SPINE_COACH_AUDIO_BASE_URL ?= https://$(HOST):$(PORT)/audio/
 run: install system-deps
 	$(BIN)/spine-coach db upgrade
-	@test -f audio/manifest.json || $(BIN)/spine-coach build-audio --engine espeak
+	$(BIN)/spine-coach build-audio --engine espeak --missing-only
 	$(BIN)/spine-coach serve --host $(HOST) --port $(PORT)
 
 # OS packages the project needs: espeak-ng renders the offline coach voice (tests, local runs).
@@ -89,7 +89,8 @@ browser-deps:
 		$(SUDO) apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-# The coach audio with the offline voice; `spine-coach build-audio` (gTTS) for real deployments.
+# The coach audio of every locale with the offline voice (`make run` builds only the locales
+# audio/manifest.json lacks); `spine-coach build-audio` (gTTS) for real deployments.
 audio: install system-deps
 	$(BIN)/spine-coach build-audio --engine espeak
 

@@ -75,7 +75,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app: defaults, then SPINE_COACH_* environment variables, then `config`.
 
     Besides settings, `config` may inject collaborators for tests and benchmarks:
-    CERT_CHAIN_FETCHER, TRUST_ROOTS, CLOCK (for verification) and ALEXA_API_CLIENT.
+    CERT_CHAIN_FETCHER, TRUST_ROOTS, CLOCK (for verification), ALEXA_API_CLIENT and CATALOGUE
+    (the strings, e.g. with a locale made for a test).
     """
     app = Flask(
         __name__,
@@ -106,7 +107,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     secret_key = settings.SECRET_KEY or _instance_secret(Path(app.instance_path))
     app.config["SECRET_KEY"] = secret_key
     caregivers = CaregiverAccess(engine, secret_key.encode("utf-8"))
-    plan, catalogue = load_plan(settings.PLAN), load_catalogue()
+    plan, catalogue = load_plan(settings.PLAN), app.config.get("CATALOGUE") or load_catalogue()
     patients, exercise_log = PatientStore(engine), ExerciseLog(engine)
     spoken_sets = SpokenSets(plan, catalogue, coach_voice)
     services = Services(

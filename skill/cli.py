@@ -18,8 +18,14 @@ from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 
 from skill import create_app
-from skill.coach_audio.build import AudioBuildError, build_audio, default_audio_dir
-from skill.coach_audio.manifest import ManifestError
+from skill.coach_audio.build import (
+    ALL_LOCALES,
+    AudioBuildError,
+    build_locales,
+    built_locales,
+    default_audio_dir,
+)
+from skill.coach_audio.manifest import MANIFEST_NAME, ManifestError
 from skill.coach_audio.synthesis import EspeakEngine, GttsEngine
 from skill.config import ConfigError
 from skill.content.plan import PlanError
@@ -201,7 +207,12 @@ def sample_request(kind: str, user: str) -> None:
 
 
 @cli.command("build-audio", with_appcontext=False)
-@click.option("--locale", default="en-US", show_default=True, help="The locale to render.")
+@click.option(
+    "--locale",
+    default=ALL_LOCALES,
+    show_default=True,
+    help="The locale to render, or 'all': every locale the plan and the strings have.",
+)
 @click.option(
     "--engine",
     "engine_name",
@@ -216,14 +227,31 @@ def sample_request(kind: str, user: str) -> None:
     default=None,
     help="The audio folder [default: $SPINE_COACH_AUDIO_DIR, else the repository's audio/].",
 )
-def build_audio_command(locale: str, engine_name: str, out: Path | None) -> None:
+@click.option(
+    "--missing-only",
+    is_flag=True,
+    help="Render only the locales the manifest does not list yet (what `make run` does).",
+)
+def build_audio_command(
+    locale: str, engine_name: str, out: Path | None, missing_only: bool
+) -> None:
     """Render the coach's phrases and guided sets as MP3 clips and tracks, with a manifest."""
     engine = EspeakEngine() if engine_name == "espeak" else GttsEngine()
+    audio_dir = out or default_audio_dir()
     try:
-        report = build_audio(out or default_audio_dir(), locale=locale, engine=engine)
+        reports = build_locales(
+            audio_dir,
+            locales=None if locale == ALL_LOCALES else [locale],
+            engine=engine,
+            missing_only=missing_only,
+        )
     except AudioBuildError as error:
         raise click.ClickException(str(error)) from error
-    click.echo(report.summary())
+    for report in reports:
+        click.echo(report.summary())
+    if not reports:
+        built = ", ".join(built_locales(audio_dir))
+        click.echo(f"Coach audio: nothing missing ({built}): {audio_dir / MANIFEST_NAME}")
 
 
 @cli.command("check-model", with_appcontext=False)

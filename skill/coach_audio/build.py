@@ -14,7 +14,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +47,7 @@ from skill.coach_audio.store import (
 from skill.coach_audio.synthesis import Engine, SynthesisError
 from skill.coach_audio.tracks import CUES_SUFFIX, CueMap, assemble, track_hash
 from skill.content.plan import RecoveryPlan, load_plan
-from skill.content.strings import Strings, load_catalogue
+from skill.content.strings import Catalogue, Strings, load_catalogue
 from skill.sets.script import Script, Variant, all_scripts, unique_phrases
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,8 @@ AUDIO_DIR_ENV = "SPINE_COACH_AUDIO_DIR"
 REPOSITORY_AUDIO_DIR = Path(__file__).resolve().parents[2] / "audio"
 CLIPS_DIR = "clips"
 TRACKS_DIR = "tracks"
+ALL_LOCALES = "all"
+"""What `--locale` takes for every locale the plan and the strings have."""
 MAX_CLIP_MS = 240_000  # Alexa: at most 240 s per <audio> file
 # An encoded track plays its PCM plus the encoder's lead and padding: more means trouble.
 TRACK_PADDING_MS = 100
@@ -329,22 +331,79 @@ def _tracks_there(audio_dir: Path, tracks: Tracks, locale: str) -> Tracks:
 
 
 def _other_locales(
-    previous: Manifest | None, audio_dir: Path, locale: str, engine: str
-) -> tuple[dict[str, dict[str, PhraseClip]], Tracks, Tracks]:
-    """The previous manifest's entries for other locales (phrases, full tracks, short tracks),
-    if built by the same engine and there."""
-    if previous is None or previous.engine != engine:
-        return {}, {}, {}
+    previous: Manifest | None, audio_dir: Path, locale: str
+) -> tuple[dict[str, dict[str, PhraseClip]], Tracks, Tracks, dict[str, str]]:
+    """The previous manifest's entries for other locales whose files are there (phrases, full
+    tracks, short tracks, and the engine of each): a locale's build leaves the others as they
+    were, whichever engine built them."""
+    if previous is None:
+        return {}, {}, {}, {}
     phrases = {
         other: {key: clip for key, clip in clips.items() if _files_exist(audio_dir, [clip.file])}
         for other, clips in previous.phrases.items()
+        if other != locale
+    }
+    engines = {
+        other: previous.engines.get(other, previous.engine)
+        for other in previous.locales
         if other != locale
     }
     return (
         phrases,
         _tracks_there(audio_dir, previous.tracks, locale),
         _tracks_there(audio_dir, previous.short_tracks, locale),
+        engines,
     )
+
+
+def buildable_locales(plan: RecoveryPlan, catalogue: Catalogue) -> list[str]:
+    """The locales the coach can speak: those with the plan's text and strings (plan order)."""
+    return [locale for locale in plan.locales if locale in catalogue.locales]
+
+
+def built_locales(audio_dir: Path) -> list[str]:
+    """The locales the manifest in `audio_dir` lists (none without a readable manifest)."""
+    previous = _previous_manifest(audio_dir)
+    return [] if previous is None else previous.locales
+
+
+def build_locales(
+    out_dir: Path,
+    *,
+    locales: Sequence[str] | None = None,
+    engine: Engine,
+    missing_only: bool = False,
+    plan: RecoveryPlan | None = None,
+    catalogue: Catalogue | None = None,
+    progress: bool = True,
+    encoder: Encoder | None = None,
+) -> list[BuildReport]:
+    """Build `locales` one after the other (default: every buildable locale); with
+    `missing_only`, only those the manifest does not list yet (nothing if none)."""
+    plan = plan or load_plan()
+    catalogue = catalogue or load_catalogue()
+    wanted = list(locales) if locales is not None else buildable_locales(plan, catalogue)
+    if missing_only:
+        built = set(built_locales(out_dir))
+        wanted = [locale for locale in wanted if locale not in built]
+    reports = []
+    for locale in wanted:
+        if locale not in catalogue.locales:
+            raise AudioBuildError(
+                f"no strings for locale {locale!r} (have: {', '.join(catalogue.locales)})"
+            )
+        reports.append(
+            build_audio(
+                out_dir,
+                locale=locale,
+                engine=engine,
+                plan=plan,
+                strings=catalogue.for_locale(locale),
+                progress=progress,
+                encoder=encoder,
+            )
+        )
+    return reports
 
 
 def build_audio(
@@ -412,11 +471,12 @@ def build_audio(
                 )
                 for key, text in phrases.items()
             }
-            other_phrases, other_full, other_short = _other_locales(
-                previous, out_dir, locale, engine.name
+            other_phrases, other_full, other_short, other_engines = _other_locales(
+                previous, out_dir, locale
             )
             manifest = Manifest(
                 engine=engine.name,
+                engines=dict(sorted({**other_engines, locale: engine.name}.items())),
                 phrases=dict(sorted({**other_phrases, locale: phrase_clips}.items())),
                 tracks=dict(sorted({**other_full, locale: tracks[Variant.FULL]}.items())),
                 short_tracks=dict(sorted({**other_short, locale: tracks[Variant.SHORT]}.items())),

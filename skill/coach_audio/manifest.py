@@ -61,17 +61,33 @@ class Manifest(_Model):
 
     `tracks` holds the full variant of each set, `short_tracks` the short one: a manifest
     written before short tracks existed still reads (its sets then play full), and a reader
-    that does not know `short_tracks` plays every set full.
+    that does not know `short_tracks` plays every set full. Each locale is built on its own,
+    possibly by another engine (`engines`); a manifest written before that built every locale
+    with `engine`.
     """
 
     version: Literal[1] = 1
     engine: str
+    """The engine of the latest build (of every locale, in a manifest without `engines`)"""
+    engines: dict[str, str] = Field(default_factory=dict)
+    """locale -> the engine that built it"""
     phrases: dict[str, dict[str, PhraseClip]]
     """locale -> phrase key -> clip"""
     tracks: Tracks
     """The full tracks: locale -> exercise id -> pace value -> track"""
     short_tracks: Tracks = Field(default_factory=dict)
     """The short tracks, keyed as `tracks`"""
+
+    @property
+    def locales(self) -> list[str]:
+        """Every locale with something built."""
+        return sorted({*self.phrases, *self.tracks, *self.short_tracks})
+
+    def engine_of(self, locale: str) -> str | None:
+        """The engine that built a locale; None if it is not built."""
+        if locale not in self.locales:
+            return None
+        return self.engines.get(locale, self.engine)
 
     def phrase(self, locale: str, key: str) -> PhraseClip | None:
         """The clip of a phrase, if built for the locale."""

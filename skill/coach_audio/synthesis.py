@@ -48,6 +48,7 @@ VOICES: Mapping[str, LocaleVoice] = {
     "fr-FR": LocaleVoice("fr", "fr", "fr-fr"),
     "fr-CA": LocaleVoice("fr", "ca", "fr-fr"),
     "it-IT": LocaleVoice("it", "it", "it"),
+    "nl-NL": LocaleVoice("nl", "com", "nl"),
     "pt-BR": LocaleVoice("pt", "com.br", "pt-br"),
 }
 

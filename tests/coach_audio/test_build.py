@@ -1,9 +1,11 @@
 """The whole build on espeak-ng: every exercise at every pace, full and short, in en-US, checked
 end to end;
-rebuilds, a changed tempo, a build killed midway, and the `spine-coach build-audio` command."""
+rebuilds, a changed tempo, a build killed midway, every locale (Dutch with espeak-ng's Dutch
+voice) each in its own files, and the `spine-coach build-audio` command."""
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import signal
@@ -11,13 +13,20 @@ import subprocess
 import sys
 import textwrap
 import time
+import wave
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
 
-from skill.coach_audio.build import AudioBuildError, BuildReport, build_audio
+from skill.coach_audio.build import (
+    AudioBuildError,
+    BuildReport,
+    build_audio,
+    build_locales,
+    buildable_locales,
+)
 from skill.coach_audio.encoding import ENCODER_LEAD_SAMPLES, SAMPLE_WIDTH, Encoder
 from skill.coach_audio.manifest import MANIFEST_NAME, Manifest, load_manifest, repetition_at
 from skill.coach_audio.synthesis import EspeakEngine
@@ -25,6 +34,7 @@ from skill.coach_audio.tracks import CueMap
 from skill.content.plan import RecoveryPlan, load_plan
 from skill.content.strings import load_catalogue
 from skill.sets.script import Say, Script, Variant, all_scripts, unique_phrases
+from tests import made_locale
 
 # Builds with espeak-ng and ffmpeg, some in a process: not in `make test-fast`.
 pytestmark = pytest.mark.slow
@@ -242,6 +252,128 @@ def test_an_unknown_locale_is_a_clear_error(tmp_path: Path) -> None:
         build_audio(tmp_path / "audio", locale="fr-FR", engine=EspeakEngine(), progress=False)
 
 
+# --- every locale ------------------------------------------------------------------------------
+
+
+class LocaleCountingEngine(EspeakEngine):
+    """espeak-ng, recording each phrase with the locale it was spoken in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, str]] = []
+
+    def synthesise(self, text: str, locale: str) -> bytes:
+        self.calls.append((text, locale))
+        return super().synthesise(text, locale)
+
+
+class HumEngine:
+    """Another engine: a quiet hum as long as the text, as 24 kHz WAV."""
+
+    name = "hum"
+
+    def voice(self, locale: str) -> str:
+        return f"hum@{locale}"
+
+    def synthesise(self, text: str, locale: str) -> bytes:
+        audio = io.BytesIO()
+        with wave.open(audio, "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(24_000)
+            out.writeframes(b"\x00\x08\x00\xf8" * (24 * (200 + 40 * len(text)) // 2))
+        return audio.getvalue()
+
+
+def one_exercise(plan: RecoveryPlan) -> RecoveryPlan:
+    """The plan with only its first exercise: six tracks a locale, to keep the build short."""
+    in_bed = plan.in_bed_exercises
+    return plan.model_copy(
+        update={"in_bed_exercises": in_bed.model_copy(update={"exercises": in_bed.exercises[:1]})}
+    )
+
+
+def test_every_locale_is_built_offline_in_its_own_voice_and_files(tmp_path: Path) -> None:
+    """By default every locale the plan and the strings have; Dutch with espeak-ng's Dutch
+    voice, each locale's clips, tracks and cue maps its own; then only what is missing."""
+    plan = one_exercise(load_plan(made_locale.plan_file(tmp_path, "nl-NL")))
+    catalogue = made_locale.catalogue(tmp_path / "strings", "nl-NL")
+    assert buildable_locales(plan, catalogue) == ["en-US", "nl-NL"]
+    audio, engine = tmp_path / "audio", LocaleCountingEngine()
+    started = time.monotonic()
+    reports = build_locales(audio, engine=engine, plan=plan, catalogue=catalogue, progress=False)
+    print(f"\nespeak en-US and nl-NL, one exercise: {time.monotonic() - started:.2f} s")
+    assert [report.locale for report in reports] == ["en-US", "nl-NL"]
+    assert EspeakEngine().voice("nl-NL") == "nl@150"  # espeak-ng -v nl
+    manifest = load_manifest(audio)
+    assert manifest is not None
+    assert manifest.locales == ["en-US", "nl-NL"]
+    assert manifest.engines == {"en-US": "espeak", "nl-NL": "espeak"}
+    files: dict[str, set[str]] = {}
+    for locale in ("en-US", "nl-NL"):
+        scripts = all_scripts(plan, catalogue.for_locale(locale))
+        phrases = unique_phrases(scripts)
+        assert {key: clip.text for key, clip in manifest.phrases[locale].items()} == phrases
+        assert {text for text, said_in in engine.calls if said_in == locale} == set(
+            phrases.values()
+        )
+        files[locale] = {clip.file for clip in manifest.phrases[locale].values()}
+        for script in scripts:
+            track = manifest.track(locale, script.exercise_id, script.pace.value, script.variant)
+            assert track is not None
+            cues = CueMap.model_validate_json((audio / track.cue_map).read_bytes())
+            assert (cues.locale, cues.variant) == (locale, script.variant.value)
+            assert [p.key for p in cues.phrases] == [say.key for say in script.phrases()]
+            files[locale] |= {track.file, track.cue_map}
+    assert len(files["nl-NL"]) == len(files["en-US"])
+    assert not files["nl-NL"] & files["en-US"]
+
+    # Nothing missing: nothing built. A manifest without nl-NL: only nl-NL is built, here by
+    # another engine, and en-US stays as espeak built it.
+    assert (
+        build_locales(audio, engine=engine, plan=plan, catalogue=catalogue, missing_only=True) == []
+    )
+    without_dutch = manifest.model_copy(
+        update={
+            "engines": {"en-US": "espeak"},
+            "phrases": {"en-US": manifest.phrases["en-US"]},
+            "tracks": {"en-US": manifest.tracks["en-US"]},
+            "short_tracks": {"en-US": manifest.short_tracks["en-US"]},
+        }
+    )
+    (audio / MANIFEST_NAME).write_bytes(without_dutch.dumps())
+    reports = build_locales(
+        audio, engine=HumEngine(), plan=plan, catalogue=catalogue, missing_only=True, progress=False
+    )
+    assert [report.locale for report in reports] == ["nl-NL"]
+    rebuilt = load_manifest(audio)
+    assert rebuilt is not None
+    assert rebuilt.engines == {"en-US": "espeak", "nl-NL": "hum"}
+    assert rebuilt.phrases["en-US"] == manifest.phrases["en-US"]
+    assert rebuilt.tracks["en-US"] == manifest.tracks["en-US"]
+    assert rebuilt.short_tracks["en-US"] == manifest.short_tracks["en-US"]
+    assert rebuilt.phrases["nl-NL"].keys() == manifest.phrases["nl-NL"].keys()
+    assert rebuilt.tracks["nl-NL"] != manifest.tracks["nl-NL"]
+
+
+REAL_LOCALES = [
+    locale for locale in buildable_locales(load_plan(), load_catalogue()) if locale != LOCALE
+]
+
+
+@pytest.mark.parametrize("locale", REAL_LOCALES)
+def test_each_locale_of_the_plan_and_strings_builds_offline(locale: str, tmp_path: Path) -> None:
+    """The real text of each further locale (nl-NL, en-GB …) in espeak-ng's voice for it."""
+    plan, strings = one_exercise(load_plan()), load_catalogue().for_locale(locale)
+    report = build_audio(tmp_path, locale=locale, engine=EspeakEngine(), plan=plan, progress=False)
+    assert report.tracks_built == 6
+    manifest = load_manifest(tmp_path)
+    assert manifest is not None
+    assert manifest.locales == [locale]
+    phrases = unique_phrases(all_scripts(plan, strings))
+    assert {key: clip.text for key, clip in manifest.phrases[locale].items()} == phrases
+
+
 # --- killed midway -----------------------------------------------------------------------------
 
 SLOW_BUILD = textwrap.dedent(
@@ -337,7 +469,7 @@ def test_the_command_builds_then_does_nothing(tmp_path: Path) -> None:
     command = [sys.executable, "-c", "from skill.cli import main; main()", "build-audio"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPINE_COACH_")}
     first = subprocess.run(
-        [*command, "--engine", "espeak"],
+        [*command, "--engine", "espeak", "--locale", "en-US"],
         env={**env, "SPINE_COACH_AUDIO_DIR": str(audio)},  # the default folder
         capture_output=True,
         text=True,
@@ -364,6 +496,32 @@ def test_the_command_builds_then_does_nothing(tmp_path: Path) -> None:
     assert "0 clips synthesised" in second.stdout
     assert "0 tracks built" in second.stdout
     assert "manifest unchanged" in second.stdout
+
+    # What `make run` does each time: every locale (the default), only those not built. With a
+    # manifest listing them all (here en-US's entries under each name), nothing is built.
+    manifest = load_manifest(audio)
+    assert manifest is not None
+    locales = buildable_locales(load_plan(), load_catalogue())
+    everything = manifest.model_copy(
+        update={
+            "phrases": dict.fromkeys(locales, manifest.phrases["en-US"]),
+            "tracks": dict.fromkeys(locales, manifest.tracks["en-US"]),
+        }
+    )
+    (audio / MANIFEST_NAME).write_bytes(everything.dumps())
+    third = subprocess.run(
+        [*command, "--engine", "espeak", "--out", str(audio), "--missing-only"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert third.returncode == 0, third.stderr
+    assert third.stdout == (
+        f"Coach audio: nothing missing ({', '.join(sorted(locales))}): {audio / MANIFEST_NAME}\n"
+    )
+    assert (audio / MANIFEST_NAME).read_bytes() == everything.dumps()
 
 
 def test_the_command_reports_a_failure_without_a_traceback(tmp_path: Path) -> None:

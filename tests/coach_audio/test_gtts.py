@@ -96,6 +96,29 @@ def test_a_phrase_is_fetched_and_decoded(google: responses.RequestsMock, google_
     assert time.sleeps == []
 
 
+@pytest.mark.parametrize(
+    ("locale", "host", "language", "voice"),
+    [
+        ("nl-NL", "translate.google.com", "nl", "nl@com"),
+        ("en-GB", "translate.google.co.uk", "en", "en@co.uk"),  # the British accent
+    ],
+)
+def test_each_locale_is_spoken_in_its_language_and_accent(
+    google: responses.RequestsMock,
+    google_mp3: bytes,
+    locale: str,
+    host: str,
+    language: str,
+    voice: str,
+) -> None:
+    url = BATCHEXECUTE.replace("translate.google.com", host)
+    google.add(responses.POST, url, body=batchexecute_body(google_mp3))
+    speaker = engine(FakeTime())
+    assert speaker.voice(locale) == voice
+    assert speaker.synthesise("Knieën aandrukken.", locale) == google_mp3
+    assert spoken(google.calls[0].request) == ("Knieën aandrukken.", language)
+
+
 def test_calls_are_paced(google: responses.RequestsMock, google_mp3: bytes) -> None:
     google.add(responses.POST, BATCHEXECUTE, body=batchexecute_body(google_mp3))
     google.add(responses.POST, BATCHEXECUTE, body=batchexecute_body(google_mp3))

@@ -179,6 +179,51 @@ def test_a_manifest_written_before_short_tracks_reads_with_none(tmp_path: Path) 
     assert loaded.short_tracks == {}
 
 
+def test_each_locale_round_trips_with_its_own_clips_tracks_and_engine(tmp_path: Path) -> None:
+    dutch, american = a_track([(100, 900)]), a_track([(100, 700)])
+    manifest = Manifest(
+        engine="gtts",
+        engines={"en-US": "espeak", "nl-NL": "gtts"},
+        phrases={
+            "en-US": {"count.1": PhraseClip(file="clips/e.mp3", text="1.", duration_ms=500)},
+            "nl-NL": {"count.1": PhraseClip(file="clips/n.mp3", text="Eén.", duration_ms=600)},
+        },
+        tracks={"en-US": {"bridges": {"slow": american}}, "nl-NL": {"bridges": {"slow": dutch}}},
+        short_tracks={"nl-NL": {"bridges": {"slow": a_track([(10, 90)])}}},
+    )
+    (tmp_path / MANIFEST_NAME).write_bytes(manifest.dumps())
+    loaded = load_manifest(tmp_path)
+    assert loaded == manifest
+    assert loaded.locales == ["en-US", "nl-NL"]
+    assert loaded.phrase("nl-NL", "count.1") == PhraseClip(
+        file="clips/n.mp3", text="Eén.", duration_ms=600
+    )
+    assert loaded.track("nl-NL", "bridges", "slow") == dutch
+    assert loaded.track("en-US", "bridges", "slow") == american
+    assert loaded.track("nl-NL", "bridges", "slow", "short") == a_track([(10, 90)])
+    assert loaded.track("en-US", "bridges", "slow", "short") is None  # never another locale's
+    assert loaded.track("en-GB", "bridges", "slow") is None
+    assert (loaded.engine_of("en-US"), loaded.engine_of("nl-NL")) == ("espeak", "gtts")
+    assert loaded.engine_of("en-GB") is None
+
+
+def test_a_manifest_written_before_engines_per_locale_reads_with_its_one_engine(
+    tmp_path: Path,
+) -> None:
+    old = {
+        "version": 1,
+        "engine": "espeak",
+        "phrases": {"en-GB": {}},
+        "tracks": {"en-US": {"bridges": {"slow": a_track([(100, 200)]).model_dump()}}},
+    }
+    (tmp_path / MANIFEST_NAME).write_text(json.dumps(old))
+    loaded = load_manifest(tmp_path)
+    assert loaded is not None
+    assert loaded.engines == {}
+    assert loaded.locales == ["en-GB", "en-US"]
+    assert loaded.engine_of("en-US") == loaded.engine_of("en-GB") == "espeak"
+
+
 @pytest.mark.parametrize(
     "content", [b"{not json", b"[]", json.dumps({"version": 2, "engine": "x"}).encode()]
 )
