@@ -154,7 +154,11 @@ def test_a_clinic_adds_its_own_worrying_answer(
         "id": "sitting_hard",
         "answer": "sitting_minutes",
         "at_most": 5,
-        "advice": {"en-US": "Sitting that little is worth a call."},
+        "advice": {
+            "en-US": "Sitting that little is worth a call.",
+            "en-GB": "Sitting that little is worth a call.",
+            "nl-NL": "Zo kort kunnen zitten is een telefoontje waard.",
+        },
         "source": "hmc",
     }
     app = create_app(

@@ -497,7 +497,11 @@ def gated_plan(tmp_path: Path) -> Path:
     for item in raw["in_bed_exercises"]["exercises"]:
         if item["id"] == "bridges":
             item["from_week"] = 2
-            item["not_yet_because"] = {"en-US": "Your wound needs time to heal first."}
+            item["not_yet_because"] = {
+                "en-US": "Your wound needs time to heal first.",
+                "en-GB": "Your wound needs time to heal first.",
+                "nl-NL": "Uw wond moet eerst genezen.",
+            }
     RecoveryPlan.model_validate(raw)
     path = tmp_path / "plan.yaml"
     path.write_text(yaml.safe_dump(raw))
