@@ -90,7 +90,7 @@ browser-deps:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 # The coach audio of every locale with the offline voice (`make run` builds only the locales
-# audio/manifest.json lacks); `spine-coach build-audio` (gTTS) for real deployments.
+# audio/manifest.json lacks or has out of date); `spine-coach build-audio` (gTTS) for deployments.
 audio: install system-deps
 	$(BIN)/spine-coach build-audio --engine espeak
 

@@ -230,7 +230,7 @@ def sample_request(kind: str, user: str) -> None:
 @click.option(
     "--missing-only",
     is_flag=True,
-    help="Render only the locales the manifest does not list yet (what `make run` does).",
+    help="Render only the locales the manifest lacks or has out of date (what `make run` does).",
 )
 def build_audio_command(
     locale: str, engine_name: str, out: Path | None, missing_only: bool
@@ -251,7 +251,7 @@ def build_audio_command(
         click.echo(report.summary())
     if not reports:
         built = ", ".join(built_locales(audio_dir))
-        click.echo(f"Coach audio: nothing missing ({built}): {audio_dir / MANIFEST_NAME}")
+        click.echo(f"Coach audio up to date ({built}): {audio_dir / MANIFEST_NAME}")
 
 
 @cli.command("check-model", with_appcontext=False)

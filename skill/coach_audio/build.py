@@ -367,6 +367,30 @@ def built_locales(audio_dir: Path) -> list[str]:
     return [] if previous is None else previous.locales
 
 
+def _up_to_date(
+    manifest: Manifest | None, audio_dir: Path, locale: str, plan: RecoveryPlan, strings: Strings
+) -> bool:
+    """Whether the manifest has the locale as the plan and strings say it now: every phrase
+    with today's text, every track made of those clips at today's tempo, every file there."""
+    if manifest is None or locale not in manifest.locales:
+        return False
+    try:
+        scripts = all_scripts(plan, strings)
+    except (KeyError, ValueError):
+        return False  # the build says what is wrong
+    clips = manifest.phrases.get(locale, {})
+    if {key: clip.text for key, clip in clips.items()} != unique_phrases(scripts):
+        return False
+    files = [clip.file for clip in clips.values()]
+    for script in scripts:
+        track = manifest.track(locale, script.exercise_id, script.pace.value, script.variant)
+        digest = track_hash(script, {key: Path(clip.file).stem for key, clip in clips.items()})
+        if track is None or track.file != f"{TRACKS_DIR}/{digest}.mp3":
+            return False
+        files += [track.file, track.cue_map]
+    return _files_exist(audio_dir, files)
+
+
 def build_locales(
     out_dir: Path,
     *,
@@ -379,19 +403,25 @@ def build_locales(
     encoder: Encoder | None = None,
 ) -> list[BuildReport]:
     """Build `locales` one after the other (default: every buildable locale); with
-    `missing_only`, only those the manifest does not list yet (nothing if none)."""
+    `missing_only`, only those the manifest lacks or has out of date (its phrases' text, or
+    its tracks' tempo, not what the plan and strings say now; a file gone): none if none."""
     plan = plan or load_plan()
     catalogue = catalogue or load_catalogue()
     wanted = list(locales) if locales is not None else buildable_locales(plan, catalogue)
-    if missing_only:
-        built = set(built_locales(out_dir))
-        wanted = [locale for locale in wanted if locale not in built]
-    reports = []
     for locale in wanted:
         if locale not in catalogue.locales:
             raise AudioBuildError(
                 f"no strings for locale {locale!r} (have: {', '.join(catalogue.locales)})"
             )
+    if missing_only:
+        previous = _previous_manifest(out_dir)
+        wanted = [
+            locale
+            for locale in wanted
+            if not _up_to_date(previous, out_dir, locale, plan, catalogue.for_locale(locale))
+        ]
+    reports = []
+    for locale in wanted:
         reports.append(
             build_audio(
                 out_dir,

@@ -328,11 +328,48 @@ def test_every_locale_is_built_offline_in_its_own_voice_and_files(tmp_path: Path
     assert len(files["nl-NL"]) == len(files["en-US"])
     assert not files["nl-NL"] & files["en-US"]
 
-    # Nothing missing: nothing built. A manifest without nl-NL: only nl-NL is built, here by
-    # another engine, and en-US stays as espeak built it.
+    # Nothing missing or out of date: nothing built.
     assert (
         build_locales(audio, engine=engine, plan=plan, catalogue=catalogue, missing_only=True) == []
     )
+    # A Dutch phrase changed, or a pace: only nl-NL, or every locale, is built again.
+    strings_dir = tmp_path / "strings"
+    dutch_file = strings_dir / "nl-NL.yaml"
+    original = dutch_file.read_text(encoding="utf-8")
+    dutch_file.write_text(
+        original.replace('count: "{count}."', 'count: "{count}!"'), encoding="utf-8"
+    )
+    changed = load_catalogue(strings_dir)
+    assert changed.for_locale("nl-NL").plain("session.count", count=1) == "1!"
+    reports = build_locales(
+        audio, engine=engine, plan=plan, catalogue=changed, missing_only=True, progress=False
+    )
+    assert [(report.locale, report.tracks_built) for report in reports] == [("nl-NL", 6)]
+    dutch_file.write_text(original, encoding="utf-8")
+    in_bed = plan.in_bed_exercises
+    faster = plan.model_copy(
+        update={
+            "in_bed_exercises": in_bed.model_copy(
+                update={"paces": in_bed.paces.model_copy(update={"brisk": 0.5})}
+            )
+        }
+    )
+    reports = build_locales(
+        audio, engine=engine, plan=faster, catalogue=catalogue, missing_only=True, progress=False
+    )
+    # The brisk tracks, full and short, in each locale (nl-NL's other tracks are still there).
+    assert [(report.locale, report.tracks_built) for report in reports] == [
+        ("en-US", 2),
+        ("nl-NL", 2),
+    ]
+    calls = len(engine.calls)
+    assert build_locales(
+        audio, engine=engine, plan=plan, catalogue=catalogue, missing_only=True, progress=False
+    )
+    assert len(engine.calls) == calls  # back as it was: every clip and track reused
+
+    # A manifest without nl-NL: only nl-NL is built, here by another engine, and en-US stays as
+    # espeak built it.
     without_dutch = manifest.model_copy(
         update={
             "engines": {"en-US": "espeak"},
@@ -497,20 +534,10 @@ def test_the_command_builds_then_does_nothing(tmp_path: Path) -> None:
     assert "0 tracks built" in second.stdout
     assert "manifest unchanged" in second.stdout
 
-    # What `make run` does each time: every locale (the default), only those not built. With a
-    # manifest listing them all (here en-US's entries under each name), nothing is built.
-    manifest = load_manifest(audio)
-    assert manifest is not None
-    locales = buildable_locales(load_plan(), load_catalogue())
-    everything = manifest.model_copy(
-        update={
-            "phrases": dict.fromkeys(locales, manifest.phrases["en-US"]),
-            "tracks": dict.fromkeys(locales, manifest.tracks["en-US"]),
-        }
-    )
-    (audio / MANIFEST_NAME).write_bytes(everything.dumps())
+    # What `make run` does each time: only what is missing or out of date (here nothing).
+    before = snapshot(audio)
     third = subprocess.run(
-        [*command, "--engine", "espeak", "--out", str(audio), "--missing-only"],
+        [*command, "--engine", "espeak", "--out", str(audio), "--missing-only", "--locale", LOCALE],
         env=env,
         capture_output=True,
         text=True,
@@ -518,10 +545,8 @@ def test_the_command_builds_then_does_nothing(tmp_path: Path) -> None:
         check=False,
     )
     assert third.returncode == 0, third.stderr
-    assert third.stdout == (
-        f"Coach audio: nothing missing ({', '.join(sorted(locales))}): {audio / MANIFEST_NAME}\n"
-    )
-    assert (audio / MANIFEST_NAME).read_bytes() == everything.dumps()
+    assert third.stdout == f"Coach audio up to date (en-US): {audio / MANIFEST_NAME}\n"
+    assert snapshot(audio) == before
 
 
 def test_the_command_reports_a_failure_without_a_traceback(tmp_path: Path) -> None:
