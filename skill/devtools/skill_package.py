@@ -19,7 +19,8 @@ Field names and values follow, and were checked against:
   SKILL_PERMISSION_ACCEPTED, SKILL_PERMISSION_CHANGED, `SkillManifestPrivacyAndCompliance
   {allowsPurchases, usesPersonalInfo, isChildDirected, isExportCompliant, containsAds, locales:
   {privacyPolicyUrl, termsOfUseUrl}}`, and the localized publishing information {name, summary,
-  description, examplePhrases (three, taken from the sample utterances), keywords}.
+  description, examplePhrases (three, taken from the sample utterances), keywords}, written per
+  locale in STORE_TEXT (en-US, en-GB, nl-NL).
 - The endpoint: "Host a Custom Skill as a Web Service": HTTPS, requests on port 443.
 - No permissions: the device time zone needs none (Alexa settings API), and the skill asks for
   no other personal data from Alexa.
@@ -35,7 +36,7 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from skill.devtools.model_check import DEFAULT_MODEL_DIR, intents_of, language_model
+from skill.devtools.model_check import DEFAULT_MODEL_DIR, intents_of, language_model, normalise
 
 ASK_RESOURCES_VERSION: Final = "2020-03-31"
 PACKAGE_DIR: Final = "skill-package"
@@ -46,40 +47,97 @@ EVENTS: Final = (
     "SKILL_PERMISSION_ACCEPTED",
     "SKILL_PERMISSION_CHANGED",
 )
-SKILL_NAME: Final = "Spine Coach"
 CATEGORY: Final = "HEALTH_AND_FITNESS"
+# The testing instructions are the certification team's: in this locale's text when it is packaged.
+TESTING_LOCALE: Final = "en-US"
 
-# Store text per language; a locale whose language is missing here cannot be packaged.
+_EN_DESCRIPTION: Final = (
+    "{name} shares your hospital's advice after spinal fusion surgery. Tell it the date of your "
+    "{surgery} and ask which phase of recovery you are in, whether you may drive, sit or lift "
+    "yet, what today's exercises are and what comes next. It counts you through guided exercise "
+    "sets, logs what you did, records your pain score and a short daily check-in, and can share "
+    "your progress with a {caregiver} by a one-time code.\n\n"
+    "{name} does not replace your care team. It is not a substitute for professional medical "
+    "advice, diagnosis or treatment, and it does not diagnose. If something worries you, "
+    "{call} your care team; in an emergency, call {emergency}.\n\n"
+    'You can delete everything {name} stored about you by saying "delete my data".'
+)
+
+# Store text per locale (Amazon's localized publishing information); a locale missing here
+# cannot be packaged. Each example phrase is the invocation's lead and one of the model's samples
+# (Amazon requires example phrases to be sample utterances; example_phrases checks it).
 STORE_TEXT: Final[Mapping[str, Mapping[str, Any]]] = {
-    "en": {
+    "en-US": {
+        "name": "Spine Coach",
         "summary": (
             "A voice coach for recovery after spinal fusion: your phase, what you may do, "
             "and guided exercises."
         ),
-        "description": (
-            "Spine Coach shares your hospital's advice after spinal fusion surgery. Tell it the "
-            "date of your surgery and ask which phase of recovery you are in, whether you may "
-            "drive, sit or lift yet, what today's exercises are and what comes next. It counts "
-            "you through guided exercise sets, logs what you did, records your pain score and a "
-            "short daily check-in, and can share your progress with a caregiver by a one-time "
-            "code.\n\n"
-            "Spine Coach does not replace your care team. It is not a substitute for "
-            "professional medical advice, diagnosis or treatment, and it does not diagnose. If "
-            "something worries you, call your care team; in an emergency, call your local "
-            "emergency number.\n\n"
-            'You can delete everything Spine Coach stored about you by saying "delete my data".'
+        "description": _EN_DESCRIPTION.format(
+            name="Spine Coach",
+            surgery="surgery",
+            caregiver="caregiver",
+            call="call",
+            emergency="your local emergency number",
         ),
         "keywords": ["spinal fusion", "back surgery", "recovery", "physical therapy", "exercise"],
         "open": "Alexa, open {invocation}",
-        # (intent, connecting words): the example phrases after "open" come from these intents'
-        # first sample without a slot, so that each phrase is one of the model's samples.
         "examples": (
-            ("CurrentPhaseIntent", "ask {invocation} "),
-            ("StartExerciseIntent", "ask {invocation} to "),
+            ("ask {invocation} ", "what phase am I in"),
+            ("ask {invocation} to ", "start my exercises"),
         ),
         "testing": (
             'Say "Alexa, open {invocation}", give a surgery date such as "March third", then '
             'ask "what phase am I in", "can I drive yet" or "start my exercises".'
+        ),
+    },
+    "en-GB": {
+        "name": "Spine Coach",
+        "summary": (
+            "A voice coach for recovery after spinal fusion: your stage of recovery, what you "
+            "may do, and guided exercises."
+        ),
+        "description": _EN_DESCRIPTION.format(
+            name="Spine Coach", surgery="operation", caregiver="carer", call="ring", emergency="999"
+        ),
+        "keywords": ["spinal fusion", "back operation", "recovery", "physiotherapy", "exercise"],
+        "open": "Alexa, open {invocation}",
+        "examples": (
+            ("ask {invocation} ", "what stage am I at"),
+            ("ask {invocation} to ", "start my exercises"),
+        ),
+        "testing": (
+            'Say "Alexa, open {invocation}", give an operation date such as "the third of '
+            'March", then ask "what stage am I at", "can I drive yet" or "start my exercises".'
+        ),
+    },
+    "nl-NL": {
+        "name": "Rug Coach",
+        "summary": (
+            "Een spraakcoach voor uw herstel na het vastzetten van uw wervels: uw herstelfase, "
+            "wat u al mag, en begeleide oefeningen."
+        ),
+        "description": (
+            "Rug Coach geeft u het advies van uw ziekenhuis na een operatie waarbij uw wervels "
+            "zijn vastgezet. Noem de datum van uw operatie en vraag in welke herstelfase u zit, "
+            "of u al mag autorijden, zitten of tillen, welke oefeningen u vandaag doet en wat er "
+            "hierna komt. Rug Coach telt met u mee bij begeleide oefeningen, noteert wat u deed, "
+            "legt uw pijnscore en een korte dagelijkse check-in vast, en kan uw voortgang met "
+            "een mantelzorger delen via een eenmalige code.\n\n"
+            "Rug Coach vervangt uw zorgteam niet. Het is geen vervanging voor professioneel "
+            "medisch advies, diagnose of behandeling, en stelt geen diagnose. Maakt u zich "
+            "zorgen, bel dan uw zorgteam; bel in een noodgeval 112.\n\n"
+            'Alles wat Rug Coach over u bewaart, wist u door te zeggen: "wis mijn gegevens".'
+        ),
+        "keywords": ["wervelfusie", "rugoperatie", "herstel", "fysiotherapie", "oefeningen"],
+        "open": "Alexa, open {invocation}",
+        "examples": (
+            ("vraag {invocation} ", "in welke fase zit ik"),
+            ("vraag {invocation} om ", "mijn oefeningen te starten"),
+        ),
+        "testing": (
+            'Zeg "Alexa, open {invocation}", noem een operatiedatum zoals "drie maart", en vraag '
+            'dan "in welke fase zit ik", "mag ik al autorijden" of "start mijn oefeningen".'
         ),
     },
 }
@@ -157,29 +215,31 @@ def load_models(model_dir: Path) -> dict[str, tuple[Path, dict[str, Any]]]:
     return models
 
 
-def example_phrases(model: Mapping[str, Any], text: Mapping[str, Any]) -> list[str]:
-    """At most three, the first opening the skill; the others are samples of the model."""
+def example_phrases(locale: str, model: Mapping[str, Any], text: Mapping[str, Any]) -> list[str]:
+    """At most three, the first opening the skill; each of the others ends in a model sample."""
     invocation = model["invocationName"]
     phrases = [text["open"].format(invocation=invocation)]
     samples = {
-        str(intent.get("name")): [
-            sample
-            for sample in intent.get("samples", [])
-            if isinstance(sample, str) and "{" not in sample
-        ]
+        normalise(sample)
         for intent in intents_of(model)
+        for sample in intent.get("samples", [])
+        if isinstance(sample, str)
     }
-    for intent, lead in text["examples"]:
-        if samples.get(intent):
-            phrases.append(f"Alexa, {lead.format(invocation=invocation)}{samples[intent][0]}")
+    for lead, sample in text["examples"]:
+        if normalise(sample) not in samples:
+            raise PackageError(
+                f"the example phrase {sample!r} of {locale} is not a sample of its interaction "
+                "model: pick one of the model's samples in STORE_TEXT"
+            )
+        phrases.append(f"Alexa, {lead.format(invocation=invocation)}{sample}")
     return phrases[:3]
 
 
 def locale_text(locale: str) -> Mapping[str, Any]:
-    text = STORE_TEXT.get(locale.split("-")[0])
+    text = STORE_TEXT.get(locale)
     if text is None:
         raise PackageError(
-            f"no store text for the locale {locale}: add its language to STORE_TEXT in "
+            f"no store text for the locale {locale}: add it to STORE_TEXT in "
             "skill/devtools/skill_package.py"
         )
     return text
@@ -206,13 +266,13 @@ def build_manifest(
     for locale, model in sorted(models.items()):
         text = locale_text(locale)
         locales[locale] = {
-            "name": SKILL_NAME,
+            "name": text["name"],
             "summary": text["summary"],
             "description": text["description"],
-            "examplePhrases": example_phrases(model, text),
+            "examplePhrases": example_phrases(locale, model, text),
             "keywords": list(text["keywords"]),
         }
-    first = min(models)
+    first = TESTING_LOCALE if TESTING_LOCALE in models else min(models)
     testing = locale_text(first)["testing"].format(invocation=models[first]["invocationName"])
     countries = sorted({locale.split("-")[1] for locale in models if "-" in locale})
     page_urls = {

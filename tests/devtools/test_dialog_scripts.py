@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,9 @@ from skill.store.patients import PatientStore
 pytestmark = pytest.mark.date_sensitive
 
 DIALOGS = Path(__file__).parents[1] / "dialogs"
-SCRIPTS = sorted(DIALOGS.glob("*.yaml"))
+# en-US conversations at the top; another locale's in a folder named after it (nl-NL/, en-GB/).
+SCRIPTS = sorted(DIALOGS.rglob("*.yaml"))
+DEFAULT_LOCALE = "en-US"
 MODELS = Path(__file__).parents[2] / "interaction_model"
 AUDIO_BASE_URL = "https://audio.example.org/spine-coach/"
 DEVICE_TIME_ZONE = "America/New_York"  # what the alexa_api fixture's settings API answers
@@ -70,7 +73,11 @@ def play(script: Script, sqlite_url: str, built_audio: Path) -> list[str]:
         engine.dispose()
 
 
-@pytest.mark.parametrize("path", SCRIPTS, ids=[path.stem for path in SCRIPTS])
+def script_id(path: Path) -> str:
+    return path.relative_to(DIALOGS).with_suffix("").as_posix()
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=[script_id(path) for path in SCRIPTS])
 def test_dialog_script(path: Path, sqlite_url: str, built_audio: Path, alexa_api: Any) -> None:
     problems = play(load_script(path), sqlite_url, built_audio)
     assert not problems, f"{path.name}:\n" + "\n".join(problems)
@@ -94,13 +101,25 @@ def test_a_script_that_expects_the_wrong_thing_fails(
     assert "ends_session is False" in problems[1]
 
 
-def test_every_intent_of_every_model_is_in_a_dialog_script() -> None:
-    covered = {turn.intent for path in SCRIPTS for turn in load_script(path).turns if turn.intent}
-    for model in sorted(MODELS.glob("*.json")):
+def test_a_script_speaks_the_locale_of_its_folder() -> None:
+    for path in SCRIPTS:
+        folder = path.parent.relative_to(DIALOGS).as_posix()
+        expected = DEFAULT_LOCALE if folder == "." else folder
+        assert load_script(path).options.locale == expected, script_id(path)
+
+
+def test_every_intent_of_every_model_is_in_a_dialog_script_of_its_locale() -> None:
+    covered: dict[str, set[str]] = defaultdict(set)
+    for path in SCRIPTS:
+        script = load_script(path)
+        covered[script.options.locale] |= {turn.intent for turn in script.turns if turn.intent}
+    models = sorted(MODELS.glob("*.json"))
+    assert {model.stem for model in models} >= {"en-US", "en-GB", "nl-NL"}
+    for model in models:
         intents = {
             intent["name"]
             for intent in json.loads(model.read_text())["interactionModel"]["languageModel"][
                 "intents"
             ]
         }
-        assert intents - covered == set(), model.name
+        assert intents - covered[model.stem] == set(), model.name

@@ -118,16 +118,18 @@ def test_the_publishing_information_covers_every_model_locale(packaged: Path) ->
         "publishingInformation"
     ]
     assert set(publishing["locales"]) == set(models)
+    assert set(models) >= {"en-US", "en-GB", "nl-NL"}
     assert publishing["category"] == "HEALTH_AND_FITNESS"
     assert publishing["isAvailableWorldwide"] is False
-    assert publishing["distributionCountries"] == ["US"]
-    assert publishing["testingInstructions"]
+    assert publishing["distributionCountries"] == sorted(locale[-2:] for locale in models)
+    assert publishing["testingInstructions"].startswith('Say "Alexa, open spine coach"')
     for locale, info in publishing["locales"].items():
         invocation = models[locale]["invocationName"]
-        assert info["name"] == "Spine Coach"
+        words = STORE_WORDS[locale]
+        assert info["name"] == words["name"]
         assert 0 < len(info["summary"]) <= 160
-        assert "does not replace your care team" in info["description"]
-        assert "not a substitute for professional medical advice" in info["description"]
+        for said in words["description"]:
+            assert said in info["description"], (locale, said)
         phrases = info["examplePhrases"]
         assert 1 <= len(phrases) <= 3
         assert phrases[0] == f"Alexa, open {invocation}"
@@ -135,10 +137,48 @@ def test_the_publishing_information_covers_every_model_locale(packaged: Path) ->
             sample for intent in models[locale]["intents"] for sample in intent.get("samples", [])
         }
         for phrase in phrases[1:]:
-            assert phrase.startswith(f"Alexa, ask {invocation} ")
+            lead = f"Alexa, {words['ask']} {invocation} "
+            assert phrase.startswith(lead)
             # Amazon requires example phrases to come from the sample utterances.
-            tail = phrase.removeprefix(f"Alexa, ask {invocation} ").removeprefix("to ")
+            tail = phrase.removeprefix(lead).removeprefix(f"{words['joiner']} ")
             assert tail in samples, phrase
+
+
+# What each locale's store text must say: the disclaimer and the emergency number of its country.
+STORE_WORDS: dict[str, dict[str, Any]] = {
+    "en-US": {
+        "name": "Spine Coach",
+        "ask": "ask",
+        "joiner": "to",
+        "description": [
+            "does not replace your care team",
+            "not a substitute for professional medical advice",
+            '"delete my data"',
+        ],
+    },
+    "en-GB": {
+        "name": "Spine Coach",
+        "ask": "ask",
+        "joiner": "to",
+        "description": [
+            "does not replace your care team",
+            "not a substitute for professional medical advice",
+            "call 999",
+            "carer",
+        ],
+    },
+    "nl-NL": {
+        "name": "Rug Coach",
+        "ask": "vraag",
+        "joiner": "om",
+        "description": [
+            "vervangt uw zorgteam niet",
+            "geen vervanging voor professioneel medisch advies",
+            "bel in een noodgeval 112",
+            '"wis mijn gegevens"',
+        ],
+    },
+}
 
 
 def test_privacy_and_compliance(packaged: Path) -> None:
@@ -156,7 +196,7 @@ def test_privacy_and_compliance(packaged: Path) -> None:
 def test_the_command_says_what_it_wrote_and_what_is_left_to_do(tmp_path: Path) -> None:
     result = run(["--endpoint", ENDPOINT], workdir(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert "Wrote skill-package/skill.json (en-US)" in result.stdout
+    assert "Wrote skill-package/skill.json (en-GB, en-US, nl-NL)" in result.stdout
     assert "--privacy-url" in result.stdout
     assert "ask deploy" in result.stdout
 
@@ -259,6 +299,15 @@ def test_locales_and_countries_follow_the_models() -> None:
 def test_a_locale_without_store_text_is_refused() -> None:
     with pytest.raises(PackageError, match="no store text for the locale de-DE"):
         build_manifest({"de-DE": real_models()["en-US"]}, ENDPOINT)
+
+
+def test_an_example_phrase_that_is_not_a_sample_of_the_model_is_refused() -> None:
+    model = dict(real_models()["nl-NL"])
+    model["intents"] = [
+        intent for intent in model["intents"] if intent["name"] != "CurrentPhaseIntent"
+    ]
+    with pytest.raises(PackageError, match="'in welke fase zit ik' of nl-NL is not a sample"):
+        build_manifest({"nl-NL": model}, ENDPOINT)
 
 
 def test_a_model_folder_without_models_is_refused(tmp_path: Path) -> None:
