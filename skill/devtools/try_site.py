@@ -13,6 +13,8 @@ The page offers the skill's locales that have both an interaction model and stri
 (`skill_locales`); the one chosen (`?lang=nl-NL`, remembered in a cookie, else the browser's
 Accept-Language) is the language the simulated Echo speaks, and the page's own text follows it
 (skill.web.language). Choosing another keeps the patient and the clock: their Echo now speaks it.
+What the page suggests saying in a locale (its chips) is the locale's `suggestions` in
+skill/devtools/simulator/languages/<locale>.yaml.
 """
 
 from __future__ import annotations
@@ -70,36 +72,6 @@ MAX_ADVANCE_DAYS = 366
 BUTTONS = ("Play", "Pause", "Next", "Previous")
 
 
-@dataclass(frozen=True)
-class Phrases:
-    """What the page suggests saying in a locale: words of the skill's model, not page text."""
-
-    start: str
-    placeholder: str
-    chips: tuple[str, ...]
-
-
-# A locale without phrases here gets the page without suggestions.
-PHRASES = {
-    "en-US": Phrases(
-        start="open spine coach",
-        placeholder="Alexa, ask spine coach …",
-        chips=(
-            "open spine coach",
-            "my surgery was three weeks ago",
-            "yes",
-            "what phase am I in",
-            "can I drive yet",
-            "start my bridges",
-            "pause",
-            "resume",
-            "it hurts",
-            "how many have I done today",
-            "help",
-            "stop",
-        ),
-    ),
-}
 # Replies a simulator keeps (the Dialog's history grows with every turn otherwise).
 KEEP_REPLIES = 50
 log = logging.getLogger(__name__)
@@ -388,7 +360,7 @@ def page() -> Response:
         streams=site.streams,
         languages=site.choices(),
         locale=locale,
-        phrases=PHRASES.get(locale),
+        phrases=site.understanding_of(locale).spoken.suggestions,
     )
     response = make_response(html)
     response.headers["Cache-Control"] = "no-store"

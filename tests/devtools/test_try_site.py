@@ -18,7 +18,8 @@ from skill.alexa.endpoint import EXTENSION
 from skill.coach_audio.manifest import load_manifest, repetition_start_ms
 from skill.devtools.dialog import SkillFailed
 from skill.devtools.simulator.session import Simulator
-from skill.devtools.try_site import COOKIE, MAX_TEXT, USER_PREFIX, Simulators
+from skill.devtools.simulator.understanding import Understanding
+from skill.devtools.try_site import COOKIE, MAX_TEXT, USER_PREFIX, Simulators, skill_locales
 from skill.store.patients import PatientStore
 from tests.conftest import NOW
 
@@ -97,6 +98,35 @@ def test_the_page_has_a_csrf_token_the_utterances_and_the_device_buttons(try_app
     assert "HTTPS <code>SPINE_COACH_AUDIO_BASE_URL</code>" in page  # spoken sets, and why
     with try_app.test_client().get("/static/try/try.js") as script:
         assert script.status_code == 200
+
+
+def test_each_language_suggests_its_own_words(try_app: Flask) -> None:
+    client = try_app.test_client()
+    dutch = client.get("/try?lang=nl-NL").get_data(as_text=True)
+    assert 'data-say="mag ik al autorijden"' in dutch
+    assert 'placeholder="Alexa, vraag rug coach …"' in dutch
+    assert "<q>open rug coach</q>" in dutch
+    assert 'data-say="can I drive yet"' not in dutch
+    british = client.get("/try?lang=en-GB").get_data(as_text=True)
+    assert 'data-say="what stage am I at"' in british
+    assert 'data-say="mag ik al autorijden"' not in british
+
+
+@pytest.mark.parametrize("locale", skill_locales())
+def test_every_suggestion_is_heard_as_a_request_the_skill_answers(locale: str) -> None:
+    understanding = Understanding.for_locale(locale)
+    suggestions = understanding.spoken.suggestions
+    assert suggestions is not None, f"no suggestions in languages/{locale}.yaml"
+    assert suggestions.start in suggestions.chips
+    for chip in suggestions.chips:
+        said, launch = understanding.strip_invocation(chip)
+        if launch:
+            continue
+        heard = understanding.hear(said, NOW)
+        assert heard.intent != "AMAZON.FallbackIntent", (locale, chip)
+        # A custom value the model does not know would reach the skill unresolved.
+        unresolved = [s.name for s in heard.slots.values() if s.resolved_id is None]
+        assert all(heard.slots[name].type.startswith("AMAZON.") for name in unresolved), chip
 
 
 def test_a_whole_conversation(try_app: Flask) -> None:

@@ -2,10 +2,10 @@
 
 Each <locale>.yaml holds what the simulator needs to hear that locale as Alexa would: the
 language text2num and dateparser read numbers and dates in, the words around numbers, dates and
-durations, how the skill is invoked, and the phrasings of Amazon's built-in intents (which have
-no samples in the interaction model). These are the patient's words, not the skill's: the
-skill's own sentences live in skill/content/strings/. A bad file stops the simulator with an
-error naming the file and the field.
+durations, how the skill is invoked, the phrasings of Amazon's built-in intents (which have
+no samples in the interaction model), and what /try suggests saying. These are the patient's
+words, not the skill's: the skill's own sentences live in skill/content/strings/. A bad file
+stops the simulator with an error naming the file and the field.
 """
 
 from __future__ import annotations
@@ -82,6 +82,14 @@ class Dates(_Strict):
     )(_lowercase)
 
 
+class Suggestions(_Strict):
+    """What /try suggests saying in the locale: sentences of its interaction model."""
+
+    start: str  # "open spine coach": the first thing to say
+    placeholder: str  # the text box's hint: "Alexa, ask spine coach …"
+    chips: list[str] = Field(min_length=1)  # one click says it
+
+
 class SpokenLanguage(_Strict):
     """One locale's spoken words, as the simulator hears them."""
 
@@ -93,6 +101,7 @@ class SpokenLanguage(_Strict):
     durations: Durations
     dates: Dates
     built_in_intents: dict[str, list[str]]
+    suggestions: Suggestions | None = None  # /try's chips; without them, no suggestions
 
     @field_validator("built_in_intents")
     @classmethod
