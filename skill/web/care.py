@@ -108,7 +108,8 @@ def _private(response: Response) -> Response:
 # (interaction_model/<locale>.json, CaregiverCodeIntent); without them the page describes it.
 CODE_REQUESTS = {
     "en": "Alexa, ask Spine Coach to give my caregiver access",
-    "en_GB": "Alexa, ask Spine Coach to give my caregiver access",
+    "en_GB": "Alexa, ask Spine Coach to give my carer access",
+    "nl": "Alexa, vraag Rug Coach om een code voor mijn mantelzorger",
 }
 
 

@@ -25,6 +25,8 @@ from skill.config import ConfigError
 from skill.content.plan import Pace
 from skill.devtools import envelopes
 from skill.devtools.dialog import Dialog
+from skill.devtools.simulator.understanding import Understanding
+from skill.devtools.try_site import skill_locales
 from skill.store.caregivers import (
     CODE_DIGITS,
     CODE_LIFETIME,
@@ -35,7 +37,8 @@ from skill.store.caregivers import (
 from skill.store.exercise_log import ExerciseLog
 from skill.store.patients import PatientStore
 from skill.store.tables import CAREGIVER_SESSIONS
-from skill.web.care import COOKIE, LIMITS_EXTENSION, CodeAttemptLimits
+from skill.web.care import CODE_REQUESTS, COOKIE, LIMITS_EXTENSION, CodeAttemptLimits
+from skill.web.language import page_locale_of
 from tests.care_support import (  # noqa: F401  (clock_fixture: the `clock` fixture)
     OTHER,
     PATIENT,
@@ -94,6 +97,20 @@ def test_a_code_is_said_digit_by_digit_shown_on_a_card_and_repeated(client: Flas
     assert f"Enter {grouped} on" in reply.response["card"]["content"]
     again = dialog.say("AMAZON.YesIntent")
     assert again.ssml == reply.ssml
+
+
+@pytest.mark.parametrize("skill_locale", skill_locales())
+def test_the_code_page_gives_a_request_the_patients_echo_hears(
+    client: FlaskClient, skill_locale: str
+) -> None:
+    page_locale = page_locale_of(skill_locale)
+    sentence = CODE_REQUESTS[page_locale]
+    understanding = Understanding.for_locale(skill_locale)
+    said, launch = understanding.strip_invocation(sentence)
+    assert not launch
+    assert understanding.hear(said, NOW).intent == "CaregiverCodeIntent", sentence
+    page = client.get(f"/care?lang={page_locale.replace('_', '-')}").get_data(as_text=True)
+    assert f"<q>{sentence}</q>" in page
 
 
 @pytest.mark.usefixtures("engine")
