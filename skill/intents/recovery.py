@@ -99,7 +99,7 @@ class TodayExercisesIntentHandler(IntentHandler):
         turn = turn_of(handler_input)
         sets = turn.services.guided_sets
         items = sets.standings_today(turn, sets.allowed(turn))
-        reply = turn.reply().add(due_now_sentence(turn.strings, turn.plan, items))
+        reply = turn.reply().add(due_now_sentence(turn.strings, items))
         due = [item.exercise for item in items if item.behind > 0]
         if not due:
             return reply.ask_anything_else().build(handler_input)

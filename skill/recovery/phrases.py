@@ -51,9 +51,9 @@ def exercise_names(strings: Strings, plan: RecoveryPlan) -> Markup:
     return strings.join([plain(e.name[strings.locale]) for e in plan.in_bed_exercises.exercises])
 
 
-def due_now_sentence(strings: Strings, plan: RecoveryPlan, items: Sequence[Standing]) -> Markup:
+def due_now_sentence(strings: Strings, items: Sequence[Standing]) -> Markup:
     """What is still due now (sets behind, by exercise); else how many are left for later, or
-    that the day's sets are done. The full wording adds the plan's safety rule."""
+    that the day's sets are done. The full wording adds each set's repetitions."""
     due = [item for item in items if item.behind > 0]
     if due:
         listed = [
@@ -65,8 +65,7 @@ def due_now_sentence(strings: Strings, plan: RecoveryPlan, items: Sequence[Stand
             )
             for item in due
         ]
-        safety = plain(plan.in_bed_exercises.safety.text[strings.locale])
-        return strings.text("exercises.due_now", items=strings.join(listed), safety=safety)
+        return strings.text("exercises.due_now", items=strings.join(listed))
     left = sum(item.remaining for item in items)
     if left:
         return strings.text("exercises.none_due", count=left)

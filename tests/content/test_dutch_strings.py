@@ -185,15 +185,19 @@ def test_plurals_by_dutch_rules(nl: Strings, key: str, count: int, expected: str
 
 
 @pytest.mark.parametrize(
-    ("count", "expected"),
+    ("count", "brief", "full"),
     [
-        (1, "10 keer knieën aandrukken"),
-        (3, "3 keer 10 knieën aandrukken"),
+        (1, "10 keer knieën aandrukken", "10 keer knieën aandrukken"),
+        (3, "3 sets knieën aandrukken", "3 keer 10 knieën aandrukken"),
     ],
 )
-def test_sets_due_say_how_many_times_ten(nl: Strings, count: int, expected: str) -> None:
+def test_sets_due_say_how_many_sets_and_in_full_how_many_times(
+    nl: Strings, count: int, brief: str, full: str
+) -> None:
     name = plain(PLAN.in_bed_exercises.exercises[0].name["nl-NL"])
-    assert nl.text("exercises.due_item", count=count, repetitions=10, name=name) == expected
+    assert nl.text("exercises.due_item", count=count, repetitions=10, name=name) == brief
+    detailed = nl.detailed(lambda: Detail.FULL)
+    assert detailed.text("exercises.due_item", count=count, repetitions=10, name=name) == full
 
 
 @pytest.mark.parametrize(
@@ -295,9 +299,11 @@ def _standings(behind: list[int]) -> list[Standing]:
 @pytest.mark.parametrize("detail", list(Detail))
 def test_what_is_due_now_keeps_the_budget(nl: Strings, detail: Detail) -> None:
     strings = nl.detailed(lambda: detail)
-    said = due_now_sentence(strings, PLAN, _standings([3, 1, 1]))
+    said = due_now_sentence(strings, _standings([3, 1, 1]))
     assert said.startswith("Nu")
-    assert "3 keer 10 knieën aandrukken, 10 keer knie optrekken en 10 keer bruggetjes" in said
+    listed = "knieën aandrukken, 10 keer knie optrekken en 10 keer bruggetjes"
+    assert listed in said
+    assert ("3 keer 10 " if detail is Detail.FULL else "3 sets ") + listed in said
     assert words(said) <= WORD_BUDGET, said
 
 

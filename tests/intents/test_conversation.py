@@ -354,7 +354,7 @@ def test_today_exercises_are_what_is_due_now_and_the_first_is_offered(dialog: Di
     # 10:00: the hourly knee presses' sets of 8, 9 and 10 o'clock are due, one of each other.
     reply = dialog.say("TodayExercisesIntent")
     assert reply.speech == (
-        "Due now: 3 sets of 10 knee presses, 10 knee lifts, and 10 bridges. "
+        "Due now: 3 sets of knee presses, 10 knee lifts, and 10 bridges. "
         "Shall we do your knee presses now?"
     )
     assert reply.session_attributes["pending"] == {

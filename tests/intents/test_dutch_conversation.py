@@ -172,7 +172,7 @@ def test_what_is_due_now(dialog: Dialog) -> None:
     dated(dialog)
     reply = dialog.say("TodayExercisesIntent")
     assert reply.speech.startswith(
-        "Nu aan de beurt: 3 keer 10 knieën aandrukken, 10 keer knie optrekken en 10 keer "
+        "Nu aan de beurt: 3 sets knieën aandrukken, 10 keer knie optrekken en 10 keer "
         "bruggetjes. "
     )
     assert_asks(reply)
