@@ -123,10 +123,13 @@ class NextChunkOffered(_Pending):
 
 
 class ResumeOffered(_Pending):
-    """'You stopped at repetition 6 of your bridges. Shall we finish them?'"""
+    """'You stopped at repetition 6 of your bridges. Shall we finish them?' ('no' puts the old
+    set aside), or 'shall we go on with your bridges?' after "how do I do this?" in a set
+    (`rest_on_no`: 'no' rests, the set waits, as after 'ready for the next five?')."""
 
     kind: Literal["resume"] = "resume"
     set_id: ID
+    rest_on_no: bool = False
 
 
 class SetOffered(_Pending):

@@ -276,7 +276,7 @@ class GuidedSets:
                     "session.how_to_go_on_reprompt",
                     exercise=self.exercise_name(exercise.id, who.locale),
                 )
-                .expect(ResumeOffered(set_id=current.set_id))
+                .expect(ResumeOffered(set_id=current.set_id, rest_on_no=True))
             )
         allowed = self.allowed(who)
         if exercise is None:
@@ -385,7 +385,9 @@ class GuidedSets:
         """'Yes' to 'ready for the next five?', 'shall we finish them?' or 'next, bridges?';
         'no': rest now (the set waits), put an old set aside, or end for today."""
         if not accepted:
-            if isinstance(offer, NextChunkOffered):
+            if isinstance(offer, NextChunkOffered) or (
+                isinstance(offer, ResumeOffered) and offer.rest_on_no
+            ):
                 return Outcome().say("session.paused")
             if isinstance(offer, ResumeOffered):
                 exercise_set = self._open_set(who, offer.set_id)

@@ -94,6 +94,21 @@ def test_how_to_during_a_set_explains_that_set_and_yes_goes_on_from_where_it_sto
     assert POSITION not in went_on.speech
 
 
+def test_no_after_how_to_during_a_set_rests_and_the_set_waits(
+    dialog: Dialog, patient: None, engine: Engine
+) -> None:
+    dialog.launch()
+    dialog.say("StartExerciseIntent", exercise=_exercise("bridges", "bridges"))
+    _explains(dialog.say("HowToIntent"), "bridges", "session.how_to_go_on")
+    rested = dialog.say("AMAZON.NoIntent")
+    assert rested.speech == STRINGS.plain("session.paused")
+    current = ExerciseLog(engine).current(USER)  # not put aside: 'resume' goes on from 6
+    assert current is not None
+    assert current.exercise_id == "bridges"
+    dialog.launch()
+    assert "6." in dialog.say("AMAZON.ResumeIntent").speech
+
+
 def test_how_to_an_unknown_exercise_asks_which(dialog: Dialog, patient: None) -> None:
     dialog.launch()
     reply = dialog.say("HowToIntent", exercise=_exercise("push ups"))
