@@ -5,7 +5,7 @@ from __future__ import annotations
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
-from skill.alexa.pending import SetOffered
+from skill.alexa.outcome import Outcome
 from skill.alexa.speech import Reply
 from skill.intents.base import RequestHandler
 from skill.intents.exercise import unfinished_set_offer
@@ -24,12 +24,7 @@ def _offer_due_now(turn: Turn, reply: Reply) -> Reply:
     due = due_order([standing for standing in standings if standing.behind > 0])
     if not due:
         return reply.ask("welcome.question", "welcome.reprompt")
-    first = due[0]
-    return reply.ask(
-        "session.offer_due",
-        "session.offer_due_reprompt",
-        exercise=sets.exercise_name(first.id, turn.locale),
-    ).expect(SetOffered(exercise=first.id, up_next=[each.id for each in due[1:]]))
+    return reply.follow(sets.offer_due(Outcome(), turn, due))
 
 
 class LaunchRequestHandler(RequestHandler):

@@ -6,7 +6,8 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 from ask_sdk_model.dialog import ElicitSlotDirective
 
-from skill.alexa.pending import MilestoneOffered, OtherContactOffered, RepeatOffered, SetOffered
+from skill.alexa.outcome import Outcome
+from skill.alexa.pending import MilestoneOffered, OtherContactOffered, RepeatOffered
 from skill.alexa.request import resolved_id, slot_value
 from skill.intents.base import IntentHandler
 from skill.intents.turn import Turn, turn_of
@@ -103,16 +104,8 @@ class TodayExercisesIntentHandler(IntentHandler):
         due = [item.exercise for item in items if item.behind > 0]
         if not due:
             return reply.ask_anything_else().build(handler_input)
-        later = [exercise.id for exercise in due_order(items) if exercise not in due]
-        return (
-            reply.ask(
-                "session.offer_due",
-                "session.offer_due_reprompt",
-                exercise=sets.exercise_name(due[0].id, turn.locale),
-            )
-            .expect(SetOffered(exercise=due[0].id, up_next=[e.id for e in due[1:]] + later))
-            .build(handler_input)
-        )
+        later = [exercise for exercise in due_order(items) if exercise not in due]
+        return reply.follow(sets.offer_due(Outcome(), turn, due + later)).build(handler_input)
 
 
 def contact_response(turn: Turn, key: str) -> Response:

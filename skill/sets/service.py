@@ -566,6 +566,11 @@ class GuidedSets:
         order = due_order(items)
         if not order:
             return said.say("session.all_done_today").ask_anything_else()
+        return self.offer_due(said, who, order)
+
+    def offer_due(self, said: Outcome, who: PatientNow, order: list[InBedExercise]) -> Outcome:
+        """End with 'Shall we do your knee presses now?' for the first of `order` (not empty);
+        a yes starts it, the rest of `order` after it."""
         first = order[0]
         return said.ask(
             "session.offer_due",
