@@ -53,7 +53,7 @@ TESTING_LOCALE: Final = "en-US"
 
 _EN_DESCRIPTION: Final = (
     "{name} shares your hospital's advice after spinal fusion surgery. Tell it the date of your "
-    "{surgery} and ask which phase of recovery you are in, whether you may drive, sit or lift "
+    "{surgery} and ask which phase of recovery you are in, whether you may drive, cycle or sit "
     "yet, what today's exercises are and what comes next. It counts you through guided exercise "
     "sets, logs what you did, records your pain score and a short daily check-in, and can share "
     "your progress with a {caregiver} by a one-time code.\n\n"
@@ -120,7 +120,7 @@ STORE_TEXT: Final[Mapping[str, Mapping[str, Any]]] = {
         "description": (
             "Rug Coach geeft u het advies van uw ziekenhuis na een operatie waarbij uw wervels "
             "zijn vastgezet. Noem de datum van uw operatie en vraag in welke herstelfase u zit, "
-            "of u al mag autorijden, zitten of tillen, welke oefeningen u vandaag doet en wat er "
+            "of u al mag autorijden, fietsen of zitten, welke oefeningen u vandaag doet en wat er "
             "hierna komt. Rug Coach telt met u mee bij begeleide oefeningen, noteert wat u deed, "
             "legt uw pijnscore en een korte dagelijkse check-in vast, en kan uw voortgang met "
             "een mantelzorger delen via een eenmalige code.\n\n"
