@@ -324,7 +324,7 @@ def test_severe_pain_says_whom_to_call_first(nl: Strings) -> None:
 def test_the_contact_with_its_hours_in_24_hour_time(nl: Strings) -> None:
     said = spoken_text(str(call_sentence(full(nl), PLAN.contacts["physical_therapy"])))
     assert said == (
-        "Bel de afdeling Fysiotherapie op 088 979 23 23, maandag tot en met vrijdag van 8.00 "
+        "Bel de afdeling Fysiotherapie op 088 979 23 23, maandag tot en met vrijdag van 8.00 uur "
         "tot 16.30 uur."
     )
 

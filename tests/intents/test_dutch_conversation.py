@@ -161,7 +161,7 @@ def test_whom_to_call_with_the_hours_in_full(dialog: Dialog) -> None:
     detail(dialog)
     reply = dialog.say("ContactIntent")
     assert reply.speech == (
-        "Bel de afdeling Fysiotherapie op 088 979 23 23, maandag tot en met vrijdag van 8.00 tot "
+        "Bel de afdeling Fysiotherapie op 088 979 23 23, maandag tot en met vrijdag van 8.00 uur tot "
         "16.30 uur. Wilt u ook het nummer van de afdeling Neurochirurgie?"
     )
     other = dialog.say("AMAZON.YesIntent")
