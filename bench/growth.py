@@ -178,7 +178,7 @@ def _views(url: str) -> _Views:
 
     def summary() -> None:
         response = client.post("/alexa", json=body)
-        if b"In the last 7 days" not in response.data:
+        if b"This week," not in response.data:
             raise RuntimeError(f"unexpected summary: {response.data[:200]!r}")
 
     token = CaregiverAccess(engine, SECRET.encode()).open_session(patient(0), at=NOW)

@@ -147,7 +147,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "spine ProgressSummaryIntent",
         SPINE,
         _progress_summary,
-        "In the last 7 days",
+        "This week,",
         baseline="hello ProgressSummary",
         database=SQLITE,
     ),

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from werkzeug.serving import make_server
 
+from bench import probe
 from bench.__main__ import Scaling, parse_options, round_order
+from bench.fixtures import prepare
 from bench.load import Figures
 from bench.report import rows
-from bench.scenarios import POSTGRESQL, SCENARIOS, SQLITE, Scenario, select
+from bench.scenarios import POSTGRESQL, SCENARIOS, SPINE, SQLITE, Scenario, select
+from bench.spine_app import CHAIN_PEM_ENV, DATABASE_URL_ENV, ROOT_PEM_ENV
+from bench.spine_app import create as create_spine_app
 
 
 def _names(scenarios: Iterable[Scenario]) -> list[str]:
@@ -87,3 +96,30 @@ def test_the_worker_class_is_gthread_unless_production_s_is_asked_for() -> None:
     assert isinstance(production, list)
     assert default[default.index("--worker-class") + 1] == "gthread"
     assert production[production.index("--worker-class") + 1] == "skill.production.WaitressWorker"
+
+
+def test_every_sqlite_scenario_gets_the_answer_its_probe_expects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The bench refuses to measure an app that answers something else: check the expected
+    # answers against today's wording, so a changed sentence fails here and not in `make bench`.
+    fixtures = prepare(tmp_path)
+    monkeypatch.setenv(DATABASE_URL_ENV, fixtures.database_url)
+    monkeypatch.setenv(ROOT_PEM_ENV, str(fixtures.root_pem))
+    monkeypatch.setenv(CHAIN_PEM_ENV, str(fixtures.chain_pem))
+    server = make_server("127.0.0.1", 0, create_spine_app(), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/alexa"
+        checked = []
+        for scenario in SCENARIOS:
+            if scenario.app != SPINE:
+                continue
+            body = json.dumps(scenario.envelope(datetime.now(UTC))).encode()
+            probe.check(url, body, fixtures.pki.headers(body), scenario.expected_speech)
+            checked.append(scenario.name)
+        assert len(checked) == 5
+    finally:
+        server.shutdown()
+        thread.join()
