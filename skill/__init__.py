@@ -172,7 +172,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         from skill.devtools.try_site import init_app as init_try_site
 
         init_try_site(
-            app, csrf=csrf, first_day=settings.SIMULATOR_TODAY, time_zone=settings.DEFAULT_TIMEZONE
+            app,
+            csrf=csrf,
+            first_day=settings.SIMULATOR_TODAY,
+            time_zone=settings.DEFAULT_TIMEZONE,
+            plan=services.plan,
+            catalogue=services.catalogue,
         )
     # No cookie session where no page uses one: Alexa's requests, health probes, the audio.
     app.session_interface = CookieSessionsExcept.for_blueprints(app, ("alexa", "audio"))

@@ -45,7 +45,8 @@ from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 
 from skill.coach_audio.manifest import Manifest, load_manifest
 from skill.config import ConfigError
-from skill.content.strings import DEFAULT_STRINGS_DIR
+from skill.content.plan import Pace, RecoveryPlan, load_plan
+from skill.content.strings import DEFAULT_STRINGS_DIR, Catalogue, load_catalogue
 from skill.devtools.dialog import AlexaReply, SkillFailed
 from skill.devtools.simulator.session import Simulator, start_of_day
 from skill.devtools.simulator.understanding import MODELS_DIR, Understanding
@@ -136,13 +137,15 @@ class Simulators:
 
 @dataclass
 class TrySite:
-    """What /try needs: the app to talk to, the audio built, a clock, and the locales offered
-    (each heard with its interaction model)."""
+    """What /try needs: the app to talk to, the audio built, a clock, the plan and strings the
+    player names a set by, and the locales offered (each heard with its interaction model)."""
 
     app: Flask
     manifest: Manifest | None
     clock: Callable[[], datetime]
     streams: bool
+    plan: RecoveryPlan
+    catalogue: Catalogue
     time_zone: str = "UTC"
     locales: tuple[str, ...] = (LOCALE,)
     simulators: Simulators = field(init=False)
@@ -189,6 +192,15 @@ class TrySite:
             Choice(locale, autonym(locale.replace("-", "_")), locale == current)
             for locale in self.locales
         ]
+
+    def exercise_name(self, exercise_id: str, locale: str) -> str | None:
+        """The exercise's name as the Echo says it in `locale`; None if the plan lacks it."""
+        exercise = self.plan.exercise(exercise_id)
+        return exercise.name.get(locale) if exercise else None
+
+    def pace_name(self, pace: Pace, locale: str) -> str:
+        """The pace's name as the Echo says it in `locale` ("normaal")."""
+        return str(self.catalogue.for_locale(locale).text(f"pace.names.{pace.value}"))
 
     def local_url(self, url: str) -> str | None:
         """This app's /audio/ URL for a streamed track, or None for anything else."""
@@ -275,6 +287,7 @@ def _player(site: TrySite, simulator: Simulator) -> dict[str, Any] | None:
         return None
     stream = player.current
     token = parse_token(stream.token)
+    locale = simulator.dialog.locale
     return {
         "activity": player.activity,
         "url": site.local_url(stream.url),
@@ -282,6 +295,9 @@ def _player(site: TrySite, simulator: Simulator) -> dict[str, Any] | None:
         "duration_ms": player.duration_of(stream.url),
         "exercise": token.exercise_id if token else None,
         "pace": token.pace if token else None,
+        # What the page shows: the set as the Echo names it, in its language.
+        "exercise_name": site.exercise_name(token.exercise_id, locale) if token else None,
+        "pace_name": site.pace_name(token.pace, locale) if token else None,
     }
 
 
@@ -448,13 +464,16 @@ def init_app(
     time_zone: str = "UTC",
     locales: tuple[str, ...] | None = None,
     models_dir: Path = MODELS_DIR,
+    plan: RecoveryPlan | None = None,
+    catalogue: Catalogue | None = None,
 ) -> None:
     """Mount /try, `csrf` checked on its POSTs (the caller checks the SIMULATOR setting; mount
     /audio and skill.web.language first).
 
     New simulated patients start at the app's clock, or on `first_day` (10:00 in `time_zone`),
     so a trial can be pinned to a day; each page's "next day" moves its own clock on. The page
-    offers `locales`, by default the skill's (`skill_locales`)."""
+    offers `locales`, by default the skill's (`skill_locales`); its player names a set with
+    `plan` and `catalogue` (the skill's, loaded again when not given)."""
     manifest = load_manifest(app.config[AUDIO_DIR_KEY])
     base_url = str(app.config.get("AUDIO_BASE_URL") or "")
     offered = locales or skill_locales(models_dir)
@@ -468,6 +487,8 @@ def init_app(
         manifest=manifest,
         clock=app.config.get("CLOCK") or _first_day_clock(first_day, time_zone),
         streams=manifest is not None and base_url.startswith("https://"),
+        plan=plan or load_plan(),
+        catalogue=catalogue or load_catalogue(),
         time_zone=time_zone,
         locales=offered,
         models_dir=models_dir,

@@ -50,11 +50,11 @@
   }
 
   // Speech: the browser's voice, if it has one; clips ([their phrase]) are read as words.
-  function speak(text) {
-    if (!speech || muted || !text) return;
+  function speak(words) {
+    if (!speech || muted || !words) return;
     speech.cancel();
-    const utterance = new SpeechSynthesisUtterance(text.replace(/\[([^\]]*)\]/g, "$1"));
-    utterance.lang = text.speechLang;
+    const utterance = new SpeechSynthesisUtterance(words.replace(/\[([^\]]*)\]/g, "$1"));
+    utterance.lang = text.speechLang;  // the Echo's language, not the browser's
     try { speech.speak(utterance); } catch (error) { /* no voice: the transcript has it */ }
   }
 
@@ -68,9 +68,16 @@
     }
   }
 
+  // The player's state: Alexa's name in data-activity, the page's language on screen.
+  function showActivity(activity) {
+    const shown = document.getElementById("activity");
+    shown.dataset.activity = activity;
+    shown.textContent = text.activities[activity] || activity;
+  }
+
   function showPlayer(player, sync) {
     const track = document.getElementById("track");
-    document.getElementById("activity").textContent = player ? player.activity : "IDLE";
+    showActivity(player ? player.activity : "IDLE");
     if (!player) {
       track.textContent = text.nothingPlaying;
       progress.max = 1;
@@ -81,8 +88,11 @@
       audio.pause();
       return;
     }
-    const name = player.exercise ? player.exercise.replace(/_/g, " ") : text.aTrack;
-    track.textContent = player.pace ? fill(text.trackAtPace, { track: name, pace: player.pace }) : name;
+    // The exercise and its pace as the Echo names them (its ids if the plan does not).
+    const name = player.exercise_name
+      || (player.exercise ? player.exercise.replace(/_/g, " ") : text.aTrack);
+    const pace = player.pace_name || player.pace;
+    track.textContent = pace ? fill(text.trackAtPace, { track: name, pace: pace }) : name;
     progress.max = Math.max(player.duration_ms, 1);
     progress.value = Math.min(player.offset_ms, progress.max);
     progress.dataset.offset = String(player.offset_ms);
