@@ -108,6 +108,17 @@ EXERCISE_SETS = Table(
     ),
     # A patient's queued sets, closed whenever a set starts (migration 0005).
     Index("ix_exercise_sets_user_id_queued", "user_id", "outcome", **_when("outcome = 'queued'")),
+    # A patient's complete sets by when they ended, for a set start's "instructed today?"
+    # (migration 0010).
+    Index(
+        "ix_exercise_sets_user_id_completed",
+        "user_id",
+        "ended_at",
+        "exercise_id",
+        "started_at",
+        "delivery",
+        **_when("outcome = 'complete'"),
+    ),
 )
 
 # A pain score from 0 to 10 the patient gave, during a set or on its own.

@@ -11,6 +11,7 @@ PARTIAL = {
     "uq_exercise_sets_user_id_in_progress": "outcome = 'in_progress'",
     "ix_exercise_sets_user_id_queued": "outcome = 'queued'",
     "uq_caregiver_codes_unused_hash": "used_at IS NULL",
+    "ix_exercise_sets_user_id_completed": "outcome = 'complete'",
 }
 
 
