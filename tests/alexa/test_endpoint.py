@@ -231,7 +231,6 @@ def test_readyz_checks_the_database(client: FlaskClient, tmp_path: Any) -> None:
 # --- verification on, through the real HTTP path ----------------------------------------------
 
 
-
 @pytest.fixture(scope="module")
 def pki() -> LocalPki:
     return make_pki(now=NOW)

@@ -161,8 +161,8 @@ def test_whom_to_call_with_the_hours_in_full(dialog: Dialog) -> None:
     detail(dialog)
     reply = dialog.say("ContactIntent")
     assert reply.speech == (
-        "Bel de afdeling Fysiotherapie op 088 979 23 23, maandag tot en met vrijdag van 8.00 uur tot "
-        "16.30 uur. Wilt u ook het nummer van de afdeling Neurochirurgie?"
+        "Bel de afdeling Fysiotherapie op 088 979 23 23, maandag tot en met vrijdag van "
+        "8.00 uur tot 16.30 uur. Wilt u ook het nummer van de afdeling Neurochirurgie?"
     )
     other = dialog.say("AMAZON.YesIntent")
     assert other.speech == ("Bel de afdeling Neurochirurgie op 088 979 43 65. Zal ik het herhalen?")
@@ -172,8 +172,7 @@ def test_what_is_due_now(dialog: Dialog) -> None:
     dated(dialog)
     reply = dialog.say("TodayExercisesIntent")
     assert reply.speech.startswith(
-        "Nu aan de beurt: 3 sets knieën aandrukken, 10 keer knie optrekken en 10 keer "
-        "bruggetjes. "
+        "Nu aan de beurt: 3 sets knieën aandrukken, 10 keer knie optrekken en 10 keer bruggetjes. "
     )
     assert_asks(reply)
 

@@ -83,9 +83,7 @@ def test_patients_are_kept_apart(store: PatientStore) -> None:
     assert (first.surgery_date, second.surgery_date) == (date(2026, 10, 21), date(2026, 9, 1))
 
 
-def test_concurrent_saves_for_one_patient_make_one_row(
-    store: PatientStore, engine: Engine
-) -> None:
+def test_concurrent_saves_for_one_patient_make_one_row(store: PatientStore, engine: Engine) -> None:
     errors: list[BaseException] = []
     days = [date(2026, 10, day) for day in range(1, 17)]
 

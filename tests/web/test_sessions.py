@@ -41,9 +41,7 @@ def spy(app: Flask) -> Spy:
     return spy
 
 
-def test_alexa_health_probes_and_audio_get_no_session_and_no_cookie(
-    app: Flask, spy: Spy
-) -> None:
+def test_alexa_health_probes_and_audio_get_no_session_and_no_cookie(app: Flask, spy: Spy) -> None:
     client = app.test_client()
     client.set_cookie(app.config["SESSION_COOKIE_NAME"], "a-cookie-nobody-should-read")
     alexa = client.post("/alexa", json=envelopes.launch(at=NOW))
