@@ -165,3 +165,45 @@ def test_the_terminal_shows_the_conversation_without_log_chatter(
     assert "POST /alexa" not in result.stderr  # access lines
     assert "alembic" not in result.stderr  # the migration run when the database is new
     assert "REQUEST VERIFICATION IS OFF" in result.stderr  # warnings still show
+
+
+# Words an English answer can hardly do without, and Dutch never uses.
+ENGLISH = re.compile(r"\b(the|you|your|and|it|of|to|what|sorry|anything|welcome|when)\b", re.I)
+
+
+def test_a_dutch_conversation_with_a_set_paused_and_finished_the_next_day(
+    tmp_path: Path, built_audio: Path
+) -> None:
+    # The audio folder has en-US only: the Dutch set is spoken, never an English clip.
+    out = chat(
+        [
+            "open rug coach",
+            "mijn operatie was op eenentwintig oktober",
+            "ja",
+            "mag ik al autorijden",
+            "vraag rug coach om mijn bruggetjes te starten",
+            "pauze",
+            "/day",
+            "open rug coach",
+            "ja",
+            "/quit",
+        ],
+        tmp_path,
+        built_audio,
+        "--locale",
+        "nl-NL",
+        today=date(2026, 11, 20),
+    )
+    assert "alexa> Hallo, ik ben Rug Coach." in out
+    assert "(heard SetSurgeryDateIntent surgeryDate=XXXX-10-21)" in out
+    assert "alexa> Uw operatie was dus op woensdag 21 oktober. Klopt dat?" in out
+    assert "alexa> Nog niet. Vanaf woensdag 2 december" in out  # week 6
+    assert "(heard StartExerciseIntent exercise=bruggetjes)" in out
+    assert "(heard AMAZON.PauseIntent)" in out
+    stopped = re.search(r"alexa> U stopte bij herhaling (\d+) van bruggetjes\.", out)
+    assert stopped is not None
+    assert f"alexa> Verder met bruggetjes, vanaf herhaling {stopped[1]}." in out
+    answers = [line for line in out.splitlines() if line.startswith("alexa> ")]
+    assert len(answers) == 8
+    assert not [answer for answer in answers if ENGLISH.search(answer)]
+    assert "[playing" not in out  # no track: nl-NL audio was not built
