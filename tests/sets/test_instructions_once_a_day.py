@@ -5,7 +5,6 @@ Pause, resume and PlaybackStopped map offsets with the cue map of the variant th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,6 @@ import pytest
 from flask import Flask
 from sqlalchemy import Engine
 
-from skill import create_app
 from skill.alexa.endpoint import EXTENSION
 from skill.coach_audio.manifest import (
     Manifest,
@@ -32,9 +30,8 @@ from skill.sets.script import Variant
 from skill.sets.tokens import PlaybackToken, parse_token
 from skill.store.exercise_log import Delivery, ExerciseLog, Outcome
 from skill.store.patients import PatientStore
-from tests.conftest import NOW
+from tests.conftest import AUDIO_BASE_URL, NOW
 
-BASE_URL = "https://audio.example.org/spine-coach/"
 USER = envelopes.DEFAULT_USER
 SURGERY = date(2026, 10, 21)
 PLAN = load_plan()
@@ -48,21 +45,6 @@ def instruction(exercise_id: str) -> str:
     exercise = PLAN.exercise(exercise_id)
     assert exercise is not None
     return exercise.instruction["en-US"]
-
-
-@pytest.fixture
-def app(sqlite_url: str, built_audio: Path, alexa_api: Any) -> Iterator[Flask]:
-    app = create_app(
-        {
-            "DATABASE_URL": sqlite_url,
-            "VERIFY_REQUESTS": False,
-            "SKILL_ID": None,
-            "AUDIO_DIR": str(built_audio),
-            "AUDIO_BASE_URL": BASE_URL,
-        }
-    )
-    yield app
-    app.extensions[EXTENSION].engine.dispose()
 
 
 @pytest.fixture
@@ -130,7 +112,7 @@ def test_a_streamed_set_plays_full_first_then_short_and_full_again_the_next_day(
     echo.launch()
     first = _start(echo)
     token, url, offset = _played(first)
-    assert (token.variant, url, offset) == (Variant.FULL, BASE_URL + full.file, 0)
+    assert (token.variant, url, offset) == (Variant.FULL, AUDIO_BASE_URL + full.file, 0)
     assert first.speech == STRINGS.plain("session.start_audio", exercise="bridges", pace="normal")
     echo.listen(milliseconds=full.duration_ms + 1000)  # played to the end: complete
     done = log.get(token.set_id)
@@ -140,7 +122,7 @@ def test_a_streamed_set_plays_full_first_then_short_and_full_again_the_next_day(
     echo.launch()
     second = _start(echo)
     token, url, offset = _played(second)
-    assert (token.variant, url, offset) == (Variant.SHORT, BASE_URL + short.file, 0)
+    assert (token.variant, url, offset) == (Variant.SHORT, AUDIO_BASE_URL + short.file, 0)
     assert second.speech == STRINGS.plain(
         "session.start_audio_short", exercise="bridges", pace="normal"
     )
@@ -159,14 +141,14 @@ def test_a_streamed_set_plays_full_first_then_short_and_full_again_the_next_day(
     assert repetitions_completed_at(full, 40_000) < paused.repetitions_done
     resumed = echo.say("AMAZON.ResumeIntent")
     token, url, offset = _played(resumed)
-    assert (token.variant, url) == (Variant.SHORT, BASE_URL + short.file)
+    assert (token.variant, url) == (Variant.SHORT, AUDIO_BASE_URL + short.file)
     assert offset == repetition_start_ms(short, paused.repetitions_done + 1)
 
     echo.advance(days=1)
     echo.launch()
     next_day = _start(echo)
     token, url, _ = _played(next_day)
-    assert (token.variant, url) == (Variant.FULL, BASE_URL + full.file)
+    assert (token.variant, url) == (Variant.FULL, AUDIO_BASE_URL + full.file)
 
 
 def test_a_set_stopped_for_pain_or_put_aside_leaves_the_next_one_full(

@@ -4,7 +4,6 @@ wherever it is read (pause, pain, previous)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,6 @@ import pytest
 from flask import Flask
 from sqlalchemy import Engine, event
 
-from skill import create_app
 from skill.alexa.endpoint import EXTENSION
 from skill.coach_audio.manifest import (
     Manifest,
@@ -29,25 +27,9 @@ from skill.store.exercise_log import Delivery, ExerciseLog, Outcome
 from skill.store.patients import PatientStore
 from tests.conftest import NOW
 
-BASE_URL = "https://audio.example.org/spine-coach/"
 USER = envelopes.DEFAULT_USER
 SURGERY = date(2026, 10, 21)
 WRITES = ("INSERT", "UPDATE", "DELETE")
-
-
-@pytest.fixture
-def app(sqlite_url: str, built_audio: Path, alexa_api: Any) -> Iterator[Flask]:
-    app = create_app(
-        {
-            "DATABASE_URL": sqlite_url,
-            "VERIFY_REQUESTS": False,
-            "SKILL_ID": None,
-            "AUDIO_DIR": str(built_audio),
-            "AUDIO_BASE_URL": BASE_URL,
-        }
-    )
-    yield app
-    app.extensions[EXTENSION].engine.dispose()
 
 
 @pytest.fixture
