@@ -46,6 +46,7 @@ from werkzeug.wrappers import Response as ResponseBase
 
 from skill.alexa.time_zones import zone_or_none
 from skill.config import ENV_PREFIX, ConfigError, Settings
+from skill.content.strings import Catalogue
 from skill.services import Services
 from skill.store.caregivers import SESSION_MAX_AGE, CaregiverAccess
 from skill.web.dashboard import Dashboard, build_dashboard
@@ -104,18 +105,18 @@ def _private(response: Response) -> Response:
     return response
 
 
-# What the patient says for a code, in each page language whose skill locale has the words
-# (interaction_model/<locale>.json, CaregiverCodeIntent); without them the page describes it.
-CODE_REQUESTS = {
-    "en": "Alexa, ask Spine Coach to give my caregiver access",
-    "en_GB": "Alexa, ask Spine Coach to give my carer access",
-    "nl": "Alexa, vraag Rug Coach om een code voor mijn mantelzorger",
-}
+def code_request_for(catalogue: Catalogue, page_locale: str) -> str | None:
+    """What the patient says for a code, from the strings of the skill locale this page language
+    stands for; None where no skill locale has it (the page then describes the request)."""
+    for skill_locale in catalogue.locales:
+        if page_locale_of(skill_locale) == page_locale:
+            return catalogue.for_locale(skill_locale).plain("caregiver.request")
+    return None
 
 
 def _code_page(error: str | None = None, status: int = 200) -> Response:
     """The code form; `error` names the message the template shows ("refused", "too_many")."""
-    code_request = CODE_REQUESTS.get(str(get_locale()))
+    code_request = code_request_for(_site().services.catalogue, str(get_locale()))
     page = render_template("care/code.html", error=error, code_request=code_request)
     return _private(make_response(page, status))
 

@@ -23,6 +23,7 @@ from skill import create_app
 from skill.alexa.endpoint import EXTENSION
 from skill.config import ConfigError
 from skill.content.plan import Pace
+from skill.content.strings import load_catalogue
 from skill.devtools import envelopes
 from skill.devtools.dialog import Dialog
 from skill.devtools.simulator.understanding import Understanding
@@ -37,7 +38,7 @@ from skill.store.caregivers import (
 from skill.store.exercise_log import ExerciseLog
 from skill.store.patients import PatientStore
 from skill.store.tables import CAREGIVER_SESSIONS
-from skill.web.care import CODE_REQUESTS, COOKIE, LIMITS_EXTENSION, CodeAttemptLimits
+from skill.web.care import COOKIE, LIMITS_EXTENSION, CodeAttemptLimits, code_request_for
 from skill.web.language import page_locale_of
 from tests.care_support import (  # noqa: F401  (clock_fixture: the `clock` fixture)
     OTHER,
@@ -104,7 +105,8 @@ def test_the_code_page_gives_a_request_the_patients_echo_hears(
     client: FlaskClient, skill_locale: str
 ) -> None:
     page_locale = page_locale_of(skill_locale)
-    sentence = CODE_REQUESTS[page_locale]
+    sentence = code_request_for(load_catalogue(), page_locale)
+    assert sentence is not None
     understanding = Understanding.for_locale(skill_locale)
     said, launch = understanding.strip_invocation(sentence)
     assert not launch
