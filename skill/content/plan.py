@@ -208,6 +208,9 @@ class InBedExercise(Sourced):
     repetitions: Annotated[int, Field(ge=1, le=100)]
     every_hour: bool = False
     times_per_day: Annotated[int, Field(ge=1, le=24)] | None = None
+    # When reminders name a daily exercise: one whole local hour per set, within the plan's
+    # waking hours (a patient's own waking hours move them proportionally).
+    remind_at: Annotated[list[time], Field(min_length=1, max_length=24)] | None = None
     from_week: Annotated[int, Field(ge=0)] = 0
     not_yet_because: LocalizedText | None = None
     tempo: Tempo
@@ -218,6 +221,13 @@ class InBedExercise(Sourced):
             raise ValueError("give either 'every_hour: true' or 'times_per_day'")
         if (self.from_week > 0) != (self.not_yet_because is not None):
             raise ValueError("give 'not_yet_because' exactly when 'from_week' is above 0")
+        if self.remind_at is not None:
+            if self.times_per_day != len(self.remind_at):
+                raise ValueError("'remind_at' gives one time for each of 'times_per_day'")
+            if any(moment.minute or moment.second for moment in self.remind_at):
+                raise ValueError("'remind_at' times are whole hours, like '09:00'")
+            if self.remind_at != sorted(set(self.remind_at)):
+                raise ValueError("'remind_at' times are distinct and in order")
         return self
 
 
@@ -284,6 +294,10 @@ class InBedExercises(_Model):
         ids = [exercise.id for exercise in self.exercises]
         if len(ids) != len(set(ids)):
             raise ValueError("exercises: each id may appear once")
+        hours = self.waking_hours
+        for exercise in self.exercises:
+            if any(not hours.start <= at < hours.end for at in exercise.remind_at or ()):
+                raise ValueError(f"{exercise.id}: 'remind_at' lies outside the waking hours")
         return self
 
 

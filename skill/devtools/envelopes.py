@@ -10,6 +10,8 @@ DEFAULT_USER = "amzn1.ask.account.TESTUSER"
 DEFAULT_DEVICE = "amzn1.ask.device.TESTDEVICE"
 DEFAULT_SKILL_ID = "amzn1.ask.skill.00000000-0000-0000-0000-000000000000"
 API_ENDPOINT = "https://api.amazonalexa.com"
+API_ACCESS_TOKEN = "test-api-access-token"
+REMINDERS_SCOPE = "alexa::alerts:reminders:skill:readwrite"
 
 
 def timestamp(moment: datetime) -> str:
@@ -26,15 +28,25 @@ def context(
     skill_id: str = DEFAULT_SKILL_ID,
     interfaces: dict[str, Any] | None = None,
     audio_player: dict[str, Any] | None = None,
+    granted: tuple[str, ...] = (),
+    api_endpoint: str = API_ENDPOINT,
+    api_access_token: str = API_ACCESS_TOKEN,
 ) -> dict[str, Any]:
-    """The context object: System with application, user, device and API access."""
+    """The context object: System with application, user, device and API access; `granted`
+    permission scopes appear under the user, as Alexa sends them once the user allowed them."""
+    user: dict[str, Any] = {"userId": user_id}
+    if granted:
+        user["permissions"] = {
+            "consentToken": api_access_token,
+            "scopes": {scope: {"status": "GRANTED"} for scope in granted},
+        }
     ctx: dict[str, Any] = {
         "System": {
             "application": {"applicationId": skill_id},
-            "user": {"userId": user_id},
+            "user": user,
             "device": {"deviceId": device_id, "supportedInterfaces": interfaces or {}},
-            "apiEndpoint": API_ENDPOINT,
-            "apiAccessToken": "test-api-access-token",
+            "apiEndpoint": api_endpoint,
+            "apiAccessToken": api_access_token,
         }
     }
     if audio_player is not None:
@@ -56,6 +68,9 @@ def envelope(
     with_session: bool = True,
     interfaces: dict[str, Any] | None = None,
     audio_player: dict[str, Any] | None = None,
+    granted: tuple[str, ...] = (),
+    api_endpoint: str = API_ENDPOINT,
+    api_access_token: str = API_ACCESS_TOKEN,
 ) -> dict[str, Any]:
     """A full request envelope around `request`, with the common fields filled in."""
     body: dict[str, Any] = {
@@ -66,6 +81,9 @@ def envelope(
             skill_id=skill_id,
             interfaces=interfaces,
             audio_player=audio_player,
+            granted=granted,
+            api_endpoint=api_endpoint,
+            api_access_token=api_access_token,
         ),
         "request": {
             "requestId": f"amzn1.echo-api.request.{uuid.uuid4()}",
@@ -189,6 +207,61 @@ def audio_player_event(
     state = {"token": token, "offsetInMilliseconds": offset_ms, "playerActivity": player_activity}
     return request_of_type(
         f"AudioPlayer.{event}", at=at, options={**options, "audio_player": state}, **fields
+    )
+
+
+def permission_answer(
+    status: str = "ACCEPTED",
+    *,
+    at: datetime,
+    code: str = "200",
+    token: str = "",
+    scope: str = REMINDERS_SCOPE,
+    **options: Any,
+) -> dict[str, Any]:
+    """The `Connections.Response` to an `AskFor` permission request, in the session that asked:
+    `status` ACCEPTED, DENIED or NOT_ANSWERED; a `code` other than 200 when Alexa could not ask
+    (then the payload has no status)."""
+    payload: dict[str, Any] = {"permissionScope": scope}
+    if code == "200":
+        payload["status"] = status
+    request = {
+        "type": "Connections.Response",
+        "name": "AskFor",
+        "status": {"code": code, "message": "OK" if code == "200" else "Bad Request"},
+        "token": token,
+        "payload": payload,
+    }
+    return envelope(request, at=at, **options)
+
+
+def reminder_event(
+    event: str, *, at: datetime, alert_tokens: tuple[str, ...], **options: Any
+) -> dict[str, Any]:
+    """A `Reminders.*` event (ReminderStarted, Created, Updated, StatusChanged, Deleted), no
+    session: Deleted names its `alertTokens`, the others one `alertToken`."""
+    if event == "ReminderDeleted":
+        body: dict[str, Any] = {"alertTokens": list(alert_tokens)}
+    else:
+        body = {"alertToken": alert_tokens[0]}
+        if event == "ReminderStatusChanged":
+            body["status"] = "COMPLETED"
+    return request_of_type(f"Reminders.{event}", at=at, options=options, body=body)
+
+
+def permission_event(
+    event: str, *, at: datetime, accepted: tuple[str, ...], **options: Any
+) -> dict[str, Any]:
+    """`AlexaSkillEvent.SkillPermissionAccepted` or `SkillPermissionChanged`: the scopes the user
+    allows now (a scope missing from a change was taken back)."""
+    stamp = timestamp(at)
+    return request_of_type(
+        f"AlexaSkillEvent.{event}",
+        at=at,
+        options=options,
+        body={"acceptedPermissions": [{"scope": scope} for scope in accepted]},
+        eventCreationTime=stamp,
+        eventPublishingTime=stamp,
     )
 
 
