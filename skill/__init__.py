@@ -27,6 +27,7 @@ from skill.coach_audio.manifest import load_manifest
 from skill.config import ENV_PREFIX, ConfigError, Settings, load_settings
 from skill.content.plan import load_plan
 from skill.content.strings import load_catalogue
+from skill.reminders.service import Reminders
 from skill.services import Services
 from skill.sets.coach_voice import CoachVoice
 from skill.sets.service import GuidedSets
@@ -122,6 +123,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         coach_voice=coach_voice,
         spoken_sets=spoken_sets,
         guided_sets=GuidedSets(plan, exercise_log, patients, coach_voice, spoken_sets),
+        reminders=Reminders(),
         default_time_zone=settings.DEFAULT_TIMEZONE,
     )
     api_client = app.config.get("ALEXA_API_CLIENT") or _alexa_api(settings)

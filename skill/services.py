@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from skill.alexa.time_zones import DeviceTimeZones
 from skill.content.plan import RecoveryPlan
 from skill.content.strings import Catalogue
+from skill.reminders.service import Reminders
 from skill.sets.coach_voice import CoachVoice
 from skill.sets.service import GuidedSets
 from skill.sets.spoken import SpokenSets
@@ -33,6 +34,7 @@ class Services:
     coach_voice: CoachVoice
     spoken_sets: SpokenSets
     guided_sets: GuidedSets
+    reminders: Reminders
     default_time_zone: str = "UTC"
 
     def __post_init__(self) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ask_sdk_model import Directive
+from ask_sdk_model.ui import AskForPermissionsConsentCard, Card
 from markupsafe import Markup
 
 from skill.alexa.pending import Pending
@@ -46,6 +47,11 @@ class Outcome:
     question: tuple[Message, Message] | None = None
     pending: Pending | None = None
     directives: list[Directive] = field(default_factory=list)
+    # A directive that hands the conversation to Alexa (Connections.SendRequest): sent with no
+    # reprompt and shouldEndSession unset, as Alexa requires.
+    handover: Directive | None = None
+    # A card for the Alexa app (the reminders permission, where Alexa cannot ask by voice).
+    card: Card | None = None
 
     def say(self, key: str, /, **params: Any) -> Outcome:
         """Add the catalogue message `key`."""
@@ -74,4 +80,14 @@ class Outcome:
     def directive(self, directive: Directive) -> Outcome:
         """Send an AudioPlayer directive with the speech."""
         self.directives.append(directive)
+        return self
+
+    def hand_over(self, directive: Directive) -> Outcome:
+        """Hand the conversation to Alexa with `directive` (a Connections.SendRequest)."""
+        self.handover = directive
+        return self
+
+    def consent_card(self, *scopes: str) -> Outcome:
+        """Show an AskForPermissionsConsent card for `scopes` in the Alexa app."""
+        self.card = AskForPermissionsConsentCard(permissions=list(scopes))
         return self

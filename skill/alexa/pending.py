@@ -140,6 +140,19 @@ class SetOffered(_Pending):
     up_next: list[ID] = Field(default_factory=list, max_length=20)
 
 
+class RemindersOffered(_Pending):
+    """'Shall I remind you to do your exercises through the day?' (the launch's offer, or after
+    'You have no reminders.')."""
+
+    kind: Literal["reminders_offer"] = "reminders_offer"
+
+
+class RemindersCancelToConfirm(_Pending):
+    """'Stop all your reminders?'"""
+
+    kind: Literal["confirm_cancel_reminders"] = "confirm_cancel_reminders"
+
+
 Pending = Annotated[
     SurgeryDateAsked
     | SurgeryDateToConfirm
@@ -154,7 +167,9 @@ Pending = Annotated[
     | RevokeOffered
     | NextChunkOffered
     | ResumeOffered
-    | SetOffered,
+    | SetOffered
+    | RemindersOffered
+    | RemindersCancelToConfirm,
     Field(discriminator="kind"),
 ]
 SetOffer = NextChunkOffered | ResumeOffered | SetOffered
@@ -173,6 +188,8 @@ KINDS: tuple[type[_Pending], ...] = (
     NextChunkOffered,
     ResumeOffered,
     SetOffered,
+    RemindersOffered,
+    RemindersCancelToConfirm,
 )
 # Every intent that answers some question.
 ANSWERING_INTENTS = tuple(sorted({name for kind in KINDS for name in kind.answered_by}))

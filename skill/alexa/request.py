@@ -103,3 +103,14 @@ def resolved_id(handler_input: HandlerInput, name: str) -> str | None:
             if value_id:
                 return value_id
     return None
+
+
+def permission_granted(handler_input: HandlerInput, scope: str) -> bool:
+    """Whether the user granted `scope` (context.System.user.permissions.scopes)."""
+    system = getattr(handler_input.request_envelope.context, "system", None)
+    permissions = getattr(getattr(system, "user", None), "permissions", None)
+    scopes = getattr(permissions, "scopes", None)
+    if not isinstance(scopes, dict):
+        return False
+    status = getattr(scopes.get(scope), "status", None)
+    return getattr(status, "value", status) == "GRANTED"

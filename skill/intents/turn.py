@@ -12,9 +12,11 @@ from ask_sdk_core.handler_input import HandlerInput
 from skill.alexa import pending as pending_question
 from skill.alexa import request as alexa_request
 from skill.alexa.pending import Pending
+from skill.alexa.reminders_api import SCOPE as REMINDERS_SCOPE
+from skill.alexa.reminders_api import AlexaReminders
 from skill.alexa.speech import Reply
 from skill.alexa.time_zones import zone_or_none
-from skill.content.plan import RecoveryPlan
+from skill.content.plan import RecoveryPlan, WakingHours
 from skill.content.strings import Detail
 from skill.recovery.timeline import NeedSurgeryDate
 from skill.services import Services
@@ -130,6 +132,25 @@ class Turn:
             raise NeedSurgeryDate()
         # Saved as "not after today" in the zone of the day; another zone may see it a day early.
         return min(surgery_date, self.today)
+
+    @property
+    def waking_hours(self) -> WakingHours:
+        """The patient's own waking hours ("remind me from nine till nine"), else the plan's."""
+        own = self.patient.waking_hours if self.patient else None
+        return own or self.plan.in_bed_exercises.waking_hours
+
+    @property
+    def reminders_permitted(self) -> bool:
+        """Whether the patient allowed this skill's reminders (the request's permissions)."""
+        return alexa_request.permission_granted(self.handler_input, REMINDERS_SCOPE)
+
+    @cached_property
+    def reminders_api(self) -> AlexaReminders | None:
+        """Alexa's Reminders API for this request, or None without an API client."""
+        factory = self.handler_input.service_client_factory
+        if factory is None:
+            return None
+        return AlexaReminders(factory.get_reminder_management_service())
 
     def reply(self) -> Reply:
         """A new response in this locale."""

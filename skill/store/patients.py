@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ColumnElement, Engine, and_, bindparam, func, select
 from sqlalchemy import cast as sql_cast
 
+from skill.content.plan import WakingHours
 from skill.content.strings import Detail
 from skill.store.dialects import upsert_insert
 from skill.store.exercise_log import ExerciseSet, Outcome, set_from_row
@@ -53,6 +54,8 @@ class PatientRecord:
     locale: str | None = None
     preferences: dict[str, Any] = field(default_factory=dict)
     speech_detail: Detail = Detail.BRIEF
+    # The patient's own waking hours ("remind me from nine till nine"); None: the plan's.
+    waking_hours: WakingHours | None = None
 
 
 @dataclass(frozen=True)
