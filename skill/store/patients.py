@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from typing import Any
 
 from sqlalchemy import JSON, ColumnElement, Engine, and_, bindparam, func, select
@@ -26,6 +26,12 @@ _PATIENT_COLUMNS = (
     _PATIENTS.c.locale,
     _PATIENTS.c.preferences,
     _PATIENTS.c.speech_detail,
+    _PATIENTS.c.waking_start,
+    _PATIENTS.c.waking_end,
+    _PATIENTS.c.reminders_wanted,
+    _PATIENTS.c.reminders_offered_on,
+    _PATIENTS.c.reminders_declined_on,
+    _PATIENTS.c.reminders_synced,
 )
 _SELECT_PATIENT = select(*_PATIENT_COLUMNS).where(_PATIENTS.c.user_id == bindparam("user_id"))
 # The patient and their set in progress (NULLs when none), in one read: a launch needs both.
@@ -45,6 +51,25 @@ _SELECT_PATIENT_AND_SET = (
 
 
 @dataclass(frozen=True)
+class ReminderState:
+    """What the patient said about reminders, and whether Amazon holds what the skill wants."""
+
+    # True: asked for or accepted; False: said no to the offer, or stopped them; None: neither.
+    wanted: bool | None = None
+    offered_on: date | None = None
+    # When the patient last declined the permission (no new ask for 7 days).
+    declined_on: date | None = None
+    # A digest of what was last synced in full with Amazon (None: something is owed).
+    synced: str | None = None
+
+
+def _waking_hours(start: int | None, end: int | None) -> WakingHours | None:
+    if start is None or end is None or not 0 <= start < end <= 24:
+        return None
+    return WakingHours(start=time(start), end=time(23, 59, 59) if end == 24 else time(end))
+
+
+@dataclass(frozen=True)
 class PatientRecord:
     """A patient as handlers see it: plain values, detached from the database."""
 
@@ -56,6 +81,7 @@ class PatientRecord:
     speech_detail: Detail = Detail.BRIEF
     # The patient's own waking hours ("remind me from nine till nine"); None: the plan's.
     waking_hours: WakingHours | None = None
+    reminders: ReminderState = field(default_factory=lambda: ReminderState())
 
 
 @dataclass(frozen=True)
@@ -68,7 +94,8 @@ class PatientAndSet:
 
 def _record(row: Row) -> PatientRecord:
     # Values come back converted by SQLAlchemy's types: a date, a decoded JSON object.
-    found_id, surgery_date, time_zone, locale, preferences, speech_detail = row
+    found_id, surgery_date, time_zone, locale, preferences, speech_detail, *more = row
+    waking_start, waking_end, wanted, offered_on, declined_on, synced = more
     return PatientRecord(
         user_id=found_id,
         surgery_date=surgery_date,
@@ -76,6 +103,8 @@ def _record(row: Row) -> PatientRecord:
         locale=locale,
         preferences=dict(preferences) if isinstance(preferences, dict) else {},
         speech_detail=Detail.FULL if speech_detail == Detail.FULL.value else Detail.BRIEF,
+        waking_hours=_waking_hours(waking_start, waking_end),
+        reminders=ReminderState(wanted, offered_on, declined_on, synced),
     )
 
 
@@ -125,6 +154,18 @@ class PatientStore:
     def save_speech_detail(self, user_id: str, detail: Detail) -> None:
         """Remember how much the patient wants to hear: the brief or the full wording."""
         self._upsert(user_id, {"speech_detail": detail.value})
+
+    def save_waking_hours(self, user_id: str, start: int, end: int) -> None:
+        """Remember the patient's own waking hours (whole local hours, `end` up to 24)."""
+        self._upsert(user_id, {"waking_start": start, "waking_end": end})
+
+    def save_reminders(self, user_id: str, **changes: Any) -> None:
+        """Change the patient's reminder state: `wanted`, `offered_on`, `declined_on`, `synced`
+        (the `ReminderState` fields)."""
+        unknown = set(changes) - set(ReminderState.__dataclass_fields__)
+        if unknown:
+            raise TypeError(f"not reminder state: {', '.join(sorted(unknown))}")
+        self._upsert(user_id, {f"reminders_{name}": value for name, value in changes.items()})
 
     def update_preferences(self, user_id: str, changes: dict[str, Any]) -> None:
         """Merge `changes` into the patient's preferences in one statement (no lost updates)."""

@@ -69,6 +69,17 @@ PATIENTS = Table(
     # "brief" or "full": the wording the patient chose ("shorter", "more detail"); NULL is brief
     # (migration 0009).
     Column("speech_detail", String(8)),
+    # The patient's own waking hours, whole local hours ("remind me from nine till nine");
+    # NULL: the plan's (migration 0011).
+    Column("waking_start", Integer),
+    Column("waking_end", Integer),
+    # Reminders: wanted (asked for or accepted; False after "no" or "stop"), when the launch
+    # offered them, when the permission was last declined (no new ask for 7 days), and what was
+    # last synced with Amazon in full (NULL: something is owed; skill.reminders.service).
+    Column("reminders_wanted", Boolean),
+    Column("reminders_offered_on", Date),
+    Column("reminders_declined_on", Date),
+    Column("reminders_synced", String(64)),
     Column("created_at", UtcDateTime(), server_default=func.now()),
     Column("updated_at", UtcDateTime(), server_default=func.now(), onupdate=func.now()),
 )
@@ -188,4 +199,32 @@ SEEN_REQUESTS = Table(
     Column("request_id", String(128), primary_key=True),
     Column("expires_at", UtcDateTime(), nullable=False),
     Index("ix_seen_requests_expires_at", "expires_at"),
+)
+
+# One reminder at Amazon per patient and slot (skill.recovery.reminder_schedule): its alert
+# token and what it was created or last updated with, written only after Amazon said 2xx.
+REMINDERS = Table(
+    "reminders",
+    metadata,
+    Column("user_id", String(512), primary_key=True),
+    Column("slot_key", String(256), primary_key=True),
+    Column("alert_token", String(512), nullable=False),
+    # Comma-separated local hours ("9,14,19").
+    Column("hours", String(128), nullable=False),
+    Column("time_zone", String(64), nullable=False),
+    Column("locale", String(16), nullable=False),
+    Column("text", String(256), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+# A reminder that fired (Reminders.ReminderStarted): a prompt, for the adherence figures. A
+# replayed event counts once.
+REMINDER_PROMPTS = Table(
+    "reminder_prompts",
+    metadata,
+    Column("user_id", String(512), primary_key=True),
+    Column("alert_token", String(512), primary_key=True),
+    Column("fired_at", UtcDateTime(), primary_key=True),
+    Column("slot_key", String(256)),
 )
