@@ -8,9 +8,22 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from ask_sdk_model.services.reminder_management import ReminderManagementServiceClient
+from ask_sdk_model.services import ServiceException
+from ask_sdk_model.services.reminder_management import (
+    AlertInfo,
+    PushNotification,
+    PushNotificationStatus,
+    Recurrence,
+    ReminderManagementServiceClient,
+    ReminderRequest,
+    SpokenInfo,
+    SpokenText,
+    Trigger,
+    TriggerType,
+)
 
 # The permission scope of this skill's reminders.
 SCOPE = "alexa::alerts:reminders:skill:readwrite"
@@ -42,20 +55,77 @@ class ReminderSpec:
     text: str
 
 
+def daily_rule(hour: int) -> str:
+    """The recurrence rule of a reminder at `hour` every day (Amazon documents no hourly one)."""
+    return f"FREQ=DAILY;BYHOUR={hour};BYMINUTE=0;BYSECOND=0;INTERVAL=1"
+
+
+def first_time(hours: tuple[int, ...], local_now: datetime) -> datetime:
+    """The first of `hours` still to come (local, naive: sent without a zone or 'Z')."""
+    naive = local_now.replace(tzinfo=None, microsecond=0)
+    today = naive.replace(minute=0, second=0)
+    for hour in sorted(hours):
+        moment = today.replace(hour=hour)
+        if moment > naive:
+            return moment
+    return today.replace(hour=min(hours)) + timedelta(days=1)
+
+
+def reminder_request(spec: ReminderSpec, now: datetime) -> ReminderRequest:
+    """The body of a POST or PUT: daily rules at `spec.hours` in `spec.time_zone`."""
+    local_now = now.astimezone(ZoneInfo(spec.time_zone))
+    return ReminderRequest(
+        request_time=now,
+        trigger=Trigger(
+            object_type=TriggerType.SCHEDULED_ABSOLUTE,
+            scheduled_time=first_time(spec.hours, local_now),
+            time_zone_id=spec.time_zone,
+            recurrence=Recurrence(recurrence_rules=[daily_rule(hour) for hour in spec.hours]),
+        ),
+        alert_info=AlertInfo(
+            spoken_info=SpokenInfo(content=[SpokenText(locale=spec.locale, text=spec.text)])
+        ),
+        push_notification=PushNotification(status=PushNotificationStatus.ENABLED),
+    )
+
+
+def _fault(error: ServiceException) -> RemindersFault:
+    status = error.status_code
+    if status == 401:
+        return RemindersFault(FaultKind.PERMISSION_GONE, str(error))
+    if status == 404:
+        return RemindersFault(FaultKind.NOT_FOUND, str(error))
+    # 403, 429, 5xx; ask-sdk reports a timeout or a refused connection as a 500 too.
+    return RemindersFault(FaultKind.UNAVAILABLE, f"{status}: {error}")
+
+
 class AlexaReminders:
-    """Create, update, delete and list this skill's reminders for the request's user."""
+    """Create, update and delete this skill's reminders for the request's user."""
 
     def __init__(self, client: ReminderManagementServiceClient) -> None:
         self._client = client
 
     def create(self, spec: ReminderSpec, now: datetime) -> str:
         """POST a reminder; its alert token."""
-        raise NotImplementedError
+        try:
+            response = self._client.create_reminder(reminder_request(spec, now))
+        except ServiceException as error:
+            raise _fault(error) from error
+        token = getattr(response, "alert_token", None)
+        if not isinstance(token, str) or not token:
+            raise RemindersFault(FaultKind.UNAVAILABLE, "no alertToken in the answer")
+        return token
 
     def update(self, alert_token: str, spec: ReminderSpec, now: datetime) -> None:
         """PUT the reminder `alert_token` as `spec`."""
-        raise NotImplementedError
+        try:
+            self._client.update_reminder(alert_token, reminder_request(spec, now))
+        except ServiceException as error:
+            raise _fault(error) from error
 
     def delete(self, alert_token: str) -> None:
         """DELETE the reminder (RemindersFault NOT_FOUND if it is gone already)."""
-        raise NotImplementedError
+        try:
+            self._client.delete_reminder(alert_token)
+        except ServiceException as error:
+            raise _fault(error) from error
