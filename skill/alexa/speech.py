@@ -8,7 +8,7 @@ from xml.etree import ElementTree
 
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Directive, Response
-from ask_sdk_model.ui import SimpleCard
+from ask_sdk_model.ui import Card, SimpleCard
 from markupsafe import Markup, escape
 
 from skill.alexa import pending as pending_question
@@ -53,7 +53,8 @@ class Reply:
         self._reprompt: Markup | None = None
         self._pending: Pending | None = None
         self._directives: list[Directive] = []
-        self._card: tuple[str, str] | None = None
+        self._card: tuple[str, str] | Card | None = None
+        self._handover: Directive | None = None
 
     def say(self, key: str, /, **params: Any) -> Reply:
         """Add the catalogue message `key`."""
@@ -90,6 +91,10 @@ class Reply:
         if outcome.pending is not None:
             self._pending = outcome.pending
         self._directives.extend(outcome.directives)
+        if outcome.handover is not None:
+            self._handover = outcome.handover
+        if outcome.card is not None:
+            self._card = outcome.card
         return self
 
     def _render(self, message: Message) -> Markup:
@@ -115,6 +120,12 @@ class Reply:
         self._card = (self.strings.plain(title_key), self.strings.plain(text_key, **params))
         return self
 
+    def hand_over(self, directive: Directive) -> Reply:
+        """Hand the conversation to Alexa (Connections.SendRequest, AskFor): Alexa asks next and
+        answers with a Connections.Response, so the reply asks nothing itself."""
+        self._handover = directive
+        return self
+
     @property
     def speech(self) -> Markup:
         """Everything said, question last."""
@@ -122,7 +133,11 @@ class Reply:
         return Markup(" ").join(part for part in parts if part)
 
     def build(self, handler_input: HandlerInput) -> Response:
-        """The Alexa response; it ends the session unless a question was asked."""
+        """The Alexa response; it ends the session unless a question was asked. A hand-over
+        (`hand_over`) goes with no question, no reprompt and `shouldEndSession` left unset:
+        Alexa's rule for Connections.SendRequest, whose answer comes in the same session."""
+        if self._handover is not None and self._question is not None:
+            raise ValueError("a hand-over to Alexa asks no question of its own")
         speech, reprompt = ssml(self.speech), ssml(self._reprompt or Markup())
         if len(speech) + len("<speak></speak>") > MAX_SSML_CHARS:
             raise SpeechTooLong(f"{len(speech)} characters")
@@ -133,11 +148,15 @@ class Reply:
             builder.speak(speech)
         for directive in self._directives:
             builder.add_directive(directive)
-        if self._card is not None:
+        if isinstance(self._card, tuple):
             builder.set_card(SimpleCard(title=self._card[0], content=self._card[1]))
+        elif self._card is not None:
+            builder.set_card(self._card)
         session = session_attributes(handler_input)
         session.pop(pending_question.SESSION_KEY, None)
-        if self._question is not None:
+        if self._handover is not None:
+            builder.add_directive(self._handover)
+        elif self._question is not None:
             if self._pending is not None:
                 session[pending_question.SESSION_KEY] = pending_question.dump(self._pending)
             builder.ask(reprompt).set_should_end_session(False)
