@@ -16,14 +16,17 @@ Field names and values follow, and were checked against:
   v1 model (`v1.skill.Manifest.*`): `SkillManifestEndpoint {uri, sslCertificateType}`,
   `SSLCertificateType` = SelfSigned | Wildcard | Trusted, `SkillManifestEvents {endpoint,
   subscriptions: [{eventName}]}` with `EventNameType` SKILL_ENABLED, SKILL_DISABLED,
-  SKILL_PERMISSION_ACCEPTED, SKILL_PERMISSION_CHANGED, `SkillManifestPrivacyAndCompliance
+  SKILL_PERMISSION_ACCEPTED, SKILL_PERMISSION_CHANGED, REMINDER_STARTED, REMINDER_CREATED,
+  REMINDER_UPDATED, REMINDER_DELETED, REMINDER_STATUS_CHANGED, `SkillManifestPrivacyAndCompliance
   {allowsPurchases, usesPersonalInfo, isChildDirected, isExportCompliant, containsAds, locales:
   {privacyPolicyUrl, termsOfUseUrl}}`, and the localized publishing information {name, summary,
   description, examplePhrases (three, taken from the sample utterances), keywords}, written per
   locale in STORE_TEXT (en-US, en-GB, nl-NL).
 - The endpoint: "Host a Custom Skill as a Web Service": HTTPS, requests on port 443.
-- No permissions: the device time zone needs none (Alexa settings API), and the skill asks for
-  no other personal data from Alexa.
+- One permission, `permissions: [{name}]`: `alexa::alerts:reminders:skill:readwrite`, to set the
+  exercise reminders the patient asks for (Amazon's "Alexa Reminders API" and "Set Up Voice
+  Permissions for Reminders"); the device time zone needs none (Alexa settings API), and the
+  skill asks for no other personal data from Alexa.
 """
 
 from __future__ import annotations
@@ -46,7 +49,13 @@ EVENTS: Final = (
     "SKILL_DISABLED",
     "SKILL_PERMISSION_ACCEPTED",
     "SKILL_PERMISSION_CHANGED",
+    "REMINDER_STARTED",
+    "REMINDER_CREATED",
+    "REMINDER_UPDATED",
+    "REMINDER_DELETED",
+    "REMINDER_STATUS_CHANGED",
 )
+PERMISSIONS: Final = ("alexa::alerts:reminders:skill:readwrite",)
 CATEGORY: Final = "HEALTH_AND_FITNESS"
 # The testing instructions are the certification team's: in this locale's text when it is packaged.
 TESTING_LOCALE: Final = "en-US"
@@ -299,6 +308,7 @@ def build_manifest(
                 "containsAds": False,
                 "locales": {locale: dict(page_urls) for locale in sorted(models)},
             },
+            "permissions": [{"name": name} for name in PERMISSIONS],
             "events": {
                 "endpoint": dict(endpoint_object),
                 "subscriptions": [{"eventName": name} for name in EVENTS],

@@ -91,10 +91,12 @@ def test_the_manifest_calls_the_endpoint_with_audio_player(packaged: Path) -> No
         "manifestVersion",
         "publishingInformation",
         "privacyAndCompliance",
+        "permissions",
         "events",
         "apis",
     }
-    assert "permissions" not in manifest  # the time zone needs none; none invented
+    # Only the reminders the patient asks for: the time zone needs none; none other invented.
+    assert manifest["permissions"] == [{"name": "alexa::alerts:reminders:skill:readwrite"}]
     assert manifest["apis"] == {
         "custom": {
             "endpoint": {"uri": ENDPOINT, "sslCertificateType": "Wildcard"},
@@ -108,6 +110,11 @@ def test_the_manifest_calls_the_endpoint_with_audio_player(packaged: Path) -> No
             {"eventName": "SKILL_DISABLED"},
             {"eventName": "SKILL_PERMISSION_ACCEPTED"},
             {"eventName": "SKILL_PERMISSION_CHANGED"},
+            {"eventName": "REMINDER_STARTED"},
+            {"eventName": "REMINDER_CREATED"},
+            {"eventName": "REMINDER_UPDATED"},
+            {"eventName": "REMINDER_DELETED"},
+            {"eventName": "REMINDER_STATUS_CHANGED"},
         ],
     }
 
