@@ -19,6 +19,12 @@ from text_to_num import alpha2digit
 from skill.devtools.simulator.spoken_language import SpokenLanguage, alternatives, load_language
 
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
+# AMAZON.TIME: "9", "9:30", "9 pm"; "o'clock" and Dutch "uur" say nothing more.
+_CLOCK = re.compile(
+    r"(?P<hour>\d{1,2})(?:[:. ](?P<minute>\d{2}))?(?:\s*(?P<half>am|a\.m\.|pm|p\.m\.))?"
+)
+_CLOCK_WORDS = re.compile(r"\s*\b(?:o'clock|uur)\b")
+_NAMED_TIMES = {"noon": "12:00", "midday": "12:00", "midnight": "00:00", "middernacht": "00:00"}
 _UNITS = {
     "minutes": "PT{}M",
     "hours": "PT{}H",
@@ -30,7 +36,7 @@ _UNITS = {
 
 
 class SpokenValues:
-    """Reads AMAZON.NUMBER, AMAZON.DURATION and AMAZON.DATE values in one locale."""
+    """Reads AMAZON.NUMBER, AMAZON.DURATION, AMAZON.DATE and AMAZON.TIME values in one locale."""
 
     def __init__(self, spoken: SpokenLanguage) -> None:
         self.spoken = spoken
@@ -99,6 +105,26 @@ class SpokenValues:
         if _YEAR.search(said) or self._is_relative(said):
             return day.isoformat()
         return f"XXXX-{day.month:02d}-{day.day:02d}"
+
+    def time(self, text: str) -> str | None:
+        """An AMAZON.TIME value ('09:00', '21:30'), or None when it is not a time of day:
+        'nine' and "nine o'clock" come as '09:00' (Alexa does not guess the evening), 'nine pm'
+        as '21:00', 'negen uur' as '09:00'."""
+        said = self.digits(text.strip().lower())
+        said = _CLOCK_WORDS.sub("", said).strip()
+        if said in _NAMED_TIMES:
+            return _NAMED_TIMES[said]
+        match = _CLOCK.fullmatch(said)
+        if match is None:
+            return None
+        hour, minute = int(match["hour"]), int(match["minute"] or 0)
+        if match["half"] and match["half"].startswith("p") and hour < 12:
+            hour += 12
+        elif match["half"] and match["half"].startswith("a") and hour == 12:
+            hour = 0
+        if hour > 23 or minute > 59:
+            return None
+        return f"{hour:02d}:{minute:02d}"
 
     def _as_dateparser_reads(self, said: str) -> str:
         """'op de 21e oktober' → '21 oktober', 'vorige dinsdag' → 'dinsdag' (the last one)."""

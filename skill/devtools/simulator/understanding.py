@@ -235,6 +235,9 @@ class Understanding:
         if slot_type == "AMAZON.DURATION":
             duration = self.values.duration(words)
             return (duration, slot_type, None, None) if duration is not None else None
+        if slot_type == "AMAZON.TIME":
+            moment = self.values.time(words)
+            return (moment, slot_type, None, None) if moment is not None else None
         lookup = self.slot_types.get(slot_type)
         if lookup is None:
             return (words, slot_type, None, None)  # another built-in type: the words as said
