@@ -39,6 +39,7 @@ from skill.store.engine import make_engine, sqlite_url
 from skill.store.exercise_log import ExerciseLog
 from skill.store.patient_data import PatientData
 from skill.store.patients import PatientStore
+from skill.store.reminders import ReminderStore
 from skill.store.seen_requests import SeenRequests
 from skill.web import audio, care, language, logs
 from skill.web.care import CareSite
@@ -111,6 +112,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     plan, catalogue = load_plan(settings.PLAN), app.config.get("CATALOGUE") or load_catalogue()
     patients, exercise_log = PatientStore(engine), ExerciseLog(engine)
     spoken_sets = SpokenSets(plan, catalogue, coach_voice)
+    guided_sets = GuidedSets(plan, exercise_log, patients, coach_voice, spoken_sets)
     services = Services(
         plan=plan,
         catalogue=catalogue,
@@ -122,8 +124,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         time_zones=DeviceTimeZones(),
         coach_voice=coach_voice,
         spoken_sets=spoken_sets,
-        guided_sets=GuidedSets(plan, exercise_log, patients, coach_voice, spoken_sets),
-        reminders=Reminders(),
+        guided_sets=guided_sets,
+        reminders=Reminders(plan, catalogue, patients, ReminderStore(engine), guided_sets),
         default_time_zone=settings.DEFAULT_TIMEZONE,
     )
     api_client = app.config.get("ALEXA_API_CLIENT") or _alexa_api(settings)
@@ -180,6 +182,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             time_zone=settings.DEFAULT_TIMEZONE,
             plan=services.plan,
             catalogue=services.catalogue,
+            alexa_api=api_client,
         )
     # No cookie session where no page uses one: Alexa's requests, health probes, the audio.
     app.session_interface = CookieSessionsExcept.for_blueprints(app, ("alexa", "audio"))

@@ -22,9 +22,7 @@ def _week(turn: Turn) -> WeekReport:
     week_start, _ = local_day_bounds(turn.today - timedelta(days=DAYS - 1), turn.time_zone)
     _, day_end = local_day_bounds(turn.today, turn.time_zone)
     done = services.exercise_log.completed_counts(turn.user_id, week_start, day_end)
-    weeks = exercise_weeks(
-        services.guided_sets.allowed(turn), done, turn.plan.in_bed_exercises.waking_hours
-    )
+    weeks = exercise_weeks(services.guided_sets.allowed(turn), done, turn.waking_hours)
     earlier = week_start - timedelta(days=DAYS)
     return week_report(
         weeks,

@@ -9,16 +9,37 @@ plain outcomes (skill/alexa/outcome.py); it knows nothing of handlers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any, Protocol
 
-from skill.alexa.outcome import Outcome
-from skill.alexa.reminders_api import SCOPE, AlexaReminders
-from skill.content.plan import WakingHours
-from skill.sets.service import PatientNow
-from skill.store.patients import PatientRecord
+from ask_sdk_model.interfaces.connections import SendRequestDirective
+
+from skill.alexa.outcome import Listed, Message, Outcome, message
+from skill.alexa.pending import RemindersCancelToConfirm, RemindersOffered
+from skill.alexa.reminders_api import (
+    SCOPE,
+    AlexaReminders,
+    FaultKind,
+    RemindersFault,
+    ReminderSpec,
+)
+from skill.content.plan import RecoveryPlan, WakingHours
+from skill.content.strings import Catalogue
+from skill.recovery.reminder_schedule import ReminderSlot, reminder_slots
+from skill.sets.service import GuidedSets, PatientNow
+from skill.store.patients import PatientRecord, PatientStore
+from skill.store.reminders import ReminderStore, StoredReminder
+
+log = logging.getLogger(__name__)
 
 __all__ = ["ASK_TOKEN", "SCOPE", "PatientReminded", "Reminders"]
+# After a "no" to the permission, Alexa's guidelines allow no new ask for this long.
+NO_NEW_ASK = timedelta(days=7)
+# `synced` when the patient stopped their reminders but some are still at Amazon.
+STOPPING = "stopping"
 # The token of the AskFor request, echoed in its Connections.Response.
 ASK_TOKEN = "reminders"
 
@@ -34,49 +55,377 @@ class PatientReminded(PatientNow, Protocol):
     def reminders_api(self) -> AlexaReminders | None: ...
 
 
+def permission_ask() -> SendRequestDirective:
+    """Alexa's own voice ask for the reminders permission (answered by Connections.Response)."""
+    return SendRequestDirective(
+        name="AskFor",
+        payload={
+            "@type": "AskForPermissionsConsentRequest",
+            "@version": "2",
+            "permissionScopes": [{"permissionScope": SCOPE, "consentLevel": "ACCOUNT"}],
+        },
+        token=ASK_TOKEN,
+    )
+
+
+def whole_hours_window(window: WakingHours) -> tuple[int, int]:
+    """The window as whole local hours (start rounded up, end up to 24), as stored."""
+    start = window.start.hour + (1 if window.start.minute or window.start.second else 0)
+    end = window.end.hour + (1 if window.end.minute or window.end.second else 0)
+    return start, end
+
+
+def clock(hour: int) -> Message:
+    """A whole hour said the locale's way ('9 AM', '21')."""
+    if hour == 0:
+        return message("reminders.clock.midnight")
+    if hour == 12:
+        return message("reminders.clock.noon")
+    if hour < 12:
+        return message("reminders.clock.am", hour=hour)
+    return message("reminders.clock.pm", hour=hour - 12 if hour > 12 else hour)
+
+
+def _digest(specs: Mapping[str, ReminderSpec]) -> str:
+    """What a full sync leaves at Amazon, in 64 characters."""
+    parts = sorted(
+        f"{key}|{','.join(map(str, spec.hours))}|{spec.time_zone}|{spec.locale}|{spec.text}"
+        for key, spec in specs.items()
+    )
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+
+
+def _same(stored: StoredReminder, spec: ReminderSpec) -> bool:
+    return (stored.hours, stored.time_zone, stored.locale, stored.text) == (
+        spec.hours,
+        spec.time_zone,
+        spec.locale,
+        spec.text,
+    )
+
+
 class Reminders:
     """Sets up, lists, cancels and keeps in step the patient's reminders at Amazon."""
+
+    def __init__(
+        self,
+        plan: RecoveryPlan,
+        catalogue: Catalogue,
+        patients: PatientStore,
+        store: ReminderStore,
+        guided_sets: GuidedSets,
+    ) -> None:
+        self.plan = plan
+        self.catalogue = catalogue
+        self.patients = patients
+        self.store = store
+        self.guided_sets = guided_sets
+
+    # What the patient asks ------------------------------------------------------------------
 
     def set_up(self, who: PatientReminded, window: WakingHours | None = None) -> Outcome:
         """'Remind me …' (`window`: 'from nine till nine', kept as the patient's own waking
         hours first): create or update them and say when they come; without the permission,
         hand over to Alexa's permission ask (or, declined within 7 days, the card)."""
-        raise NotImplementedError
+        own = who.waking_hours
+        if window is not None:
+            start, end = whole_hours_window(window)
+            self.patients.save_waking_hours(who.user_id, start, end)
+            own = window
+        self.patients.save_reminders(who.user_id, wanted=True)
+        if not who.reminders_permitted:
+            return self._ask_permission(who)
+        return self._create(who, own)
 
     def answer_permission(self, who: PatientReminded, status: str | None) -> Outcome:
         """The Connections.Response to the ask: ACCEPTED, DENIED, NOT_ANSWERED, or None when
         Alexa could not ask by voice (the card and 'open the Alexa app')."""
-        raise NotImplementedError
+        if status == "ACCEPTED":
+            self.patients.save_reminders(who.user_id, wanted=True, declined_on=None)
+            return self._create(who, who.waking_hours)
+        if status is None:
+            return self._in_app()
+        self.patients.save_reminders(who.user_id, declined_on=who.today)
+        return Outcome().say("reminders.declined").ask_anything_else()
 
     def describe(self, who: PatientReminded) -> Outcome:
         """'What reminders do I have?': one sentence, or none and the offer to set them."""
-        raise NotImplementedError
+        stored = self.store.all(who.user_id)
+        if not stored:
+            return (
+                Outcome()
+                .say("reminders.none")
+                .ask("reminders.offer_set", "reminders.offer_set_reprompt")
+                .expect(RemindersOffered())
+            )
+        by_slot = {item.slot_key: item.hours for item in stored}
+        return (
+            Outcome()
+            .say("reminders.listed", schedule=self._schedule(by_slot, who.locale))
+            .ask_anything_else()
+        )
 
     def confirm_cancel(self, who: PatientReminded) -> Outcome:
         """'Stop reminding me': 'Stop all your reminders?' (or that there are none)."""
-        raise NotImplementedError
+        if self.store.count(who.user_id) == 0:
+            if who.patient is not None and who.patient.reminders.wanted:
+                self.patients.save_reminders(who.user_id, wanted=False, synced=None)
+            return Outcome().say("reminders.none_to_stop").ask_anything_else()
+        return (
+            Outcome()
+            .ask("reminders.confirm_stop", "reminders.confirm_stop_reprompt")
+            .expect(RemindersCancelToConfirm())
+        )
 
     def cancel(self, who: PatientReminded) -> Outcome:
         """After yes: delete each reminder at Amazon (a 404 counts as gone), then here."""
-        raise NotImplementedError
+        self.patients.save_reminders(who.user_id, wanted=False, synced=STOPPING)
+        if not self._delete_all(who):
+            return Outcome().say("reminders.stop_failed").ask_anything_else()
+        return Outcome().say("reminders.stopped").ask_anything_else()
 
     def launch_offer(self, who: PatientReminded) -> Outcome | None:
         """Once per patient, who has none and has not declined: 'Shall I remind you …?'."""
-        raise NotImplementedError
+        patient = who.patient
+        if patient is None or patient.surgery_date is None:
+            return None
+        state = patient.reminders
+        if state.wanted is not None or state.offered_on is not None or state.declined_on:
+            return None
+        self.patients.save_reminders(who.user_id, offered_on=who.today)
+        return (
+            Outcome().ask("reminders.offer", "reminders.offer_reprompt").expect(RemindersOffered())
+        )
 
     def answer_offer(self, who: PatientReminded, accepted: bool) -> Outcome:
         """Yes to the offer: `set_up`; no: 'All right.', never offered again."""
-        raise NotImplementedError
+        if accepted:
+            return self.set_up(who)
+        self.patients.save_reminders(who.user_id, wanted=False)
+        return Outcome().say("reminders.offer_declined").ask_anything_else()
+
+    # Keeping Amazon in step ------------------------------------------------------------------
 
     def catch_up(self, who: PatientReminded) -> None:
         """On launch: sync reminders owed (failed earlier, zone or language changed); no API
-        call and no read when nothing is owed."""
-        raise NotImplementedError
+        call and no read when nothing is owed (the patient's row, read anyway, says)."""
+        patient = who.patient
+        if patient is None:
+            return
+        state = patient.reminders
+        if state.wanted is False and state.synced == STOPPING:
+            self._delete_all(who)
+            return
+        if not state.wanted or patient.surgery_date is None or not who.reminders_permitted:
+            return
+        specs = self._wanted(who, who.waking_hours)
+        if state.synced == _digest(specs):
+            return
+        try:
+            self._sync(who, specs)
+        except RemindersFault as fault:
+            log.info("reminders: catch-up stopped (%s)", fault)
 
     def on_event(self, who: PatientReminded, request_type: str, body: Mapping[str, Any]) -> None:
-        """Reminders.* and AlexaSkillEvent.SkillPermission* events (`body`: the request)."""
-        raise NotImplementedError
+        """Reminders.* and AlexaSkillEvent.SkillPermission* events (`body`: the request's
+        `body` object): a fired reminder is a prompt; a deleted one is forgotten; a permission
+        without the scope forgets them all (the next "remind me" asks again)."""
+        if request_type == "Reminders.ReminderStarted":
+            token = body.get("alertToken")
+            if isinstance(token, str) and token:
+                self.store.record_prompt(who.user_id, token, at=who.now)
+        elif request_type == "Reminders.ReminderDeleted":
+            tokens = [item for item in body.get("alertTokens") or [] if isinstance(item, str)]
+            self.store.forget(who.user_id, tokens=tokens)
+        elif request_type in {
+            "AlexaSkillEvent.SkillPermissionChanged",
+            "AlexaSkillEvent.SkillPermissionAccepted",
+        }:
+            scopes = {
+                item.get("scope")
+                for item in body.get("acceptedPermissions") or []
+                if isinstance(item, Mapping)
+            }
+            if SCOPE not in scopes:
+                self._permission_gone(who)
+        else:
+            log.info("reminders: %s ignored", request_type)
 
     def forget_at_amazon(self, who: PatientReminded) -> None:
-        """Before the patient's data is deleted: delete each reminder at Amazon, best effort."""
-        raise NotImplementedError
+        """Before the patient's data is deleted: delete each reminder at Amazon, best effort
+        (the rows go with the patient's data)."""
+        api = who.reminders_api
+        stored = self.store.all(who.user_id)
+        if not stored:
+            return
+        if api is None:
+            log.warning("reminders: no API to delete %d reminders at Amazon", len(stored))
+            return
+        for item in stored:
+            try:
+                api.delete(item.alert_token)
+            except RemindersFault as fault:
+                if fault.kind is FaultKind.NOT_FOUND:
+                    continue
+                log.warning("reminders: left %d at Amazon (%s)", len(stored), fault)
+                return
+
+    # Inside ----------------------------------------------------------------------------------
+
+    def _ask_permission(self, who: PatientReminded) -> Outcome:
+        declined = who.patient.reminders.declined_on if who.patient else None
+        if declined is not None and who.today - declined < NO_NEW_ASK:
+            return self._in_app()
+        return Outcome().say("reminders.ask_lead").hand_over(permission_ask())
+
+    def _in_app(self) -> Outcome:
+        return Outcome().say("reminders.in_app").consent_card(SCOPE).ask_anything_else()
+
+    def _create(self, who: PatientReminded, own: WakingHours) -> Outcome:
+        specs = self._wanted(who, own)
+        try:
+            self._sync(who, specs)
+        except RemindersFault as fault:
+            if fault.kind is FaultKind.PERMISSION_GONE:
+                return self._ask_permission(who)
+            return Outcome().say("reminders.unavailable").ask_anything_else()
+        hours = {key: spec.hours for key, spec in specs.items()}
+        return (
+            Outcome()
+            .say("reminders.set_up", schedule=self._schedule(hours, who.locale))
+            .ask_anything_else()
+        )
+
+    def _slots(self, who: PatientNow, own: WakingHours) -> list[ReminderSlot]:
+        return reminder_slots(
+            self.guided_sets.allowed(who), self.plan.in_bed_exercises.waking_hours, own
+        )
+
+    def _wanted(self, who: PatientReminded, own: WakingHours) -> dict[str, ReminderSpec]:
+        """The reminders the patient should have at Amazon now, by slot key."""
+        return {
+            slot.key: ReminderSpec(
+                slot.hours, who.time_zone.key, who.locale, self._text(slot, who.locale)
+            )
+            for slot in self._slots(who, own)
+        }
+
+    def _text(self, slot: ReminderSlot, locale: str) -> str:
+        strings = self.catalogue.for_locale(locale)
+        if len(slot.exercises) > 1:
+            return strings.plain("reminders.text.several")
+        exercise = self.plan.exercise(slot.exercises[0])
+        name = exercise.name[locale] if exercise else slot.exercises[0]
+        return strings.plain("reminders.text.single", exercise=name)
+
+    def _sync(self, who: PatientReminded, specs: Mapping[str, ReminderSpec]) -> None:
+        """Make Amazon hold `specs`: POST what is missing, PUT what changed, DELETE what is no
+        longer wanted. A row is written after each 2xx; the first fault stops (RemindersFault),
+        leaving the rest to `catch_up`."""
+        api = who.reminders_api
+        if api is None:
+            raise RemindersFault(FaultKind.UNAVAILABLE, "no API client")
+        stored = {item.slot_key: item for item in self.store.all(who.user_id)}
+        try:
+            for key, spec in specs.items():
+                known = stored.get(key)
+                if known is not None and _same(known, spec):
+                    continue
+                token = self._put_or_post(api, known, spec, who)
+                self.store.save(
+                    who.user_id,
+                    StoredReminder(key, token, spec.hours, spec.time_zone, spec.locale, spec.text),
+                    at=who.now,
+                )
+            for key, known in stored.items():
+                if key in specs:
+                    continue
+                try:
+                    api.delete(known.alert_token)
+                except RemindersFault as fault:
+                    if fault.kind is not FaultKind.NOT_FOUND:
+                        raise
+                self.store.forget(who.user_id, slot_keys=[key])
+        except RemindersFault as fault:
+            log.warning("reminders: Amazon answered %s", fault)
+            if fault.kind is FaultKind.PERMISSION_GONE:
+                self._permission_gone(who)
+            raise
+        self.patients.save_reminders(who.user_id, synced=_digest(specs))
+
+    def _put_or_post(
+        self,
+        api: AlexaReminders,
+        known: StoredReminder | None,
+        spec: ReminderSpec,
+        who: PatientReminded,
+    ) -> str:
+        if known is not None:
+            try:
+                api.update(known.alert_token, spec, who.now)
+                return known.alert_token
+            except RemindersFault as fault:
+                if fault.kind is not FaultKind.NOT_FOUND:
+                    raise
+        return api.create(spec, who.now)
+
+    def _delete_all(self, who: PatientReminded) -> bool:
+        """Delete every reminder at Amazon, forgetting each; False if Amazon could not be
+        reached (the rest wait for `catch_up`)."""
+        api = who.reminders_api
+        for item in self.store.all(who.user_id):
+            if api is None:
+                return False
+            try:
+                api.delete(item.alert_token)
+            except RemindersFault as fault:
+                if fault.kind is FaultKind.UNAVAILABLE:
+                    log.warning("reminders: stopping them, Amazon answered %s", fault)
+                    return False
+                if fault.kind is FaultKind.PERMISSION_GONE:
+                    # Without the permission Amazon keeps none of this skill's reminders.
+                    self.store.forget_all(who.user_id)
+                    break
+            self.store.forget(who.user_id, slot_keys=[item.slot_key])
+        self.patients.save_reminders(who.user_id, synced=None)
+        return True
+
+    def _permission_gone(self, who: PatientReminded) -> None:
+        self.store.forget_all(who.user_id)
+        self.patients.save_reminders(who.user_id, synced=None)
+
+    def _schedule(self, hours_by_slot: Mapping[str, Sequence[int]], locale: str) -> Any:
+        """When the reminders come, said: 'every hour from 8 AM to 9 PM, with knee lifts and
+        bridges at 9 AM, 2 PM and 7 PM'."""
+        hours_of: dict[str, set[int]] = {}
+        for key, hours in hours_by_slot.items():
+            for exercise_id in key.split("+"):
+                hours_of.setdefault(exercise_id, set()).update(hours)
+        hourly: set[int] = set()
+        daily: dict[tuple[int, ...], list[str]] = {}
+        for exercise_id, at in hours_of.items():
+            exercise = self.plan.exercise(exercise_id)
+            if exercise is not None and exercise.every_hour:
+                hourly.update(at)
+            else:
+                daily.setdefault(tuple(sorted(at)), []).append(exercise_id)
+        said_daily = [
+            message(
+                "reminders.schedule.daily",
+                exercises=Listed(
+                    tuple(self.guided_sets.exercise_name(item, locale) for item in ids)
+                ),
+                times=Listed(tuple(clock(hour) for hour in hours)),
+            )
+            for hours, ids in daily.items()
+        ]
+        if not hourly:
+            return Listed(tuple(said_daily))
+        said_hourly = message(
+            "reminders.schedule.hourly", start=clock(min(hourly)), end=clock(max(hourly))
+        )
+        if not said_daily:
+            return said_hourly
+        return message(
+            "reminders.schedule.both", hourly=said_hourly, daily=Listed(tuple(said_daily))
+        )

@@ -33,7 +33,7 @@ from skill.alexa.pending import (
 )
 from skill.alexa.speech import plain
 from skill.coach_audio.manifest import Track, repetition_start_ms, repetitions_completed_at
-from skill.content.plan import InBedExercise, Pace, RecoveryPlan, week_start
+from skill.content.plan import InBedExercise, Pace, RecoveryPlan, WakingHours, week_start
 from skill.recovery.daily_targets import (
     Standing,
     due_order,
@@ -103,6 +103,8 @@ class PatientNow(Protocol):
     def audio_player(self) -> bool: ...
     @property
     def patient_and_set(self) -> PatientAndSet | None: ...
+    @property
+    def waking_hours(self) -> WakingHours: ...
     def require_surgery_date(self) -> date: ...
 
 
@@ -165,7 +167,7 @@ class GuidedSets:
         """Sets done today against target, per exercise."""
         start, end = local_day_bounds(who.today, who.time_zone)
         done = self.exercise_log.completed_counts(who.user_id, start, end)
-        return standings(exercises, done, self.plan.in_bed_exercises.waking_hours, who.local_now)
+        return standings(exercises, done, who.waking_hours, who.local_now)
 
     def current(self, who: PatientNow) -> ExerciseSet | None:
         """The patient's set in progress, if any."""

@@ -18,6 +18,8 @@ from skill.alexa.pending import (
     NumberOffered,
     OtherContactOffered,
     PainScoreAsked,
+    RemindersCancelToConfirm,
+    RemindersOffered,
     RepeatOffered,
     ResumeOffered,
     RevokeOffered,
@@ -42,6 +44,8 @@ EVERY_KIND = [
     NextChunkOffered(set_id="s1"),
     ResumeOffered(set_id="s1"),
     SetOffered(exercise="bridges", up_next=["knee_lifts"]),
+    RemindersOffered(),
+    RemindersCancelToConfirm(),
 ]
 
 

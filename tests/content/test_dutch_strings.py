@@ -109,6 +109,19 @@ def realistic(strings: Strings, plan: RecoveryPlan) -> dict[str, Any]:
         "repetition": 6,
         "repetitions": 10,
         "safety": plain(plan.in_bed_exercises.safety.text[locale]),
+        "schedule": strings.text(
+            "reminders.schedule.both",
+            hourly=strings.text("reminders.schedule.hourly", start=8, end=21),
+            daily=strings.text(
+                "reminders.schedule.daily", exercises=Markup("a"), times=Markup("9")
+            ),
+        ),
+        "hourly": strings.text("reminders.schedule.hourly", start=8, end=21),
+        "daily": strings.text("reminders.schedule.daily", exercises=Markup("a"), times=Markup("9")),
+        "start": 8,
+        "end": 21,
+        "hour": 9,
+        "times": strings.join([Markup("9"), Markup("14"), Markup("19")]),
         "score": 3,
         "span": strings.text("elapsed.weeks", count=4),
         "summary": plain(phase.summary[locale]),

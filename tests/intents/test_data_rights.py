@@ -20,6 +20,7 @@ from skill.store.check_ins import CheckIns
 from skill.store.exercise_log import Delivery, ExerciseLog
 from skill.store.patient_data import patient_tables
 from skill.store.patients import PatientStore
+from skill.store.reminders import ReminderStore, StoredReminder
 from tests.conftest import NOW, TEST_SECRET_KEY
 
 pytestmark = pytest.mark.both_databases
@@ -55,6 +56,10 @@ def engine(app: Flask) -> Engine:
         assert redeemed == user
         access.open_session(user, at=NOW)
         access.issue_code(user, at=NOW)  # a second, unused code
+        reminders = ReminderStore(engine)
+        reminder = StoredReminder("knee_presses", f"{user}-alert", (8, 10), "UTC", "en-US", "Hi")
+        reminders.save(user, reminder, at=NOW)
+        assert reminders.record_prompt(user, reminder.alert_token, at=NOW)
     return engine
 
 
@@ -78,6 +83,8 @@ def test_every_table_about_patients_is_known() -> None:
         "check_ins",
         "caregiver_codes",
         "caregiver_sessions",
+        "reminders",
+        "reminder_prompts",
     }
 
 

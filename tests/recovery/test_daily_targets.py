@@ -45,7 +45,8 @@ def minutes(moment: time) -> Fraction:
 
 def with_times_per_day(exercise: InBedExercise, times: int) -> InBedExercise:
     return InBedExercise.model_validate(
-        {**exercise.model_dump(), "every_hour": False, "times_per_day": times}
+        # The plan's remind_at hours fit its own times_per_day only.
+        {**exercise.model_dump(), "every_hour": False, "times_per_day": times, "remind_at": None}
     )
 
 
