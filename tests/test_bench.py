@@ -12,6 +12,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from bench import probe
+from bench import profile as in_process_profile
 from bench.__main__ import Scaling, parse_options, round_order
 from bench.fixtures import prepare
 from bench.load import Figures
@@ -123,3 +124,33 @@ def test_every_sqlite_scenario_gets_the_answer_its_probe_expects(
     finally:
         server.shutdown()
         thread.join()
+
+
+@pytest.mark.slow
+def test_the_in_process_profile_prints_a_row_per_scenario_with_positive_figures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "profile.json"
+    arguments = ["--requests", "20", "--postgres", "none", "--output", str(output)]
+    assert in_process_profile.main(arguments) == 0
+    printed = capsys.readouterr().out.splitlines()
+    sqlite = [s.name for s in SCENARIOS if s.database == SQLITE]
+    for name in sqlite:
+        (row,) = [line for line in printed if line.startswith(f"{name} ")]
+        bare_us, spine_us, ratio = row.removeprefix(name).split()[:3]
+        assert float(bare_us) > 0
+        assert float(spine_us) > 0
+        assert float(ratio.removesuffix("x")) > 0
+    written = json.loads(output.read_text())
+    assert [s["name"] for s in written["scenarios"]] == sqlite
+    assert written["postgres_commit_floor"] is None
+    for scenario in written["scenarios"]:
+        assert scenario["samples"]["spine"] > 0
+        # The sampled layers share out the whole plain median.
+        assert sum(scenario["layers_us"].values()) == pytest.approx(scenario["spine_us"])
+        # The bare skill verifies nothing and has no database: none of its samples land there.
+        assert scenario["bare_layers_us"][in_process_profile.VERIFY] == 0
+        assert scenario["bare_layers_us"][in_process_profile.DB_SQL] == 0
+        # Every Spine Coach scenario reads or writes the patient's rows.
+        assert scenario["per_request"]["sqlite3 statements"] >= 1
+        assert scenario["isolated_us"]["verify"] > 0
