@@ -372,12 +372,14 @@ def chat_command(locale: str, speak: bool, time_zone: str, today: datetime | Non
         raise click.BadParameter(str(error), param_hint="--locale") from error
 
     # In-process, nothing is exposed: verification is off. Audio "hosted" at a made-up HTTPS
-    # address lets the skill stream tracks to the simulated AudioPlayer.
+    # address lets the skill stream tracks to the simulated AudioPlayer. Amazon's APIs (time
+    # zone, reminders) are answered locally, the reminders on the simulator's clock.
+    alexa_api = LocalAlexaApi(time_zone)
     app = create_app(
         {
             "VERIFY_REQUESTS": False,
             "AUDIO_BASE_URL": "https://spine-coach.simulator/audio/",
-            "ALEXA_API_CLIENT": LocalAlexaApi(time_zone),
+            "ALEXA_API_CLIENT": alexa_api,
         }
     )
     upgrade(app.config["DATABASE_URL_RESOLVED"])  # a local tool: bring the database up to date
@@ -390,6 +392,7 @@ def chat_command(locale: str, speak: bool, time_zone: str, today: datetime | Non
         manifest=manifest,
         user_id="amzn1.ask.account.CHAT",
         time_zone=time_zone,
+        alexa_api=alexa_api,
     )
     voice = understanding.spoken.espeak_voice
     speaker = Speaker(app.config[AUDIO_DIR_KEY], voice=voice) if speak else None

@@ -139,6 +139,10 @@ class Dialog:
     path: str = "/alexa"
     player: Player | None = None
     screen: bool = False
+    # The envelope's apiAccessToken, and the permission scopes the user has granted (they appear
+    # in context.System.user.permissions of every request, as Alexa sends them).
+    api_access_token: str = envelopes.API_ACCESS_TOKEN
+    granted: tuple[str, ...] = ()
     history: list[AlexaReply] = field(default_factory=list)
     events: list[AlexaReply] = field(default_factory=list)
     event_types: list[str] = field(default_factory=list)
@@ -178,7 +182,8 @@ class Dialog:
             self._session_id = body["session"]["sessionId"]
         reply = self._post(body)
         self.history.append(reply)
-        if reply.ends_session:
+        # A Connections.SendRequest (AskFor) hands over to Alexa, which answers in this session.
+        if reply.ends_session and reply.directive("Connections.SendRequest") is None:
             self._session_id, self._attributes = None, {}
         else:
             self._attributes = reply.session_attributes
@@ -228,6 +233,24 @@ class Dialog:
         self.event_types.append(body["request"]["type"])
         self._obey(reply)
         return reply
+
+    def in_session(self, request: dict[str, Any]) -> AlexaReply:
+        """A request Alexa sends within the session, e.g. a `Connections.Response`."""
+        return self.send(envelopes.envelope(request, at=self.at, **self._options()))
+
+    def event(self, body: dict[str, Any]) -> AlexaReply:
+        """Post a request Alexa sends outside the session (Reminders.*, AlexaSkillEvent.*,
+        built with `device_options()`); kept with the events."""
+        reply = self._post(body)
+        self.events.append(reply)
+        self.event_types.append(body["request"]["type"])
+        self._obey(reply)
+        return reply
+
+    def device_options(self) -> dict[str, Any]:
+        """Envelope options for a request from this device: user, device, locale, interfaces,
+        API access token and granted permissions."""
+        return self._device()
 
     def fail_stream(self) -> AlexaReply:
         """The device cannot play the stream (PlaybackFailed)."""
@@ -288,6 +311,8 @@ class Dialog:
             "user_id": self.user_id,
             "device_id": self.device_id,
             "locale": self.locale,
+            "api_access_token": self.api_access_token,
+            "granted": self.granted,
         }
         interfaces: dict[str, Any] = {}
         if self.player is not None:

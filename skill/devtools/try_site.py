@@ -29,6 +29,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from ask_sdk_core.api_client import ApiClient
 from cachetools import LRUCache
 from flask import (
     Flask,
@@ -48,7 +49,8 @@ from skill.config import ConfigError
 from skill.content.plan import Pace, RecoveryPlan, load_plan
 from skill.content.strings import DEFAULT_STRINGS_DIR, Catalogue, load_catalogue
 from skill.devtools.dialog import AlexaReply, SkillFailed
-from skill.devtools.simulator.session import Simulator, start_of_day
+from skill.devtools.simulator.local_api import LocalAlexaApi
+from skill.devtools.simulator.session import Exchange, Passed, Rang, Simulator, start_of_day
 from skill.devtools.simulator.understanding import MODELS_DIR, Understanding
 from skill.sets.tokens import parse_token
 from skill.web.audio import AUDIO_DIR_KEY
@@ -90,8 +92,9 @@ class _Held:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-# How a simulator is made: for a cookie id, in a locale, at a time (None: the site's clock).
-MakeSimulator = Callable[[str, str, datetime | None], Simulator]
+# How a simulator is made: for a cookie id, in a locale, taking over from the patient's
+# simulator in another locale (their clock, reminders and permissions), or None for a new one.
+MakeSimulator = Callable[[str, str, Simulator | None], Simulator]
 
 
 class Simulators:
@@ -119,7 +122,7 @@ class Simulators:
             held = self._held.get(key) if key else None
             if key and held is not None:
                 if held.simulator.dialog.locale != locale:
-                    held = _Held(self._make(key, locale, held.simulator.now))
+                    held = _Held(self._make(key, locale, held.simulator))
                     self._held[key] = held
                 return key, held
         return self.new(locale)
@@ -148,6 +151,8 @@ class TrySite:
     catalogue: Catalogue
     time_zone: str = "UTC"
     locales: tuple[str, ...] = (LOCALE,)
+    # Amazon's APIs as the app answers them; when local, each patient's reminders live there.
+    alexa_api: LocalAlexaApi | None = None
     simulators: Simulators = field(init=False)
     models_dir: Path = MODELS_DIR
     _understood: dict[str, Understanding] = field(default_factory=dict, init=False, repr=False)
@@ -158,16 +163,20 @@ class TrySite:
         tracks = self.manifest.all_tracks() if self.manifest else []
         self._track_files = sorted({track.file for track in tracks}, key=len, reverse=True)
 
-    def _simulator(self, key: str, locale: str, at: datetime | None) -> Simulator:
+    def _simulator(self, key: str, locale: str, previous: Simulator | None) -> Simulator:
         return Simulator(
             self.app.test_client(),
             self.understanding_of(locale),
-            at=at or self.clock(),
+            at=previous.now if previous else self.clock(),
             locale=locale,
             audio_player=True,
             manifest=self.manifest,
             user_id=f"{USER_PREFIX}{key}",
             time_zone=self.time_zone,
+            alexa_api=self.alexa_api,
+            api_token=previous.api_token if previous else None,
+            reminders=previous.reminders if previous else None,
+            granted=previous.dialog.granted if previous else (),
         )
 
     def understanding_of(self, locale: str) -> Understanding:
@@ -301,26 +310,63 @@ def _player(site: TrySite, simulator: Simulator) -> dict[str, Any] | None:
     }
 
 
+def _event_names(types: list[str]) -> list[str]:
+    """The events' names; a run of reminder events shown once with its count
+    ("ReminderStarted x14")."""
+    names: list[str] = []
+    counts: list[int] = []
+    for kind in types:
+        name = kind.split(".", 1)[-1]
+        if names and names[-1] == name and kind.startswith("Reminders."):
+            counts[-1] += 1
+        else:
+            names.append(name)
+            counts.append(1)
+    return [
+        name if count == 1 else f"{name} x{count}"
+        for name, count in zip(names, counts, strict=True)
+    ]
+
+
+def _rang(simulator: Simulator, rang: Rang) -> dict[str, str]:
+    local = rang.at.astimezone(simulator.time_zone)
+    return {"at": rang.at.isoformat(), "time": f"{local:%H:%M}", "text": rang.text}
+
+
+@dataclass
+class Turned:
+    """What one action on the Echo did: the skill's reply, what was heard, Alexa's own
+    question, the permission answer sent, and what happened while the clock moved."""
+
+    reply: AlexaReply | None = None
+    heard: dict[str, Any] | None = None
+    alexa_asks: str = ""
+    permission: str | None = None
+    passed: Passed | None = None
+
+
 def _state(
-    site: TrySite,
-    simulator: Simulator,
-    *,
-    events_from: int,
-    reply: AlexaReply | None = None,
-    heard: dict[str, Any] | None = None,
+    site: TrySite, simulator: Simulator, *, events_from: int, turned: Turned
 ) -> dict[str, Any]:
+    reply = turned.reply
     reprompt = ""
     if reply is not None:
         ssml = reply.response.get("reprompt", {}).get("outputSpeech", {}).get("ssml", "")
         reprompt = simulator.spoken(AlexaReply({"response": {"outputSpeech": {"ssml": ssml}}}))
+    passed = turned.passed
     return {
-        "heard": heard,
+        "heard": turned.heard,
         "speech": simulator.spoken(reply) if reply is not None else "",
         "reprompt": reprompt,
         "ends_session": reply.ends_session if reply is not None else None,
         "card": _card(reply) if reply is not None else None,
         "directives": [str(d.get("type")) for d in reply.directives] if reply else [],
-        "events": [kind.split(".", 1)[-1] for kind in simulator.dialog.event_types[events_from:]],
+        "events": _event_names(simulator.dialog.event_types[events_from:]),
+        "alexa_asks": turned.alexa_asks,
+        "asking": simulator.asking is not None,
+        "permission": turned.permission,
+        "reminders": [_rang(simulator, rang) for rang in passed.rang] if passed else [],
+        "more_reminders": passed.more if passed else 0,
         "player": _player(site, simulator),
         "clock": simulator.now.isoformat(),
         "csrf": generate_csrf(),
@@ -340,7 +386,7 @@ def _answer(key: str, body: dict[str, Any], status: int = 200) -> Response:
     return response
 
 
-Turn = Callable[[Simulator], tuple[AlexaReply | None, dict[str, Any] | None]]
+Turn = Callable[[Simulator], Turned]
 
 
 def _act(turn: Turn, *, key: str | None = None, held: _Held | None = None) -> Response:
@@ -351,14 +397,41 @@ def _act(turn: Turn, *, key: str | None = None, held: _Held | None = None) -> Re
         simulator = held.simulator
         before = len(simulator.dialog.event_types)
         try:
-            reply, heard = turn(simulator)
+            turned = turn(simulator)
         except SkillFailed as error:
             log.warning("/try: the skill failed to answer: %s", error)
             failed = gettext("The skill failed to answer; see the server log.")
             return _answer(key, {"error": failed}, 502)
-        body = _state(site, simulator, events_from=before, reply=reply, heard=heard)
+        body = _state(site, simulator, events_from=before, turned=turned)
         _trim(simulator)
     return _answer(key, body)
+
+
+def _exchanged(exchange: Exchange) -> Turned:
+    heard = exchange.heard
+    shown: dict[str, Any] = {
+        "request": exchange.request,
+        "intent": heard.intent if heard else None,
+        "slots": {name: slot.value for name, slot in heard.slots.items()} if heard else {},
+        "sample": heard.sample if heard else None,
+    }
+    if exchange.permission is not None:
+        shown["permission"] = exchange.permission  # what "yes" or "no" told the skill
+    return Turned(
+        exchange.reply,
+        shown,
+        alexa_asks=exchange.alexa_asks,
+        permission=exchange.permission,
+    )
+
+
+def _moved(passed: Passed) -> Turned:
+    """Time passed: the skill's answer to a permission ask left unanswered, if there was one."""
+    if passed.unanswered is None:
+        return Turned(passed=passed)
+    turned = _exchanged(passed.unanswered)
+    turned.passed = passed
+    return turned
 
 
 # Views ---------------------------------------------------------------------------------------
@@ -386,18 +459,22 @@ def page() -> Response:
 
 
 def say() -> Response:
-    """POST /try/say {text}: the patient says something to the Echo."""
+    """POST /try/say {text}: the patient says something to the Echo (or answers Alexa)."""
     text = _text(_body())
+    return _act(lambda simulator: _exchanged(simulator.say(text)))
 
-    def turn(simulator: Simulator) -> tuple[AlexaReply, dict[str, Any]]:
-        exchange = simulator.say(text)
-        heard = exchange.heard
-        return exchange.reply, {
-            "request": exchange.request,
-            "intent": heard.intent if heard else None,
-            "slots": {name: slot.value for name, slot in heard.slots.items()} if heard else {},
-            "sample": heard.sample if heard else None,
-        }
+
+def permission() -> Response:
+    """POST /try/permission {allow: true|false}: the patient's answer to Alexa's permission ask,
+    given with the page's buttons (Allow, Don't allow)."""
+    allow = _body().get("allow")
+    if not isinstance(allow, bool):
+        raise BadInput("allow must be true or false")
+
+    def turn(simulator: Simulator) -> Turned:
+        if simulator.asking is None:
+            raise BadInput("Alexa is not asking for a permission")
+        return _exchanged(simulator.answer_permission(allow))
 
     return _act(turn)
 
@@ -405,23 +482,13 @@ def say() -> Response:
 def listen() -> Response:
     """POST /try/listen {seconds}: time passes with the Echo playing on."""
     seconds = _number(_body(), "seconds", MAX_LISTEN_SECONDS)
-
-    def turn(simulator: Simulator) -> tuple[None, None]:
-        simulator.listen(seconds)
-        return None, None
-
-    return _act(turn)
+    return _act(lambda simulator: _moved(simulator.wait(seconds)))
 
 
 def advance() -> Response:
     """POST /try/advance {days}: the patient is away for a while."""
     days = _number(_body(), "days", MAX_ADVANCE_DAYS)
-
-    def turn(simulator: Simulator) -> tuple[None, None]:
-        simulator.advance(days=days)
-        return None, None
-
-    return _act(turn)
+    return _act(lambda simulator: _moved(simulator.away(days=days)))
 
 
 def press() -> Response:
@@ -429,18 +496,14 @@ def press() -> Response:
     button = _body().get("button")
     if button not in BUTTONS:
         raise BadInput(f"button must be one of {', '.join(BUTTONS)}")
-
-    def turn(simulator: Simulator) -> tuple[AlexaReply, None]:
-        return simulator.press(str(button)), None
-
-    return _act(turn)
+    return _act(lambda simulator: Turned(simulator.press(str(button))))
 
 
 def reset() -> Response:
     """POST /try/reset: a new patient on a new Echo, at the current time."""
     site = _site()
     key, held = site.simulators.new(site.chosen_locale(), replacing=request.cookies.get(COOKIE))
-    return _act(lambda _simulator: (None, None), key=key, held=held)
+    return _act(lambda _simulator: Turned(), key=key, held=held)
 
 
 def _bad_input(error: BadInput) -> Response:
@@ -466,6 +529,7 @@ def init_app(
     models_dir: Path = MODELS_DIR,
     plan: RecoveryPlan | None = None,
     catalogue: Catalogue | None = None,
+    alexa_api: ApiClient | None = None,
 ) -> None:
     """Mount /try, `csrf` checked on its POSTs (the caller checks the SIMULATOR setting; mount
     /audio and skill.web.language first).
@@ -473,7 +537,8 @@ def init_app(
     New simulated patients start at the app's clock, or on `first_day` (10:00 in `time_zone`),
     so a trial can be pinned to a day; each page's "next day" moves its own clock on. The page
     offers `locales`, by default the skill's (`skill_locales`); its player names a set with
-    `plan` and `catalogue` (the skill's, loaded again when not given)."""
+    `plan` and `catalogue` (the skill's, loaded again when not given). With `alexa_api` the app's
+    LocalAlexaApi, each patient's reminders are kept there and go off on their clock."""
     manifest = load_manifest(app.config[AUDIO_DIR_KEY])
     base_url = str(app.config.get("AUDIO_BASE_URL") or "")
     offered = locales or skill_locales(models_dir)
@@ -492,6 +557,7 @@ def init_app(
         time_zone=time_zone,
         locales=offered,
         models_dir=models_dir,
+        alexa_api=alexa_api if isinstance(alexa_api, LocalAlexaApi) else None,
     )
     site.understanding_of(offered[0])  # a model that does not load stops start-up
     pages = page_blueprint("try", __name__, "/try", csrf)
@@ -500,6 +566,7 @@ def init_app(
     pages.add_url_rule("/listen", "listen", listen, methods=["POST"])
     pages.add_url_rule("/advance", "advance", advance, methods=["POST"])
     pages.add_url_rule("/press", "press", press, methods=["POST"])
+    pages.add_url_rule("/permission", "permission", permission, methods=["POST"])
     pages.add_url_rule("/reset", "reset", reset, methods=["POST"])
     pages.register_error_handler(BadInput, _bad_input)
     pages.register_error_handler(CSRFError, _csrf_failed)

@@ -339,6 +339,7 @@ def test_every_post_but_alexas_checks_csrf_although_the_app_checks_none_by_defau
         "/care/sign-out",
         "/try/advance",
         "/try/listen",
+        "/try/permission",
         "/try/press",
         "/try/reset",
         "/try/say",
@@ -440,12 +441,16 @@ def _fake_simulator(locale: str, at: datetime | None) -> Simulator:
     return cast(Simulator, SimpleNamespace(dialog=SimpleNamespace(locale=locale), now=at or NOW))
 
 
+def _made(locale: str, previous: Simulator | None) -> Simulator:
+    return _fake_simulator(locale, previous.now if previous else None)
+
+
 def test_the_least_recently_used_simulator_is_dropped_past_the_bound() -> None:
     made: list[str] = []
 
-    def make(key: str, locale: str, at: datetime | None) -> Simulator:
+    def make(key: str, locale: str, previous: Simulator | None) -> Simulator:
         made.append(key)
-        return _fake_simulator(locale, at)
+        return _made(locale, previous)
 
     simulators = Simulators(make, limit=2)
     first, _ = simulators.get(None, "en-US")
@@ -461,11 +466,11 @@ def test_the_least_recently_used_simulator_is_dropped_past_the_bound() -> None:
 
 
 def test_another_language_keeps_the_patient_and_the_clock() -> None:
-    made: list[tuple[str, str, datetime | None]] = []
+    made: list[tuple[str, str, Simulator | None]] = []
 
-    def make(key: str, locale: str, at: datetime | None) -> Simulator:
-        made.append((key, locale, at))
-        return _fake_simulator(locale, at)
+    def make(key: str, locale: str, previous: Simulator | None) -> Simulator:
+        made.append((key, locale, previous))
+        return _made(locale, previous)
 
     simulators = Simulators(make)
     key, held = simulators.get(None, "en-US")
@@ -474,7 +479,11 @@ def test_another_language_keeps_the_patient_and_the_clock() -> None:
     same_key, switched = simulators.get(key, "nl-NL")
     assert same_key == key
     assert switched.simulator.dialog.locale == "nl-NL"
-    assert made[-1] == (key, "nl-NL", later)
+    assert made[-1][:2] == (key, "nl-NL")
+    taken_over = made[-1][2]
+    assert taken_over is not None
+    assert taken_over.now == later
+    assert switched.simulator.now == later
     assert simulators.get(key, "nl-NL")[1] is switched  # no new one while the language stays
     assert len(simulators) == 1
 

@@ -3,6 +3,9 @@
 Type what you would say to the Echo. Lines starting with "/" drive the simulated world:
 /listen 20 (let 20 seconds pass while a track plays), /day (the next day), /press Pause,
 /silence (say nothing), /help, /quit. "pause after 20 seconds" listens, then says "pause".
+When the skill asks for a permission, Alexa asks in her words and the next line answers her
+("yes", "I approve", "no"). Reminders going off as the clock moves are shown in order, each on a
+line of its own starting with the device language's word for reminder.
 """
 
 from __future__ import annotations
@@ -16,14 +19,14 @@ from pathlib import Path
 from typing import TextIO
 
 from skill.devtools.dialog import AlexaReply
-from skill.devtools.simulator.session import Exchange, Simulator
+from skill.devtools.simulator.session import Exchange, Passed, Simulator
 from skill.sets.tokens import parse_token
 
 HELP = """Say anything you would say to Alexa, e.g. "open spine coach", "start my bridges".
   /listen SECONDS   let time pass (a playing track plays on)
   /day [N]          move on N days (default 1)
   /press BUTTON     a device button: Play, Pause, Next, Previous
-  /silence          say nothing: Alexa closes the session
+  /silence          say nothing: Alexa closes the session (or takes no answer to her question)
   /help, /quit
 "pause after 20 seconds" lets 20 seconds pass, then says "pause"."""
 _AFTER = re.compile(
@@ -123,22 +126,25 @@ class Chat:
             self._listen(int(args[0].rstrip("s")))
         elif name in ("day", "days", "tomorrow"):
             days = int(args[0]) if args and args[0].isdigit() else 1
-            self.simulator.advance(days=days)
+            passed = self.simulator.away(days=days)
+            self._passed(passed)
             self._print(f"  (it is now {self.simulator.now:%A %d %B, %H:%M} UTC)")
         elif name == "press" and args and args[0].capitalize() in BUTTONS:
             reply = self.simulator.press(args[0].capitalize())
             self._directives(reply)
         elif name == "silence":
-            self.simulator.end_session()
-            self._print("  (the session closed)")
+            if self.simulator.asking is not None:  # no answer to Alexa's permission ask
+                self._show(self.simulator.answer_permission(None))
+            else:
+                self.simulator.end_session()
+                self._print("  (the session closed)")
         else:
             self._print(HELP)
         return True
 
     def _listen(self, seconds: int) -> None:
-        events = self.simulator.listen(seconds)
-        for reply in events:
-            self._directives(reply)
+        passed = self.simulator.wait(seconds)
+        self._passed(passed)
         player = self.simulator.player
         if player and player.current:
             where = minutes_seconds(player.current.offset_ms)
@@ -146,7 +152,25 @@ class Chat:
         else:
             self._print(f"  ({seconds} s later)")
 
+    def _passed(self, passed: Passed) -> None:
+        """What happened while the clock moved: an ask left unanswered, the device's events,
+        the reminders that went off (each on its line, in the device's time)."""
+        if passed.unanswered is not None:
+            self._show(passed.unanswered)
+        for reply in passed.events:
+            self._directives(reply)
+        word = self.simulator.voice.reminder
+        for rang in passed.rang:
+            local = rang.at.astimezone(self.simulator.time_zone)
+            self._print(f"{word}: {rang.text} ({local:%a %H:%M})")
+            if self.speaker:
+                self.speaker.say(rang.text)
+        if passed.more:
+            self._print(f"{word}: … and {passed.more} more")
+
     def _show(self, exchange: Exchange) -> None:
+        if exchange.permission is not None:
+            self._print(f"  (Alexa tells the skill: {exchange.permission})")
         heard = exchange.heard
         if heard is not None:
             slots = " ".join(f"{name}={slot.value}" for name, slot in heard.slots.items())
@@ -161,7 +185,11 @@ class Chat:
         if isinstance(card, dict):
             self._print(f"  [card] {card.get('title', '')}: {card.get('content', '')}")
         self._directives(reply)
-        if reply.ends_session:
+        if exchange.alexa_asks:
+            self._print(f"alexa (her own question)> {exchange.alexa_asks}")
+            if self.speaker:
+                self.speaker.say(exchange.alexa_asks)
+        elif reply.ends_session:
             self._print("  (the session closed)")
 
     def _directives(self, reply: AlexaReply) -> None:

@@ -112,8 +112,39 @@
     }
   }
 
+  // Alexa's own permission ask, answered with a button (or by saying "yes" or "no").
+  function showAsk(words) {
+    const item = element("li", "alexa alexa-own");
+    item.appendChild(element("small", "who", text.alexaAsks));
+    item.appendChild(element("p", "speech", words));
+    const row = element("div", "row permission");
+    [["allow", text.allow, ""], ["deny", text.dontAllow, "quiet"]].forEach(function (choice) {
+      const button = element("button", choice[2], choice[1]);
+      button.type = "button";
+      button.dataset.permission = choice[0];
+      row.appendChild(button);
+    });
+    item.appendChild(row);
+    add(item);
+  }
+
+  function closeAsks() {
+    transcript.querySelectorAll(".permission").forEach(function (row) { row.remove(); });
+  }
+
+  // Reminders that went off while the clock moved, each on a line of its own.
+  function showReminders(answer) {
+    (answer.reminders || []).forEach(function (reminder) {
+      add(element("li", "reminder", fill(text.reminder, { time: reminder.time, text: reminder.text })));
+    });
+    if (answer.more_reminders) {
+      add(element("li", "reminder more", fill(text.moreReminders, { count: answer.more_reminders })));
+    }
+  }
+
   function showAnswer(answer, sync) {
     if (answer.clock) showClock(answer.clock);
+    if (!answer.asking) closeAsks();
     if (answer.speech || answer.card || answer.reprompt) {
       const item = element("li", "alexa");
       if (answer.speech) item.appendChild(element("p", "speech", answer.speech));
@@ -127,8 +158,11 @@
         item.appendChild(card);
       }
       add(item);
-      speak(answer.speech);
     }
+    if (answer.alexa_asks) showAsk(answer.alexa_asks);
+    const words = [answer.speech, answer.alexa_asks].concat((answer.reminders || []).map(
+      function (reminder) { return reminder.text; }));
+    speak(words.filter(Boolean).join(" "));
     const details = [];
     if (answer.directives && answer.directives.length) {
       details.push(fill(text.directives, { names: answer.directives.join(", ") }));
@@ -137,6 +171,7 @@
       details.push(fill(text.events, { names: answer.events.join(", ") }));
     }
     if (details.length) add(element("li", "events", details.join(" · ")));
+    showReminders(answer);
     if (answer.ends_session) add(element("li", "ended", text.sessionClosed));
     const started = (answer.events || []).indexOf("PlaybackStarted") >= 0;
     showPlayer(answer.player, sync || started);
@@ -147,6 +182,7 @@
     const slots = Object.keys(heard.slots || {}).map(function (name) {
       return name + "=" + heard.slots[name];
     });
+    if (heard.permission) slots.push(heard.permission);
     const text = (heard.intent || heard.request) + (slots.length ? " · " + slots.join(", ") : "");
     line.appendChild(element("small", "heard", text));
   }
@@ -204,6 +240,11 @@
     if (!button) return;
     if (button.dataset.say) {
       say(button.dataset.say);
+    } else if (button.dataset.permission) {
+      const line = add(element("li", "you"));
+      line.appendChild(element("p", "said", button.textContent));
+      closeAsks();
+      act("/try/permission", { allow: button.dataset.permission === "allow" }, line, false);
     } else if (button.dataset.listen) {
       add(element("li", "note", button.dataset.note));
       act("/try/listen", { seconds: Number(button.dataset.listen) }, null, true);
