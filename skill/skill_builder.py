@@ -30,6 +30,7 @@ from skill.intents import (
     playback,
     preferences,
     recovery,
+    reminders,
     summary,
     surgery_date,
 )
@@ -53,7 +54,8 @@ def request_handlers() -> list[RequestHandler]:
     (DispatchTable asks only those declared for the request, in this order).
 
     Four groups, in this order: requests that are not intents (launch, AudioPlayer and button
-    events, the skill disabled, a session ending mid check-in); intents spoken while a set
+    events, the skill disabled, Alexa's answer to the permission ask and the reminder events,
+    a session ending mid check-in); intents spoken while a set
     plays (they mean "the stream" there); answers to the question the last reply left open
     (skill/intents/answers.py); then each intent's own handler, one per intent, so their order
     does not matter; catch-alls last.
@@ -62,6 +64,7 @@ def request_handlers() -> list[RequestHandler]:
         *launch.HANDLERS,
         *playback.EVENT_HANDLERS,
         *data_rights.EVENT_HANDLERS,
+        *reminders.EVENT_HANDLERS,
         *check_in.EVENT_HANDLERS,
         *playback.INTENT_HANDLERS,
         *answers.HANDLERS,
@@ -74,6 +77,7 @@ def request_handlers() -> list[RequestHandler]:
         *summary.HANDLERS,
         *caregivers.HANDLERS,
         *preferences.HANDLERS,
+        *reminders.HANDLERS,
         *conversation.HANDLERS,
         *conversation.CATCH_ALL_HANDLERS,
     ]

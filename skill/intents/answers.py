@@ -24,6 +24,8 @@ from skill.alexa.pending import (
     OtherContactOffered,
     PainScoreAsked,
     Pending,
+    RemindersCancelToConfirm,
+    RemindersOffered,
     RepeatOffered,
     ResumeOffered,
     RevokeOffered,
@@ -39,6 +41,7 @@ from skill.intents import (
     data_rights,
     exercise,
     pain,
+    reminders,
     summary,
     surgery_date,
 )
@@ -77,6 +80,10 @@ def answer(turn: Turn, pending: Pending, intent: str) -> Response:
             return caregivers.answer_revoke_offer(turn, accepted=accepted)
         case NextChunkOffered() | ResumeOffered() | SetOffered():
             return exercise.answer_set_offer(turn, pending, accepted=accepted)
+        case RemindersOffered():
+            return reminders.answer_offer(turn, accepted=accepted)
+        case RemindersCancelToConfirm():
+            return reminders.answer_cancel(turn, accepted=accepted)
 
 
 class PendingAnswerHandler(IntentHandler):

@@ -1,5 +1,5 @@
 """The patient's data rights: delete everything on request (after a yes), or when the skill is
-disabled with the choice not to keep the data."""
+disabled with the choice not to keep the data; their reminders at Amazon go first."""
 
 from __future__ import annotations
 
@@ -37,6 +37,8 @@ def answer_deletion(turn: Turn, intent: str) -> Response:
     if intent != YES:
         return turn.reply().say("data.kept").ask_anything_else().build(turn.handler_input)
     if turn.user_id:
+        # Their reminders at Amazon first (best effort): the tokens to delete them are here.
+        turn.services.reminders.forget_at_amazon(turn)
         turn.services.patient_data.delete(turn.user_id)
     return turn.reply().say("data.deleted").build(turn.handler_input)
 
@@ -51,6 +53,7 @@ class SkillDisabledHandler(RequestHandler):
         status = body.get("userInformationPersistenceStatus") if isinstance(body, dict) else None
         turn = turn_of(handler_input)
         if status == "NOT_PERSISTED" and turn.user_id:
+            turn.services.reminders.forget_at_amazon(turn)
             deleted = turn.services.patient_data.delete(turn.user_id)
             log.info("skill disabled without keeping data: %d rows deleted", sum(deleted.values()))
         return handler_input.response_builder.response

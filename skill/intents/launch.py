@@ -18,13 +18,18 @@ from skill.recovery.timeline import current_phase, elapsed
 
 def _offer_due_now(turn: Turn, reply: Reply) -> Reply:
     """End with the one thing due now, 'Shall we do your knee presses now?' (the rest of what
-    is due follows a yes); or, with nothing due, 'What would you like to know?'."""
+    is due follows a yes); or, with nothing due, the reminders offer once ('Shall I remind you
+    …?': only then, so it never crowds out the day's exercise, one question per answer); or
+    'What would you like to know?'."""
     sets = turn.services.guided_sets
     standings = sets.standings_today(turn, sets.allowed(turn))
     due = due_order([standing for standing in standings if standing.behind > 0])
-    if not due:
-        return reply.ask("welcome.question", "welcome.reprompt")
-    return reply.follow(sets.offer_due(Outcome(), turn, due))
+    if due:
+        return reply.follow(sets.offer_due(Outcome(), turn, due))
+    offer = turn.services.reminders.launch_offer(turn)
+    if offer is not None:
+        return reply.follow(offer)
+    return reply.ask("welcome.question", "welcome.reprompt")
 
 
 class LaunchRequestHandler(RequestHandler):
@@ -39,6 +44,8 @@ class LaunchRequestHandler(RequestHandler):
             reply = turn.reply().say("welcome.first_time")
             return ask_for_surgery_date(reply).build(handler_input)
         surgery_date = turn.require_surgery_date()
+        # Reminders owed from an earlier failure or a moved zone are set now (no call if none).
+        turn.services.reminders.catch_up(turn)
         unfinished = unfinished_set_offer(turn)
         if unfinished is not None:
             return unfinished

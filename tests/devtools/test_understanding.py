@@ -25,6 +25,7 @@ EXAMPLES = {
     "AMAZON.NUMBER": "seven",
     "AMAZON.DATE": "october twenty first",
     "AMAZON.DURATION": "three weeks",
+    "AMAZON.TIME": "nine",
 }
 
 
@@ -80,6 +81,10 @@ def test_every_sample_with_its_slots_filled_is_heard_as_its_intent(
         ("the pain is 8", "PainReportIntent", "score", "8"),
         ("about twenty minutes", "CheckInMinutesIntent", "minutes", "20"),
         ("I did my knee squeezes", "LogExerciseIntent", "exercise", "knee squeezes"),
+        ("remind me from nine till nine", "SetRemindersIntent", "end", "09:00"),
+        ("remind me from 7 am to 10 pm", "SetRemindersIntent", "end", "22:00"),
+        ("remind me from nine thirty till eight", "SetRemindersIntent", "start", "09:30"),
+        ("remind me until noon", "SetRemindersIntent", "end", "12:00"),
     ],
 )
 def test_values_are_in_alexas_formats(

@@ -79,6 +79,9 @@ def test_surgery_date_is_confirmed_then_stored(dialog: Dialog) -> None:
 def test_a_returning_launch_with_nothing_due_asks_what_they_would_like(dialog: Dialog) -> None:
     set_surgery_date(dialog)
     dialog.advance(hours=-4)  # 06:00 in New York: before the day's first sets are due
+    offer = dialog.launch()  # the first such launch offers reminders, once (test_reminders.py)
+    assert offer.session_attributes["pending"] == {"kind": "reminders_offer"}
+    dialog.end_session()
     reply = dialog.launch()
     assert reply.speech == (
         "Welcome back. You're in static stabilization. What would you like to know?"

@@ -23,11 +23,13 @@ def test_handler_order_is_pinned() -> None:
     # Requests that are not intents; intents while a set plays; answers to the open question;
     # one handler per intent; catch-alls. Changing this order changes behaviour.
     names = [type(handler).__name__ for handler in request_handlers()]
-    assert names[:8] == [
+    assert names[:10] == [
         "LaunchRequestHandler",
         "AudioPlayerEventHandler",
         "PlaybackControllerHandler",
         "SkillDisabledHandler",
+        "PermissionAnswerHandler",
+        "ReminderEventHandler",
         "CheckInSessionEndedHandler",
         "PlayingSetIntentHandler",
         "LoopShuffleIntentHandler",
