@@ -207,3 +207,68 @@ def test_a_dutch_conversation_with_a_set_paused_and_finished_the_next_day(
     assert len(answers) == 8
     assert not [answer for answer in answers if ENGLISH.search(answer)]
     assert "[playing" not in out  # no track: nl-NL audio was not built
+
+
+def test_reminders_asked_for_allowed_and_going_off_in_the_terminal(
+    tmp_path: Path, built_audio: Path
+) -> None:
+    out = chat(
+        [
+            "open spine coach",
+            "my surgery was three weeks ago",
+            "yes",
+            "remind me to do my exercises",
+            "yes",
+            "/listen 3600",
+            "/day",
+            "/quit",
+        ],
+        tmp_path,
+        built_audio,
+        "--time-zone",
+        "Europe/Amsterdam",
+        today=date(2026, 11, 20),  # from 10:00 in Amsterdam
+    )
+    assert "(heard SetRemindersIntent)" in out
+    assert (
+        "alexa (her own question)> Do you give Spine Coach permission to set reminders? "
+        "You can say 'I approve' or 'no'."
+    ) in out
+    assert "(Alexa tells the skill: ACCEPTED)" in out
+    assert "alexa> Done. I'll remind you every hour" in out
+    hour, day = out.split("you> /listen 3600")[1].split("you> /day")
+    assert "Reminder: Time for your knee presses (Fri 11:00)" in hour
+    assert hour.count("Reminder:") == 1
+    shown = [line for line in day.splitlines() if line.startswith("Reminder:")]
+    assert shown[:3] == [
+        "Reminder: Time for your knee presses (Fri 12:00)",
+        "Reminder: Time for your knee presses (Fri 13:00)",
+        "Reminder: Time for your in-bed exercises (Fri 14:00)",  # lifts and bridges too
+    ]
+    # From 11:00 a day on: 12:00 to 21:00, then 08:00 to 11:00 the next morning; five shown.
+    assert len(shown) == 6
+    assert shown[5] == "Reminder: … and 9 more"
+
+
+def test_a_dutch_echo_asks_and_reminds_in_dutch(tmp_path: Path, built_audio: Path) -> None:
+    out = chat(
+        [
+            "open rug coach",
+            "mijn operatie was drie weken geleden",
+            "ja",
+            "herinner mij aan mijn oefeningen",
+            "ja",
+            "/listen 3600",
+            "/quit",
+        ],
+        tmp_path,
+        built_audio,
+        "--locale",
+        "nl-NL",
+        "--time-zone",
+        "Europe/Amsterdam",
+        today=date(2026, 11, 20),
+    )
+    assert "alexa (her own question)> Geeft u Rug Coach toestemming" in out
+    assert "(Alexa tells the skill: ACCEPTED)" in out
+    assert re.search(r"^Herinnering: .+ \(Fri 11:00\)$", out, re.MULTILINE), out
