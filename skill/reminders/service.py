@@ -75,15 +75,14 @@ def whole_hours_window(window: WakingHours) -> tuple[int, int]:
     return start, end
 
 
-def clock(hour: int) -> Message:
+def clock(hour: int, *, twelve_hour: bool) -> Message:
     """A whole hour said the locale's way ('9 AM', '21')."""
     if hour == 0:
         return message("reminders.clock.midnight")
     if hour == 12:
         return message("reminders.clock.noon")
-    if hour < 12:
-        return message("reminders.clock.am", hour=hour)
-    return message("reminders.clock.pm", hour=hour - 12 if hour > 12 else hour)
+    shown = hour - 12 if twelve_hour and hour > 12 else hour
+    return message("reminders.clock.am" if hour < 12 else "reminders.clock.pm", hour=shown)
 
 
 def _digest(specs: Mapping[str, ReminderSpec]) -> str:
@@ -403,26 +402,31 @@ class Reminders:
                 hours_of.setdefault(exercise_id, set()).update(hours)
         hourly: set[int] = set()
         daily: dict[tuple[int, ...], list[str]] = {}
-        for exercise_id, at in hours_of.items():
+        for exercise_id, its_hours in hours_of.items():
             exercise = self.plan.exercise(exercise_id)
             if exercise is not None and exercise.every_hour:
-                hourly.update(at)
+                hourly.update(its_hours)
             else:
-                daily.setdefault(tuple(sorted(at)), []).append(exercise_id)
+                daily.setdefault(tuple(sorted(its_hours)), []).append(exercise_id)
+        twelve_hour = self.catalogue.for_locale(locale).plain("reminders.clock.hours") == "12"
+
+        def at(hour: int) -> Message:
+            return clock(hour, twelve_hour=twelve_hour)
+
         said_daily = [
             message(
                 "reminders.schedule.daily",
                 exercises=Listed(
                     tuple(self.guided_sets.exercise_name(item, locale) for item in ids)
                 ),
-                times=Listed(tuple(clock(hour) for hour in hours)),
+                times=Listed(tuple(at(hour) for hour in hours)),
             )
             for hours, ids in daily.items()
         ]
         if not hourly:
             return Listed(tuple(said_daily))
         said_hourly = message(
-            "reminders.schedule.hourly", start=clock(min(hourly)), end=clock(max(hourly))
+            "reminders.schedule.hourly", start=at(min(hourly)), end=at(max(hourly))
         )
         if not said_daily:
             return said_hourly

@@ -1,0 +1,357 @@
+"""The reminder service through the real app: POST /alexa with envelopes whose apiEndpoint is a
+fake Amazon (tests/reminders_support.py), on SQLite and PostgreSQL. What Amazon is sent, what
+is stored, and what the patient hears, for each answer and each fault."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import Engine, func, select
+
+from skill.alexa.endpoint import EXTENSION
+from skill.devtools import envelopes
+from skill.store.reminders import ReminderStore
+from skill.store.tables import REMINDER_PROMPTS
+from tests.reminders.conftest import Patient
+from tests.reminders_support import TIMEOUT
+
+pytestmark = pytest.mark.both_databases
+
+USER = envelopes.DEFAULT_USER
+HOURLY = (8, 10, 11, 12, 13, 15, 16, 17, 18, 20, 21)
+DAILY = (9, 14, 19)
+ALL_THREE = "knee_presses+knee_lifts+bridges"
+
+
+def rules(hours: tuple[int, ...]) -> list[str]:
+    return [f"FREQ=DAILY;BYHOUR={hour};BYMINUTE=0;BYSECOND=0;INTERVAL=1" for hour in hours]
+
+
+def posted(patient: Patient) -> list[dict[str, Any]]:
+    return [call.body or {} for call in patient.amazon.calls_of("POST")]
+
+
+def by_hours(bodies: list[dict[str, Any]]) -> dict[tuple[int, ...], dict[str, Any]]:
+    """Each body by the hours of its recurrence rules."""
+    found = {}
+    for body in bodies:
+        hours = tuple(
+            int(rule.split("BYHOUR=")[1].split(";")[0])
+            for rule in body["trigger"]["recurrence"]["recurrenceRules"]
+        )
+        found[hours] = body
+    return found
+
+
+def stored(app: Flask) -> dict[str, str]:
+    """The alert tokens the skill keeps, by slot."""
+    engine = app.extensions[EXTENSION].engine
+    return {item.slot_key: item.alert_token for item in ReminderStore(engine).all(USER)}
+
+
+def at_amazon(patient: Patient) -> set[str]:
+    return {reminder.token for reminder in patient.amazon.reminders()}
+
+
+def test_setting_up_creates_one_reminder_per_slot_with_daily_rules_in_the_device_zone(
+    patient: Patient, app: Flask
+) -> None:
+    reply = patient.say("SetRemindersIntent")
+    assert reply.speech == (
+        "Done. I'll remind you every hour from 8 AM to 9 PM, with knee lifts and bridges at "
+        "9 AM, 2 PM, and 7 PM. Anything else?"
+    )
+    assert not reply.ends_session
+    bodies = by_hours(posted(patient))
+    assert set(bodies) == {HOURLY, DAILY}
+    hourly, daily = bodies[HOURLY], bodies[DAILY]
+    for body, hours in ((hourly, HOURLY), (daily, DAILY)):
+        trigger = body["trigger"]
+        assert trigger["type"] == "SCHEDULED_ABSOLUTE"
+        assert trigger["timeZoneId"] == "America/New_York"
+        assert trigger["recurrence"]["recurrenceRules"] == rules(hours)
+        assert body["pushNotification"] == {"status": "ENABLED"}
+        assert not trigger["scheduledTime"].endswith("Z")
+        assert "+" not in trigger["scheduledTime"]
+    # NOW is 10:00 in New York: the next hourly one is at 11, the next daily one at 14.
+    assert hourly["trigger"]["scheduledTime"] == "2026-11-20T11:00:00"
+    assert daily["trigger"]["scheduledTime"] == "2026-11-20T14:00:00"
+    assert hourly["alertInfo"]["spokenInfo"]["content"] == [
+        {"locale": "en-US", "text": "Time for your knee presses"}
+    ]
+    assert daily["alertInfo"]["spokenInfo"]["content"][0]["text"] == (
+        "Time for your in-bed exercises"
+    )
+    assert set(stored(app)) == {"knee_presses", ALL_THREE}
+    assert set(stored(app).values()) == at_amazon(patient)
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [("en-GB", "Time for your knee presses"), ("nl-NL", "Tijd voor knieën aandrukken")],
+)
+def test_the_reminder_text_is_in_the_patients_language(
+    patient: Patient, locale: str, text: str
+) -> None:
+    patient.locale = locale
+    patient.say("SetRemindersIntent")
+    content = by_hours(posted(patient))[HOURLY]["alertInfo"]["spokenInfo"]["content"]
+    assert content == [{"locale": locale, "text": text}]
+    assert len(text) <= 30
+
+
+def test_dutch_hours_are_said_the_dutch_way(patient: Patient) -> None:
+    patient.locale = "nl-NL"
+    reply = patient.say("SetRemindersIntent")
+    assert reply.speech.startswith(
+        "Klaar. Ik herinner u elk uur van 8 tot 21 uur, en knie optrekken en bruggetjes om 9, "
+        "14 en 19 uur."
+    )
+
+
+def test_setting_up_twice_creates_nothing_twice(patient: Patient, app: Flask) -> None:
+    patient.say("SetRemindersIntent")
+    first = stored(app)
+    calls = len(patient.amazon.calls)
+    again = patient.say("SetRemindersIntent")
+    assert again.speech.startswith("Done. I'll remind you every hour")
+    assert len(patient.amazon.calls) == calls  # nothing changed: not even a PUT
+    assert stored(app) == first
+    assert len(patient.amazon.reminders()) == 2
+
+
+def test_a_new_window_updates_the_reminders_in_place(patient: Patient, app: Flask) -> None:
+    patient.say("SetRemindersIntent")
+    first = stored(app)
+    reply = patient.say("SetRemindersIntent", start="09:00", end="21:00")
+    assert reply.speech.startswith("Done. I'll remind you every hour from 9 AM to 8 PM")
+    assert len(patient.amazon.calls_of("POST")) == 2  # the first set-up's only
+    puts = [call.body or {} for call in patient.amazon.calls_of("PUT")]
+    assert len(puts) == 2
+    assert sorted(hour for hours in by_hours(puts) for hour in hours) == list(range(9, 21))
+    assert stored(app) == first  # the same alert tokens
+    assert len(patient.amazon.reminders()) == 2
+
+
+def test_a_new_time_zone_updates_the_reminders_on_the_next_launch(
+    patient: Patient, app: Flask
+) -> None:
+    patient.say("SetRemindersIntent")
+    patient.amazon.zones["amzn1.ask.device.AMSTERDAM"] = "Europe/Amsterdam"
+    patient.device_id = "amzn1.ask.device.AMSTERDAM"
+    patient.launch()
+    puts = [call.body or {} for call in patient.amazon.calls_of("PUT")]
+    assert len(puts) == 2
+    assert {body["trigger"]["timeZoneId"] for body in puts} == {"Europe/Amsterdam"}
+    assert len(patient.amazon.calls_of("POST")) == 2
+    calls = len(patient.amazon.calls)
+    patient.launch()  # nothing owed now: no call at all
+    assert len(patient.amazon.calls) == calls
+
+
+def test_stopping_asks_then_deletes_each_at_amazon_and_here(patient: Patient, app: Flask) -> None:
+    patient.say("SetRemindersIntent")
+    tokens = set(stored(app).values())
+    # One is gone at Amazon already (deleted in the Alexa app): a 404 counts as gone.
+    gone = sorted(tokens)[0]
+    patient.amazon.local.handle("DELETE", f"/v1/alerts/reminders/{gone}", patient.amazon.api_token)
+    ask = patient.say("CancelRemindersIntent")
+    assert ask.speech == "Stop all your reminders?"
+    assert patient.amazon.calls_of("DELETE") == []
+    done = patient.say("AMAZON.YesIntent")
+    assert done.speech == "Done, I won't remind you any more. Anything else?"
+    deleted = {call.path.rsplit("/", 1)[1] for call in patient.amazon.calls_of("DELETE")}
+    assert deleted == tokens
+    assert patient.amazon.reminders() == []
+    assert stored(app) == {}
+    calls = len(patient.amazon.calls)
+    patient.launch()  # stopped: nothing is set again
+    assert len(patient.amazon.calls) == calls
+
+
+def test_listing_says_when_they_come_or_offers_them(patient: Patient) -> None:
+    none = patient.say("ListRemindersIntent")
+    assert none.speech == "You have no reminders. Shall I set them?"
+    yes = patient.say("AMAZON.YesIntent")
+    assert yes.speech.startswith("Done. I'll remind you every hour from 8 AM to 9 PM")
+    listed = patient.say("ListRemindersIntent")
+    assert listed.speech == (
+        "You have reminders every hour from 8 AM to 9 PM, with knee lifts and bridges at 9 AM, "
+        "2 PM, and 7 PM. Anything else?"
+    )
+
+
+@pytest.mark.parametrize("status", [403, 429, 500, 503, TIMEOUT])
+def test_a_fault_is_answered_kindly_and_the_next_launch_sets_the_rest(
+    patient: Patient, app: Flask, status: int | str
+) -> None:
+    # Nothing is kept that Amazon did not create: the first POST works, the second fails.
+    patient.amazon.fail(status, method="POST", after=1)
+    started = time.monotonic()
+    reply = patient.say("SetRemindersIntent")
+    elapsed = time.monotonic() - started
+    assert reply.speech == (
+        "I couldn't reach Alexa's reminders just now; I'll try again next time you open Spine "
+        "Coach. Anything else?"
+    )
+    assert elapsed < 3.0  # one call timed out at most (1.5 s), none after it
+    assert len(patient.amazon.reminders()) == 1
+    assert set(stored(app).values()) == at_amazon(patient)
+    patient.launch()
+    assert len(patient.amazon.reminders()) == 2
+    assert set(stored(app).values()) == at_amazon(patient)
+    assert len(patient.amazon.calls_of("POST")) == 3  # the two that failed or worked, then one
+
+
+def test_a_revoked_permission_at_amazon_brings_the_permission_ask(
+    patient: Patient, app: Flask
+) -> None:
+    patient.amazon.fail(401, method="POST")
+    reply = patient.say("SetRemindersIntent")
+    assert reply.speech == "To remind you, I need your permission."
+    ask = reply.directive("Connections.SendRequest")
+    assert ask is not None
+    assert ask["name"] == "AskFor"
+    assert stored(app) == {}
+
+
+def test_without_the_permission_alexa_is_asked_and_an_accept_creates_them(
+    patient: Patient, app: Flask
+) -> None:
+    patient.granted = ()
+    reply = patient.say("SetRemindersIntent")
+    assert reply.speech == "To remind you, I need your permission."
+    assert reply.directive("Connections.SendRequest") == {
+        "type": "Connections.SendRequest",
+        "name": "AskFor",
+        "payload": {
+            "@type": "AskForPermissionsConsentRequest",
+            "@version": "2",
+            "permissionScopes": [
+                {"permissionScope": envelopes.REMINDERS_SCOPE, "consentLevel": "ACCOUNT"}
+            ],
+        },
+        "token": "reminders",
+    }
+    assert "shouldEndSession" not in reply.response
+    assert not reply.reprompt
+    assert patient.amazon.calls == []
+    patient.granted = (envelopes.REMINDERS_SCOPE,)
+    accepted = patient.answer_permission("ACCEPTED")
+    assert accepted.speech.startswith("Done. I'll remind you every hour")
+    assert len(patient.amazon.reminders()) == 2
+
+
+@pytest.mark.parametrize("status", ["DENIED", "NOT_ANSWERED"])
+def test_a_no_to_the_permission_is_not_asked_again_for_seven_days(
+    patient: Patient, status: str
+) -> None:
+    patient.granted = ()
+    patient.say("SetRemindersIntent")
+    no = patient.answer_permission(status)
+    assert no.speech == "All right, no reminders for now. Anything else?"
+    patient.advance(days=6)
+    again = patient.say("SetRemindersIntent")
+    assert again.directive("Connections.SendRequest") is None
+    assert again.speech.startswith("To allow reminders, open the Alexa app")
+    card = again.response["card"]
+    assert card == {
+        "type": "AskForPermissionsConsent",
+        "permissions": [envelopes.REMINDERS_SCOPE],
+    }
+    patient.advance(days=1)
+    week_later = patient.say("SetRemindersIntent")
+    assert week_later.directive("Connections.SendRequest") is not None
+
+
+def test_where_alexa_cannot_ask_by_voice_the_card_is_sent(patient: Patient) -> None:
+    patient.granted = ()
+    patient.say("SetRemindersIntent")
+    reply = patient.answer_permission("", code="400")
+    assert reply.speech.startswith("To allow reminders, open the Alexa app")
+    assert reply.response["card"]["type"] == "AskForPermissionsConsent"
+
+
+def test_a_fired_reminder_is_recorded_once(patient: Patient, app: Flask) -> None:
+    patient.say("SetRemindersIntent")
+    token = stored(app)["knee_presses"]
+    event = envelopes.reminder_event(
+        "ReminderStarted", at=patient.at, alert_tokens=(token,), **patient.options()
+    )
+    patient.event(event)
+    replayed = {**event, "request": {**event["request"], "requestId": "amzn1.echo-api.request.x"}}
+    patient.event(replayed)
+    engine: Engine = app.extensions[EXTENSION].engine
+    with engine.connect() as connection:
+        rows = connection.execute(select(REMINDER_PROMPTS)).mappings().all()
+    assert [(row["alert_token"], row["slot_key"]) for row in rows] == [(token, "knee_presses")]
+
+
+def test_an_unknown_reminder_firing_records_nothing(patient: Patient, app: Flask) -> None:
+    patient.event(
+        envelopes.reminder_event(
+            "ReminderStarted", at=patient.at, alert_tokens=("not-ours",), **patient.options()
+        )
+    )
+    engine: Engine = app.extensions[EXTENSION].engine
+    with engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(REMINDER_PROMPTS)) == 0
+
+
+def test_a_reminder_deleted_in_the_alexa_app_is_forgotten_here(
+    patient: Patient, app: Flask
+) -> None:
+    patient.say("SetRemindersIntent")
+    token = stored(app)["knee_presses"]
+    patient.event(
+        envelopes.reminder_event(
+            "ReminderDeleted", at=patient.at, alert_tokens=(token,), **patient.options()
+        )
+    )
+    assert set(stored(app)) == {ALL_THREE}
+
+
+def test_a_permission_taken_back_marks_them_gone_and_the_next_ask_asks_again(
+    patient: Patient, app: Flask
+) -> None:
+    patient.say("SetRemindersIntent")
+    patient.event(
+        envelopes.permission_event(
+            "SkillPermissionChanged", at=patient.at, accepted=(), **patient.options()
+        )
+    )
+    assert stored(app) == {}
+    patient.granted = ()
+    again = patient.say("SetRemindersIntent")
+    assert again.directive("Connections.SendRequest") is not None
+
+
+def test_a_permission_change_keeping_the_scope_changes_nothing(
+    patient: Patient, app: Flask
+) -> None:
+    patient.say("SetRemindersIntent")
+    before = stored(app)
+    patient.event(
+        envelopes.permission_event(
+            "SkillPermissionChanged",
+            at=patient.at,
+            accepted=(envelopes.REMINDERS_SCOPE,),
+            **patient.options(),
+        )
+    )
+    assert stored(app) == before
+
+
+def test_deleting_the_patients_data_deletes_their_reminders_at_amazon(
+    patient: Patient, app: Flask
+) -> None:
+    patient.say("SetRemindersIntent")
+    tokens = set(stored(app).values())
+    patient.say("DeleteMyDataIntent")
+    patient.say("AMAZON.YesIntent")
+    assert {call.path.rsplit("/", 1)[1] for call in patient.amazon.calls_of("DELETE")} == tokens
+    assert patient.amazon.reminders() == []
+    assert stored(app) == {}
