@@ -5,6 +5,7 @@ is stored, and what the patient hears, for each answer and each fault."""
 from __future__ import annotations
 
 import time
+from datetime import time as dt_time
 from typing import Any
 
 import pytest
@@ -12,7 +13,9 @@ from flask import Flask
 from sqlalchemy import Engine, func, select
 
 from skill.alexa.endpoint import EXTENSION
+from skill.content.plan import WakingHours
 from skill.devtools import envelopes
+from skill.store.patients import PatientStore
 from skill.store.reminders import ReminderStore
 from skill.store.tables import REMINDER_PROMPTS
 from tests.reminders.conftest import Patient
@@ -354,4 +357,26 @@ def test_deleting_the_patients_data_deletes_their_reminders_at_amazon(
     patient.say("AMAZON.YesIntent")
     assert {call.path.rsplit("/", 1)[1] for call in patient.amazon.calls_of("DELETE")} == tokens
     assert patient.amazon.reminders() == []
+    assert stored(app) == {}
+
+
+def test_the_window_said_becomes_the_patients_own_waking_hours(
+    patient: Patient, engine: Engine
+) -> None:
+    patient.say("SetRemindersIntent", start="09:00", end="21:00")
+    record = PatientStore(engine).get(USER)
+    assert record is not None
+    assert record.waking_hours == WakingHours(start=dt_time(9), end=dt_time(21))
+    # Amazon was asked for the new window at once: hourly from 9 until 20.
+    hours = sorted(hour for hours in by_hours(posted(patient)) for hour in hours)
+    assert hours == list(range(9, 21))
+
+
+def test_deleting_at_amazon_is_best_effort_when_amazon_fails(patient: Patient, app: Flask) -> None:
+    patient.say("SetRemindersIntent")
+    patient.amazon.fail(503, method="DELETE")
+    patient.say("DeleteMyDataIntent")
+    done = patient.say("AMAZON.YesIntent")
+    assert done.speech == "Done. I've deleted everything I kept about you. Take care."
+    assert len(patient.amazon.calls_of("DELETE")) == 1  # no call after the first fault
     assert stored(app) == {}
