@@ -65,7 +65,7 @@ def ask_for_window(turn: Turn) -> Response:
     return (
         turn.reply()
         .say("reminders.window_unclear")
-        .ask("reminders.window_question", "reminders.window_reprompt")
+        .ask("reminders.window_question", "reminders.window_question_reprompt")
         .build(turn.handler_input)
     )
 
