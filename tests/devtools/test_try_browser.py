@@ -77,6 +77,41 @@ def test_a_conversation_in_the_browser(try_app: Flask, new_page: Page) -> None:
         assert page.locator("#transcript .error").count() == 0
 
 
+def test_reminders_allowed_with_a_button_go_off_as_hours_pass(
+    try_app: Flask, new_page: Page
+) -> None:
+    page = new_page
+    with LiveServer(try_app) as server:
+        page.set_viewport_size(PHONE)
+        page.goto(f"{server.url}/try")
+        _first_visit(page)
+
+        def ask() -> None:
+            page.fill("#utterance", "remind me to do my exercises")
+            page.press("#utterance", "Enter")
+
+        assert "permission" in _say_until_answered(page, ask, 4)
+        alexa = page.locator("#transcript li.alexa-own")
+        expect(alexa).to_contain_text("Do you give Spine Coach permission to set reminders?")
+        expect(alexa).to_contain_text("her own question")
+        page.click('#transcript [data-permission="allow"]')
+        expect(page.locator("#transcript .permission")).to_have_count(0)  # answered
+        expect(page.locator("#transcript li.you .heard").last).to_have_text(
+            "Connections.Response · ACCEPTED"
+        )
+        expect(_answers(page).last).to_contain_text("every hour")
+
+        page.click('[data-listen="3600"]')
+        reminders = page.locator("#transcript li.reminder")
+        expect(reminders).to_have_text(["Reminder at 16:00: Time for your knee presses"])
+        expect(page.locator("#transcript li.events").last).to_have_text("events: ReminderStarted")
+        page.click("#next-day")
+        expect(reminders).to_have_count(7)  # the hour's, five of the day's, and the rest counted
+        expect(reminders.last).to_have_text("… and 9 more reminders")
+        expect(reminders.nth(1)).to_have_text("Reminder at 17:00: Time for your knee presses")
+        assert page.locator("#transcript .error").count() == 0
+
+
 def test_a_streamed_set_in_the_browser(audio_app: Flask, new_page: Page) -> None:
     page = new_page
     with LiveServer(audio_app) as server:
