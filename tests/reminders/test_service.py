@@ -380,3 +380,11 @@ def test_deleting_at_amazon_is_best_effort_when_amazon_fails(patient: Patient, a
     assert done.speech == "Done. I've deleted everything I kept about you. Take care."
     assert len(patient.amazon.calls_of("DELETE")) == 1  # no call after the first fault
     assert stored(app) == {}
+
+
+def test_the_patients_own_waking_hours_set_the_days_targets(patient: Patient) -> None:
+    before = patient.say("ProgressTodayIntent")
+    assert "knee presses, 0 of 14" in before.speech  # the plan's 8 to 22
+    patient.say("SetRemindersIntent", start="09:00", end="21:00")
+    after = patient.say("ProgressTodayIntent")
+    assert "knee presses, 0 of 12" in after.speech  # their own 9 to 21
