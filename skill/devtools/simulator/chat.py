@@ -28,7 +28,9 @@ HELP = """Say anything you would say to Alexa, e.g. "open spine coach", "start m
   /press BUTTON     a device button: Play, Pause, Next, Previous
   /silence          say nothing: Alexa closes the session (or takes no answer to her question)
   /help, /quit
-"pause after 20 seconds" lets 20 seconds pass, then says "pause"."""
+"pause after 20 seconds" lets 20 seconds pass, then says "pause".
+When Alexa asks for a permission, answer "yes" ("I approve") or "no"; reminders that go off
+as time passes are shown as they come."""
 _AFTER = re.compile(
     r"^(?P<said>.+?)\s+after\s+(?P<count>\d+)\s*(?P<unit>seconds?|secs?|minutes?|mins?)$"
 )
