@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+import responses
 from sqlalchemy import Engine
 
 from skill import create_app
 from skill.alexa.endpoint import EXTENSION
 from skill.coach_audio.manifest import load_manifest
 from skill.devtools import envelopes
+from skill.devtools.simulator.local_reminders import LocalReminders
 from skill.devtools.simulator.scripts import Script, Turn, describe, load_script, play_turn
 from skill.devtools.simulator.session import Simulator
 from skill.devtools.simulator.understanding import Understanding
@@ -29,6 +33,10 @@ DEFAULT_LOCALE = "en-US"
 MODELS = Path(__file__).parents[2] / "interaction_model"
 AUDIO_BASE_URL = "https://audio.example.org/spine-coach/"
 DEVICE_TIME_ZONE = "America/New_York"  # what the alexa_api fixture's settings API answers
+# Amazon's Reminders API, at the envelope's apiEndpoint: a collection and its reminders.
+REMINDERS_URL = re.compile(
+    re.escape(f"{envelopes.API_ENDPOINT}/v1/alerts/reminders") + r"(/[^/?]+)?/?(\?.*)?$"
+)
 
 
 def seed(engine: Engine, script: Script) -> None:
@@ -44,7 +52,23 @@ def seed(engine: Engine, script: Script) -> None:
         store.update_preferences(envelopes.DEFAULT_USER, {"pace": patient.pace})
 
 
-def play(script: Script, sqlite_url: str, built_audio: Path) -> list[str]:
+def fake_reminders_api(alexa_api: responses.RequestsMock, reminders: LocalReminders) -> None:
+    """Amazon's Reminders API at the HTTP edge: every call the skill makes is answered by the
+    simulated user's reminders, as Amazon answers the bearer token (401 until granted)."""
+
+    def answer(request: Any) -> tuple[int, dict[str, str], str]:
+        token = str(request.headers.get("Authorization", "")).removeprefix("Bearer ")
+        body = json.loads(request.body) if request.body else None
+        status, payload = reminders.handle(request.method, urlsplit(request.url).path, token, body)
+        return status, {"Content-Type": "application/json"}, json.dumps(payload)
+
+    for method in (responses.GET, responses.POST, responses.PUT, responses.DELETE):
+        alexa_api.add_callback(method, REMINDERS_URL, callback=answer)
+
+
+def play(
+    script: Script, sqlite_url: str, built_audio: Path, alexa_api: responses.RequestsMock
+) -> list[str]:
     """Every problem the script finds, one line each."""
     config: dict[str, Any] = {"DATABASE_URL": sqlite_url, "VERIFY_REQUESTS": False}
     if script.options.audio_player:
@@ -62,7 +86,12 @@ def play(script: Script, sqlite_url: str, built_audio: Path) -> list[str]:
             screen=script.options.screen,
             manifest=load_manifest(built_audio) if script.options.audio_player else None,
             time_zone=DEVICE_TIME_ZONE,
+            api_token=envelopes.API_ACCESS_TOKEN,
+            granted=(envelopes.REMINDERS_SCOPE,) if script.options.reminders_granted else (),
         )
+        if script.options.reminders_granted:
+            simulator.reminders.grant(simulator.api_token)
+        fake_reminders_api(alexa_api, simulator.reminders)
         problems = []
         for index, turn in enumerate(script.turns):
             outcome = play_turn(simulator, turn)
@@ -78,13 +107,15 @@ def script_id(path: Path) -> str:
 
 
 @pytest.mark.parametrize("path", SCRIPTS, ids=[script_id(path) for path in SCRIPTS])
-def test_dialog_script(path: Path, sqlite_url: str, built_audio: Path, alexa_api: Any) -> None:
-    problems = play(load_script(path), sqlite_url, built_audio)
+def test_dialog_script(
+    path: Path, sqlite_url: str, built_audio: Path, alexa_api: responses.RequestsMock
+) -> None:
+    problems = play(load_script(path), sqlite_url, built_audio, alexa_api)
     assert not problems, f"{path.name}:\n" + "\n".join(problems)
 
 
 def test_a_script_that_expects_the_wrong_thing_fails(
-    sqlite_url: str, built_audio: Path, alexa_api: Any
+    sqlite_url: str, built_audio: Path, alexa_api: responses.RequestsMock
 ) -> None:
     script = Script(
         name="wrong on purpose",
@@ -93,7 +124,7 @@ def test_a_script_that_expects_the_wrong_thing_fails(
             Turn.model_validate({"say": "help", "not": ["what phase"], "ends_session": True}),
         ],
     )
-    problems = play(script, sqlite_url, built_audio)
+    problems = play(script, sqlite_url, built_audio, alexa_api)
     assert len(problems) == 2
     assert "heard LaunchRequest, expected CurrentPhaseIntent" in problems[0]
     assert "does not match 'never said'" in problems[0]

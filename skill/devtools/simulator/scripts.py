@@ -2,8 +2,9 @@
 
 A script names its options (clock, locale, device: AudioPlayer or not, a patient already known)
 and its turns. A turn says something (checking the intent heard, patterns the speech must and
-must not match, directives, whether the session ends), lets time pass, moves the clock, presses
-a device button, or lets the session time out. See tests/dialogs/README.md.
+must not match, directives, whether the session ends), lets time pass, moves the clock (checking
+the reminders that went off meanwhile), presses a device button, lets the session time out, or
+changes the reminders permission in the Alexa app. See tests/dialogs/README.md.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from skill.devtools import envelopes
 from skill.devtools.dialog import AlexaReply
 from skill.devtools.simulator.session import Exchange, Simulator
 
@@ -46,16 +48,20 @@ class Options(_Model):
     audio_player: bool = False
     screen: bool = False
     patient: Patient | None = None
+    # The patient allowed this skill's reminders before (in the Alexa app, or by voice).
+    reminders_granted: bool = False
 
 
 class Turn(_Model):
-    """One step: exactly one of say, listen, advance, press, silence."""
+    """One step: exactly one of say, listen, advance, press, silence, permission."""
 
     say: str | None = None
     listen: Annotated[float, Field(ge=0)] | None = None
     advance: dict[str, float] | None = None
     press: str | None = None
     silence: bool | None = None
+    # The patient allows, or takes back, the reminders permission in the Alexa app.
+    permission: Literal["granted", "revoked"] | None = None
     intent: str | None = None
     speech: list[str] = []
     not_speech: list[str] = Field(default=[], alias="not")
@@ -64,15 +70,27 @@ class Turn(_Model):
     card: list[str] = []
     events: list[str] | None = None
     ends_session: bool | None = None
+    # While the clock moved: how many reminders went off, and what each said (patterns).
+    reminders_fired: Annotated[int, Field(ge=0)] | None = None
+    reminders_say: list[str] = []
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     @model_validator(mode="after")
     def _one_action(self) -> Turn:
-        actions = [self.say, self.listen, self.advance, self.press, self.silence]
+        actions = [
+            self.say,
+            self.listen,
+            self.advance,
+            self.press,
+            self.silence,
+            self.permission,
+        ]
         if sum(action is not None for action in actions) != 1:
-            raise ValueError("each turn does exactly one of: say, listen, advance, press, silence")
-        for pattern in [*self.speech, *self.not_speech]:
+            raise ValueError(
+                "each turn does exactly one of: say, listen, advance, press, silence, permission"
+            )
+        for pattern in [*self.speech, *self.not_speech, *self.reminders_say]:
             re.compile(pattern)
         return self
 
@@ -115,6 +133,29 @@ class Outcome:
     exchange: Exchange | None
     replies: list[AlexaReply]
     problems: list[str]
+    reminded: list[str] | None = None  # what the reminders that went off said, if time moved
+
+
+def card_text(card: dict[str, Any]) -> str:
+    """A card as patterns see it: 'title: content', or for a permissions card (which has
+    neither) 'AskForPermissionsConsent: <scope>, …'."""
+    if "permissions" in card:
+        return f"{card.get('type', '')}: {', '.join(map(str, card['permissions']))}"
+    return f"{card.get('title', '')}: {card.get('content', '')}"
+
+
+def check_reminders(turn: Turn, reminded: list[str] | None, fired: int) -> list[str]:
+    """The ways the reminders that went off while the clock moved (`fired`, the first of them
+    `reminded`, as announced) differ from the script's."""
+    if reminded is None:
+        return []
+    problems: list[str] = []
+    if turn.reminders_fired is not None and fired != turn.reminders_fired:
+        problems.append(f"{fired} reminders went off, expected {turn.reminders_fired}")
+    for pattern in turn.reminders_say:
+        if not reminded or not all(re.search(pattern, said, re.IGNORECASE) for said in reminded):
+            problems.append(f"not every reminder says {pattern!r}: {reminded!r}")
+    return problems
 
 
 def check_turn(
@@ -132,9 +173,7 @@ def check_turn(
         if re.search(pattern, spoken, re.IGNORECASE):
             problems.append(f"speech matches {pattern!r}, which it must not: {spoken!r}")
     cards = " ".join(
-        f"{card.get('title', '')}: {card.get('content', '')}"
-        for reply in replies
-        if isinstance(card := reply.response.get("card"), dict)
+        card_text(card) for reply in replies if isinstance(card := reply.response.get("card"), dict)
     )
     for pattern in turn.card:
         if not re.search(pattern, cards, re.IGNORECASE):
@@ -156,27 +195,61 @@ def check_turn(
     for reply in replies:
         if reply.ssml and len(reply.ssml) >= 8000:
             problems.append(f"speech of {len(reply.ssml)} characters (Alexa allows under 8000)")
-        if not reply.ends_session and reply.ssml and not reply.reprompt:
+        if reply.directive("Connections.SendRequest") is not None:
+            # A hand-over: Alexa asks next, so no reprompt and shouldEndSession unset.
+            if reply.reprompt or "shouldEndSession" in reply.response:
+                problems.append("a hand-over to Alexa with a reprompt or shouldEndSession")
+        elif not reply.ends_session and reply.ssml and not reply.reprompt:
             problems.append("the session stays open without a reprompt")
     return problems
+
+
+def change_permission(simulator: Simulator, turn: Turn) -> AlexaReply:
+    """The patient allows or takes back the reminders permission in the Alexa app: Amazon's API
+    answers accordingly, later requests carry it or not, and the skill gets Alexa's event."""
+    scope = envelopes.REMINDERS_SCOPE
+    granted = turn.permission == "granted"
+    if granted:
+        simulator.reminders.grant(simulator.api_token)
+        simulator.dialog.granted = tuple(dict.fromkeys([*simulator.dialog.granted, scope]))
+    else:
+        simulator.reminders.revoke(simulator.api_token)
+        simulator.dialog.granted = tuple(s for s in simulator.dialog.granted if s != scope)
+    event = "SkillPermissionAccepted" if granted else "SkillPermissionChanged"
+    body = envelopes.permission_event(
+        event,
+        at=simulator.now,
+        accepted=simulator.dialog.granted,
+        **simulator.dialog.device_options(),
+    )
+    return simulator.dialog.event(body)
 
 
 def play_turn(simulator: Simulator, turn: Turn) -> Outcome:
     """Do one turn and check it."""
     exchange: Exchange | None = None
     replies: list[AlexaReply] = []
+    reminded: list[str] | None = None
+    fired = 0
     if turn.say is not None:
         exchange = simulator.say(turn.say)
         replies = [exchange.reply]
     elif turn.listen is not None:
-        replies = simulator.listen(turn.listen)
+        passed = simulator.wait(turn.listen)
+        replies, reminded = passed.events, [rang.text for rang in passed.rang]
+        fired = len(passed.rang) + passed.more
     elif turn.advance is not None:
-        simulator.advance(**turn.advance)
+        passed = simulator.away(**turn.advance)
+        reminded, fired = [rang.text for rang in passed.rang], len(passed.rang) + passed.more
     elif turn.press is not None:
         replies = [simulator.press(turn.press)]
     elif turn.silence:
         replies = [simulator.end_session()]
-    return Outcome(turn, exchange, replies, check_turn(turn, simulator, exchange, replies))
+    elif turn.permission is not None:
+        replies = [change_permission(simulator, turn)]
+    problems = check_turn(turn, simulator, exchange, replies)
+    problems += check_reminders(turn, reminded, fired)
+    return Outcome(turn, exchange, replies, problems, reminded)
 
 
 def describe(outcome: Outcome, index: int) -> str:

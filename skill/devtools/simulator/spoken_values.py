@@ -20,9 +20,15 @@ from skill.devtools.simulator.spoken_language import SpokenLanguage, alternative
 
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
 # AMAZON.TIME: "9", "9:30", "9 pm"; "o'clock" and Dutch "uur" say nothing more.
-_CLOCK = re.compile(
-    r"(?P<hour>\d{1,2})(?:[:. ](?P<minute>\d{2}))?(?:\s*(?P<half>am|a\.m\.|pm|p\.m\.))?"
-)
+_CLOCK = re.compile(r"(?P<hour>\d{1,2})(?:[:. ](?P<minute>\d{2}))?(?:\s*(?P<half>[^\d]+))?")
+# The half of the day said after the hour: "9 pm", "9 in the evening", "9 uur 's avonds".
+_HALVES = {
+    **dict.fromkeys(("am", "a.m.", "in the morning", "'s ochtends", "'s morgens"), 0),
+    **dict.fromkeys(
+        ("pm", "p.m.", "in the afternoon", "in the evening", "at night", "'s middags", "'s avonds"),
+        12,
+    ),
+}
 _CLOCK_WORDS = re.compile(r"\s*\b(?:o'clock|uur)\b")
 _NAMED_TIMES = {"noon": "12:00", "midday": "12:00", "midnight": "00:00", "middernacht": "00:00"}
 _UNITS = {
@@ -109,7 +115,8 @@ class SpokenValues:
     def time(self, text: str) -> str | None:
         """An AMAZON.TIME value ('09:00', '21:30'), or None when it is not a time of day:
         'nine' and "nine o'clock" come as '09:00' (Alexa does not guess the evening), 'nine pm'
-        as '21:00', 'negen uur' as '09:00'."""
+        or 'nine in the evening' as '21:00', 'negen uur' as '09:00', "tien uur 's avonds" as
+        '22:00'."""
         said = self.digits(text.strip().lower())
         said = _CLOCK_WORDS.sub("", said).strip()
         if said in _NAMED_TIMES:
@@ -118,10 +125,11 @@ class SpokenValues:
         if match is None:
             return None
         hour, minute = int(match["hour"]), int(match["minute"] or 0)
-        if match["half"] and match["half"].startswith("p") and hour < 12:
-            hour += 12
-        elif match["half"] and match["half"].startswith("a") and hour == 12:
-            hour = 0
+        if match["half"] is not None:
+            half = _HALVES.get(match["half"].strip())
+            if half is None or hour > 12:
+                return None
+            hour = hour % 12 + half
         if hour > 23 or minute > 59:
             return None
         return f"{hour:02d}:{minute:02d}"
