@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,7 +19,15 @@ from skill.alexa.endpoint import EXTENSION
 from skill.coach_audio.manifest import load_manifest
 from skill.devtools import envelopes
 from skill.devtools.simulator.local_reminders import LocalReminders
-from skill.devtools.simulator.scripts import Script, Turn, describe, load_script, play_turn
+from skill.devtools.simulator.scripts import (
+    Options,
+    Patient,
+    Script,
+    Turn,
+    describe,
+    load_script,
+    play_turn,
+)
 from skill.devtools.simulator.session import Simulator
 from skill.devtools.simulator.understanding import Understanding
 from skill.store.patients import PatientStore
@@ -130,6 +139,25 @@ def test_a_script_that_expects_the_wrong_thing_fails(
     assert "does not match 'never said'" in problems[0]
     assert "matches 'what phase'" in problems[1]
     assert "ends_session is False" in problems[1]
+
+
+def test_reminders_that_went_off_are_checked(
+    sqlite_url: str, built_audio: Path, alexa_api: responses.RequestsMock
+) -> None:
+    script = Script(
+        name="wrong on purpose",
+        options=Options(patient=Patient(surgery_date=date(2026, 10, 21)), reminders_granted=True),
+        turns=[
+            Turn(say="remind me to do my exercises", speech=["I'll remind you every hour"]),
+            Turn.model_validate(
+                {"advance": {"hours": 2}, "reminders_fired": 5, "reminders_say": ["never said"]}
+            ),
+        ],
+    )
+    problems = play(script, sqlite_url, built_audio, alexa_api)
+    assert len(problems) == 1  # 10:00 in New York: 11:00 and noon went off
+    assert "2 reminders went off, expected 5" in problems[0]
+    assert "not every reminder says 'never said'" in problems[0]
 
 
 def test_a_script_speaks_the_locale_of_its_folder() -> None:

@@ -320,3 +320,31 @@ def test_an_example_phrase_that_is_not_a_sample_of_the_model_is_refused() -> Non
 def test_a_model_folder_without_models_is_refused(tmp_path: Path) -> None:
     with pytest.raises(PackageError, match="no interaction models"):
         write_package(tmp_path / "out", ENDPOINT, model_dir=tmp_path)
+
+
+# Each subscription's request type, as Alexa sends it (Amazon's "Skill Events" and "Alexa
+# Reminders API" references).
+EVENT_REQUESTS = {
+    "SKILL_ENABLED": "AlexaSkillEvent.SkillEnabled",
+    "SKILL_DISABLED": "AlexaSkillEvent.SkillDisabled",
+    "SKILL_PERMISSION_ACCEPTED": "AlexaSkillEvent.SkillPermissionAccepted",
+    "SKILL_PERMISSION_CHANGED": "AlexaSkillEvent.SkillPermissionChanged",
+    "REMINDER_STARTED": "Reminders.ReminderStarted",
+    "REMINDER_CREATED": "Reminders.ReminderCreated",
+    "REMINDER_UPDATED": "Reminders.ReminderUpdated",
+    "REMINDER_DELETED": "Reminders.ReminderDeleted",
+    "REMINDER_STATUS_CHANGED": "Reminders.ReminderStatusChanged",
+}
+
+
+def test_every_subscribed_event_but_enabling_has_a_handler_of_its_own() -> None:
+    from skill.skill_builder import DispatchTable, request_handlers
+
+    assert set(EVENT_REQUESTS) == set(EVENTS)
+    table = DispatchTable(request_handlers())
+    for event, request in EVENT_REQUESTS.items():
+        handlers = [type(chain.request_handler).__name__ for chain in table.route(request, None)]
+        if event == "SKILL_ENABLED":  # nothing to do: the catch-all answers it empty
+            assert handlers == ["UnhandledRequestHandler"]
+        else:
+            assert handlers[0] != "UnhandledRequestHandler", event

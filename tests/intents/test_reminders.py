@@ -27,6 +27,8 @@ from skill.reminders.service import ASK_TOKEN
 from skill.store.patients import PatientStore
 from tests.conftest import NOW
 
+pytestmark = pytest.mark.both_databases
+
 SCOPE = envelopes.REMINDERS_SCOPE
 REMINDERS_URL = f"{envelopes.API_ENDPOINT}/v1/alerts/reminders"
 PLAN_HOURS = WakingHours(start=time(8), end=time(22))
