@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import ctypes
+import gc
 import json
 import linecache
 import os
@@ -40,6 +42,7 @@ import signal
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -53,7 +56,7 @@ from typing import Any
 from ask_sdk_model import RequestEnvelope
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import Engine, event, text
 
 from bench import growth, hello_skill, probe, spine_app
 from bench.fixtures import Fixtures, prepare
@@ -69,6 +72,7 @@ SAMPLE_INTERVAL_US = 200
 # Verification refuses a request signed more than 150 s ago: sign again well before that.
 RESIGN_AFTER_S = 60.0
 COMMIT_FLOOR_TRANSACTIONS = 1000
+CONCURRENT_CLIENTS = 4  # production's threads per worker (skill.production.THREADS)
 HOTSPOTS = 12
 
 # The layers a request's time is put in.
@@ -273,13 +277,16 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class TimedWsgi:
-    """WSGI middleware: the time of the app's call, including reading its answer."""
+    """WSGI middleware: the time of the app's call, including reading its answer, and the
+    CPU time this thread spent in it (no waiting for the database server, nor for a CPU)."""
 
     def __init__(self, app: WsgiApp) -> None:
         self._app = app
         self.last_ns = 0
+        self.last_cpu_ns = 0
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        cpu_started = time.thread_time_ns()
         started = time.perf_counter_ns()
         answer = self._app(environ, start_response)
         try:
@@ -289,6 +296,7 @@ class TimedWsgi:
             if close is not None:
                 close()
         self.last_ns = time.perf_counter_ns() - started
+        self.last_cpu_ns = time.thread_time_ns() - cpu_started
         return chunks
 
 
@@ -330,7 +338,8 @@ class Signed:
 
 
 def send(driven: Driven, signed: Signed) -> int:
-    """POST the request; the app's time in ns. RuntimeError unless HTTP 200."""
+    """POST the request; the app's time in ns (its CPU time: `driven.timer.last_cpu_ns`).
+    RuntimeError unless HTTP 200."""
     response = driven.client.post(
         "/alexa", data=signed.body, headers=signed.headers, content_type="application/json"
     )
@@ -358,9 +367,14 @@ def check_answer(driven: Driven, signed: Signed, expected_speech: str | None) ->
 
 
 def interleaved(
-    pair: Sequence[Driven], signed: Signed, requests: int, before: Callable[[str], None]
+    pair: Sequence[Driven],
+    signed: Signed,
+    requests: int,
+    before: Callable[[str], None],
+    cpu: dict[str, list[int]] | None = None,
 ) -> dict[str, list[int]]:
-    """`requests` of each app, alternating which goes first; each request's time by app."""
+    """`requests` of each app, alternating which goes first; each request's time by app (and
+    its CPU time in `cpu`, when given)."""
     times: dict[str, list[int]] = {driven.name: [] for driven in pair}
     for number in range(requests):
         order = pair if number % 2 == 0 else tuple(reversed(pair))
@@ -368,6 +382,8 @@ def interleaved(
             request = signed.fresh()
             before(driven.name)
             times[driven.name].append(send(driven, request))
+            if cpu is not None:
+                cpu.setdefault(driven.name, []).append(driven.timer.last_cpu_ns)
     return times
 
 
@@ -392,6 +408,12 @@ class ScenarioProfile:
     bare_us: float
     spine_us: float
     ratio: float
+    # The medians of the CPU time of the same requests: without the waits for the database
+    # server (or for a CPU on a busy machine). The bench's one-thread worker waits out each
+    # request's round trips and commit in full; production's threads (skill.production) work
+    # on other requests meanwhile, so there throughput follows these more closely.
+    bare_cpu_us: float
+    spine_cpu_us: float
     # How much slower than the bare skill Spine Coach may be, in-process, to meet the target
     # (in the bench both also pay the same HTTP serving, so the bench allows a little more).
     allowed_excess_us: float
@@ -425,31 +447,65 @@ def _layers(counts: Counter[str], median: float) -> tuple[dict[str, float], int,
 
 def call_counts(driven: Driven, signed: Signed, requests: int) -> dict[str, float]:
     """Per request, from a deterministic profile (cProfile) of `requests` requests: the
-    database statements and commits (SQLite), the round trips to the server (PostgreSQL: each
-    of psycopg's waits for an answer), the handlers asked `can_handle`; and the request's time
-    under cProfile, which inflates what makes many small calls (hence the sampled layers)."""
+    SQLite statements and commits, the handlers asked `can_handle`, and the request's time
+    under cProfile, which inflates what makes many small calls (hence the sampled layers);
+    on PostgreSQL, from libpq's trace of the same requests, the round trips to the server."""
     profiler = cProfile.Profile()
     elapsed = 0
-    for _ in range(requests):
-        request = signed.fresh()
-        profiler.enable()
-        elapsed += send(driven, request)
-        profiler.disable()
+    engine = driven.app.extensions[EXTENSION].engine
     counts = Counter[str]()
+    with tempfile.TemporaryFile("w+") as trace:
+        with libpq_trace(engine, trace.fileno()):
+            for _ in range(requests):
+                request = signed.fresh()
+                profiler.enable()
+                elapsed += send(driven, request)
+                profiler.disable()
+        trace.seek(0)
+        for line in trace:
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) > 3 and fields[1] == "F":
+                if fields[3] in ("Query", "Sync"):  # each waits for the server's answer
+                    counts["postgresql round trips"] += 1
+                if fields[3] == "Bind":
+                    counts["postgresql statements"] += 1
     stats: dict[tuple[str, int, str], tuple[int, int, float, float, Any]]
     stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
-    for (path, _, function), (_, calls, _, _, _) in stats.items():
+    for (_, _, function), (_, calls, _, _, _) in stats.items():
         if "sqlite3.Cursor" in function and "execute" in function:
             counts["sqlite3 statements"] += calls
         elif "sqlite3.Connection" in function and "commit" in function:
             counts["sqlite3 commits"] += calls
-        elif path.replace(os.sep, "/").endswith("/psycopg/connection.py") and function == "wait":
-            counts["postgresql round trips"] += calls
         elif function == "can_handle":
             counts["can_handle calls"] += calls
     per_request = {name: counts[name] / requests for name in sorted(counts)}
     per_request["µs under cProfile"] = elapsed / requests / 1000
     return per_request
+
+
+@contextmanager
+def libpq_trace(engine: Engine, fileno: int) -> Iterator[None]:
+    """On PostgreSQL, libpq's protocol trace (psycopg's `PGconn.trace`) of every connection
+    checked out of `engine`'s pool while the block runs, into `fileno`; elsewhere nothing."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    traced: dict[int, Any] = {}
+
+    def on_checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if id(dbapi_connection) not in traced:
+            traced[id(dbapi_connection)] = dbapi_connection
+            dbapi_connection.pgconn.trace(fileno)
+
+    event.listen(engine, "checkout", on_checkout)
+    try:
+        yield
+    finally:
+        event.remove(engine, "checkout", on_checkout)
+        for dbapi_connection in traced.values():
+            dbapi_connection.pgconn.untrace()
+        # libpq writes through a buffered C stream that nothing closes: flush them all.
+        ctypes.CDLL(None).fflush(None)
 
 
 def isolated(endpoint: AlexaEndpoint, signed: Signed, requests: int) -> dict[str, float]:
@@ -493,7 +549,8 @@ def profile_scenario(
     check_answer(spine, signed.fresh(), scenario.expected_speech)
     pair = (bare, spine)
     interleaved(pair, signed, warmup, _nothing)
-    times = interleaved(pair, signed, requests, _nothing)
+    cpu: dict[str, list[int]] = {}
+    times = interleaved(pair, signed, requests, _nothing, cpu)
     bare_us, spine_us = median_us(times[bare.name]), median_us(times[spine.name])
     sampler = Sampler(sample_interval_us)
 
@@ -525,6 +582,8 @@ def profile_scenario(
         bare_us=bare_us,
         spine_us=spine_us,
         ratio=bare_us / spine_us,
+        bare_cpu_us=median_us(cpu[bare.name]),
+        spine_cpu_us=median_us(cpu[spine.name]),
         sampled_us={name: median_us(values) for name, values in sampled.items()},
         allowed_excess_us=bare_us / target - bare_us if target else 0.0,
         layers_us=spine_layers,
@@ -545,6 +604,9 @@ class CommitFloor:
     select_1_us: float  # one round trip, no write
     insert_commit_us: float  # synchronous_commit on, as production
     insert_commit_async_us: float  # synchronous_commit off: for comparison only
+    # Durable commits a second with one client (the bench's one thread) and with as many as
+    # a production worker's threads.
+    commits_per_s: dict[int, float]
     server_settings: dict[str, str]
 
 
@@ -588,6 +650,10 @@ def commit_floor(database_url: str, transactions: int) -> CommitFloor:
         finally:
             durable.close()
             relaxed.close()
+        throughput = {
+            clients: durable_commits_per_s(engine, clients, transactions // clients)
+            for clients in (1, CONCURRENT_CLIENTS)
+        }
     finally:
         engine.dispose()
     return CommitFloor(
@@ -595,8 +661,41 @@ def commit_floor(database_url: str, transactions: int) -> CommitFloor:
         select_1_us=median_us(times["select"]),
         insert_commit_us=median_us(times["durable"]),
         insert_commit_async_us=median_us(times["relaxed"]),
+        commits_per_s=throughput,
         server_settings=settings,
     )
+
+
+def durable_commits_per_s(engine: Engine, clients: int, transactions: int) -> float:
+    """Durable INSERT + COMMIT transactions a second, `clients` threads each on its own
+    connection (`transactions` each): a commit waiting for the disk lets the others work."""
+    connections = [engine.raw_connection() for _ in range(clients)]
+    ready = threading.Barrier(clients + 1)
+
+    def commit(raw: Any, client: int) -> None:
+        ready.wait()
+        for number in range(transactions):
+            raw.cursor().execute(
+                "INSERT INTO commit_floor (note) VALUES (%s)", (f"client {client} {number}",)
+            )
+            raw.commit()
+
+    threads = [
+        threading.Thread(target=commit, args=(raw, client))
+        for client, raw in enumerate(connections)
+    ]
+    try:
+        for thread in threads:
+            thread.start()
+        ready.wait()
+        started = time.perf_counter_ns()
+        for thread in threads:
+            thread.join()
+        elapsed_s = (time.perf_counter_ns() - started) / 1e9
+    finally:
+        for raw in connections:
+            raw.close()
+    return clients * transactions / elapsed_s
 
 
 @contextmanager
@@ -647,14 +746,15 @@ def label(profile: ScenarioProfile) -> str:
 def table(profiles: Sequence[ScenarioProfile], floor: CommitFloor | None) -> str:
     """The figures as text."""
     lines = [
-        f"{'scenario':<28} {'bare µs':>8} {'spine µs':>9} {'ratio':>6} {'target':>6}  "
-        "top costs of Spine Coach (µs)",
+        f"{'scenario':<28} {'bare µs':>8} {'spine µs':>9} {'ratio':>6} {'target':>6} "
+        f"{'CPU µs: bare':>13} {'spine':>6} {'ratio':>6}  top costs of Spine Coach (µs)",
     ]
     for profile in profiles:
         top = "; ".join(f"{layer} {us:.0f}" for layer, us in profile.top[:4])
         lines.append(
             f"{profile.name:<28} {profile.bare_us:8.0f} {profile.spine_us:9.0f} "
-            f"{profile.ratio:5.2f}x {profile.target_ratio:5.1f}x  {top}"
+            f"{profile.ratio:5.2f}x {profile.target_ratio:5.1f}x {profile.bare_cpu_us:13.0f} "
+            f"{profile.spine_cpu_us:6.0f} {profile.bare_cpu_us / profile.spine_cpu_us:5.2f}x  {top}"
         )
     lines += ["", "µs per request by layer: Spine Coach (the bare skill)"]
     lines.append(f"{'layer':<50}" + "".join(f"{label(p):>13}" for p in profiles))
@@ -675,7 +775,7 @@ def table(profiles: Sequence[ScenarioProfile], floor: CommitFloor | None) -> str
         counts = ", ".join(f"{name} {value:.1f}" for name, value in profile.per_request.items())
         lines.append(f"per request in {label(profile)}: {counts}")
     for profile in profiles:
-        spots = "; ".join(f"{where} {us:.0f}" for _, where, us in profile.hotspots[:5])
+        spots = "; ".join(f"{where} {us:.0f}" for _, where, us in profile.hotspots[:6])
         lines.append(f"costliest in {label(profile)}: {spots}")
     if floor is not None:
         lines.append("")
@@ -684,7 +784,8 @@ def table(profiles: Sequence[ScenarioProfile], floor: CommitFloor | None) -> str
             f"{floor.server_settings.get('fsync', '?')}), {floor.transactions} transactions: "
             f"SELECT 1 {floor.select_1_us:.0f} µs; INSERT + COMMIT {floor.insert_commit_us:.0f} µs "
             f"(synchronous_commit on); {floor.insert_commit_async_us:.0f} µs with it off "
-            "(comparison only)"
+            "(comparison only); durable commits a second: "
+            + ", ".join(f"{n} client(s) {rate:.0f}" for n, rate in floor.commits_per_s.items())
         )
     return "\n".join(lines)
 
@@ -764,6 +865,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         apps[SPINE] = Driven.of(SPINE, spine_coach(fixtures, fixtures.database_url))
         if postgres_url is not None:
             apps[SPINE_POSTGRES] = Driven.of(SPINE_POSTGRES, spine_coach(fixtures, postgres_url))
+        # As the bench's workers do once they have built their app (bench.gunicorn_settings).
+        gc.freeze()
         try:
             for scenario in chosen:
                 assert scenario.baseline is not None
@@ -790,6 +893,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"profile failed: {error}", file=sys.stderr)
             return 2
         finally:
+            gc.unfreeze()
             for driven in apps.values():
                 endpoint = driven.app.extensions.get(EXTENSION)
                 if endpoint is not None:
