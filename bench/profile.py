@@ -601,8 +601,10 @@ class CommitFloor:
     """One INSERT + COMMIT per transaction on a regular table, single client, median µs."""
 
     transactions: int
-    select_1_us: float  # one round trip, no write
-    insert_commit_us: float  # synchronous_commit on, as production
+    select_1_us: float  # one round trip, no write, no transaction (autocommit)
+    # BEGIN (sent by psycopg), INSERT, COMMIT: three round trips, synchronous_commit on, as
+    # production.
+    insert_commit_us: float
     insert_commit_async_us: float  # synchronous_commit off: for comparison only
     # Durable commits a second with one client (the bench's one thread) and with as many as
     # a production worker's threads.
@@ -628,6 +630,9 @@ def commit_floor(database_url: str, transactions: int) -> CommitFloor:
                 for name in ("synchronous_commit", "fsync", "wal_sync_method", "server_version")
             }
         durable, relaxed = engine.raw_connection(), engine.raw_connection()
+        # One round trip and no transaction: psycopg would send BEGIN before a first SELECT.
+        probe = engine.raw_connection()
+        probe.dbapi_connection.autocommit = True  # type: ignore[union-attr]
         try:
             cursor = relaxed.cursor()
             cursor.execute("SET synchronous_commit = off")
@@ -641,15 +646,15 @@ def commit_floor(database_url: str, transactions: int) -> CommitFloor:
                     cursor.execute(insert, (f"{name} {number}",))
                     raw.commit()
                     times[name].append(time.perf_counter_ns() - started)
-                cursor = durable.cursor()
+                cursor = probe.cursor()
                 started = time.perf_counter_ns()
                 cursor.execute("SELECT 1")
                 cursor.fetchall()
                 times["select"].append(time.perf_counter_ns() - started)
-                durable.rollback()
         finally:
             durable.close()
             relaxed.close()
+            probe.close()
         throughput = {
             clients: durable_commits_per_s(engine, clients, transactions // clients)
             for clients in (1, CONCURRENT_CLIENTS)
@@ -782,8 +787,9 @@ def table(profiles: Sequence[ScenarioProfile], floor: CommitFloor | None) -> str
         lines.append(
             f"PostgreSQL {floor.server_settings.get('server_version', '?')} (fsync "
             f"{floor.server_settings.get('fsync', '?')}), {floor.transactions} transactions: "
-            f"SELECT 1 {floor.select_1_us:.0f} µs; INSERT + COMMIT {floor.insert_commit_us:.0f} µs "
-            f"(synchronous_commit on); {floor.insert_commit_async_us:.0f} µs with it off "
+            f"one round trip (SELECT 1) {floor.select_1_us:.0f} µs; BEGIN, INSERT, COMMIT "
+            f"{floor.insert_commit_us:.0f} µs (synchronous_commit on); "
+            f"{floor.insert_commit_async_us:.0f} µs with it off "
             "(comparison only); durable commits a second: "
             + ", ".join(f"{n} client(s) {rate:.0f}" for n, rate in floor.commits_per_s.items())
         )
