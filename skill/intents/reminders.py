@@ -28,6 +28,9 @@ ASK_FOR = "AskFor"
 # What Alexa answers to a permission ask (payload.status), when it could ask (status.code 200).
 PERMISSION_ANSWERS = frozenset({"ACCEPTED", "DENIED", "NOT_ANSWERED"})
 HALF_DAY = 12
+# A waking day said shorter than this ('seven till ten') has its end in the evening: nobody
+# asks to be reminded for three hours of the morning only, and Alexa sends "ten" as 10:00.
+SHORTEST_DAY_HOURS = 8
 
 
 def spoken_time(value: str | None) -> time | None:
@@ -46,12 +49,14 @@ def spoken_window(start: str | None, end: str | None, current: WakingHours) -> W
     """The reminder window 'from {start} till {end}', said as AMAZON.TIME values: either one
     unsaid keeps the `current` window's; an end not after the start is in the evening ('nine
     till nine' is 9:00 to 21:00). None when it makes no sense (no time of day, an end before
-    the start even then, or not one whole hour in it)."""
+    the start even then, or not one whole hour in it); a morning end that would make the day
+    shorter than SHORTEST_DAY_HOURS is the evening's too ('seven till ten' is 7:00 to 22:00)."""
     start_at = current.start if start is None else spoken_time(start)
     end_at = current.end if end is None else spoken_time(end)
     if start_at is None or end_at is None:
         return None
-    if end is not None and end_at <= start_at and end_at.hour < HALF_DAY:
+    short = end_at.hour * 60 + end_at.minute - (start_at.hour * 60 + start_at.minute)
+    if end is not None and end_at.hour < HALF_DAY and short < SHORTEST_DAY_HOURS * 60:
         end_at = end_at.replace(hour=end_at.hour + HALF_DAY)
     try:
         window = WakingHours(start=start_at, end=end_at)

@@ -148,8 +148,9 @@ class Reminders:
         return Outcome().say("reminders.declined").ask_anything_else()
 
     def describe(self, who: PatientReminded) -> Outcome:
-        """'What reminders do I have?': one sentence, or none and the offer to set them."""
-        stored = self.store.all(who.user_id)
+        """'What reminders do I have?': one sentence, or none and the offer to set them (also
+        without the permission: then none can come)."""
+        stored = self.store.all(who.user_id) if who.reminders_permitted else []
         if not stored:
             return (
                 Outcome()
@@ -325,10 +326,13 @@ class Reminders:
         if api is None:
             raise RemindersFault(FaultKind.UNAVAILABLE, "no API client")
         stored = {item.slot_key: item for item in self.store.all(who.user_id)}
+        # After the permission was taken back (or a fault), what Amazon still holds is unknown:
+        # each stored reminder is PUT again (a 404 creates it anew), never created beside it.
+        unsure = who.patient is None or who.patient.reminders.synced is None
         try:
             for key, spec in specs.items():
                 known = stored.get(key)
-                if known is not None and _same(known, spec):
+                if known is not None and _same(known, spec) and not unsure:
                     continue
                 token = self._put_or_post(api, known, spec, who)
                 self.store.save(
@@ -390,7 +394,8 @@ class Reminders:
         return True
 
     def _permission_gone(self, who: PatientReminded) -> None:
-        self.store.forget_all(who.user_id)
+        """The permission was taken back: the alert tokens are kept (Amazon may still hold those
+        reminders; given again, they are updated, not doubled), marked unsure."""
         self.patients.save_reminders(who.user_id, synced=None)
 
     def _schedule(self, hours_by_slot: Mapping[str, Sequence[int]], locale: str) -> Any:

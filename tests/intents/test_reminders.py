@@ -100,6 +100,8 @@ def remind_me(**slots: str) -> dict[str, Any]:
         (None, "08:00", (time(8), time(20))),  # "until eight": the start kept
         ("10:00", None, (time(10), time(22))),  # "from ten": the end kept
         ("21:00", "23:00", (time(21), time(23))),
+        ("07:00", "10:00", (time(7), time(22))),  # "seven till ten": a day, not three hours
+        ("13:00", "15:00", (time(13), time(15))),  # said in the afternoon: as said
     ],
 )
 def test_a_window_said_by_voice(
@@ -117,7 +119,7 @@ def test_a_window_said_by_voice(
         ("nine", "09:00"),  # not a time value
         ("22:00", "13:00"),  # ends before it starts, even in the evening
         ("23:00", None),  # starts after the kept end
-        ("09:10", "09:50"),  # not one whole hour in it
+        ("21:10", "21:50"),  # not one whole hour in it
         ("21:00", "00:00"),  # till midnight is past the day
     ],
 )

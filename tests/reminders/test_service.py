@@ -110,8 +110,8 @@ def test_dutch_hours_are_said_the_dutch_way(patient: Patient) -> None:
     patient.locale = "nl-NL"
     reply = patient.say("SetRemindersIntent")
     assert reply.speech.startswith(
-        "Klaar. Ik herinner u elk uur van 8 tot 21 uur, en knie optrekken en bruggetjes om 9, "
-        "14 en 19 uur."
+        "Klaar. U krijgt een herinnering elk uur van 8 tot 21 uur, en om 9, 14 en 19 uur voor "
+        "knie optrekken en bruggetjes."
     )
 
 
@@ -317,19 +317,29 @@ def test_a_reminder_deleted_in_the_alexa_app_is_forgotten_here(
     assert set(stored(app)) == {ALL_THREE}
 
 
-def test_a_permission_taken_back_marks_them_gone_and_the_next_ask_asks_again(
+def test_a_permission_taken_back_asks_again_and_given_back_updates_rather_than_doubles(
     patient: Patient, app: Flask
 ) -> None:
     patient.say("SetRemindersIntent")
+    tokens = at_amazon(patient)
     patient.event(
         envelopes.permission_event(
             "SkillPermissionChanged", at=patient.at, accepted=(), **patient.options()
         )
     )
-    assert stored(app) == {}
     patient.granted = ()
+    listed = patient.say("ListRemindersIntent")
+    assert listed.speech.startswith("You have no reminders.")
     again = patient.say("SetRemindersIntent")
     assert again.directive("Connections.SendRequest") is not None
+    # Given again: what Amazon still holds is updated (PUT), nothing is set beside it.
+    patient.granted = (envelopes.REMINDERS_SCOPE,)
+    posts_before = len(patient.amazon.calls_of("POST"))
+    patient.say("SetRemindersIntent")
+    assert len(patient.amazon.calls_of("POST")) == posts_before
+    assert len(patient.amazon.calls_of("PUT")) == len(tokens)
+    assert at_amazon(patient) == tokens
+    assert set(stored(app).values()) == tokens
 
 
 def test_a_permission_change_keeping_the_scope_changes_nothing(
