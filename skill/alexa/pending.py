@@ -83,9 +83,10 @@ class MilestoneOffered(_Pending):
 
 class DetailsOffered(_Pending):
     """'This week, 25 of 140 sets, and pain down to 4 from 6. Want the details?' ("tell me
-    more" says them too)."""
+    more" says them too); with `said`, 'want to hear the rest?' after that many of them."""
 
     kind: Literal["details"] = "details"
+    said: Annotated[int, Field(ge=0, le=20)] = 0
     answered_by: ClassVar[tuple[str, ...]] = (YES, NO, MORE_DETAIL)
 
 

@@ -69,7 +69,9 @@ def answer(turn: Turn, pending: Pending, intent: str) -> Response:
                 return conversation.goodbye(turn)
             return milestone_response(turn, pending.index)
         case DetailsOffered():
-            return summary.answer_details(turn, accepted=intent in (YES, MORE_DETAIL))
+            return summary.answer_details(
+                turn, accepted=intent in (YES, MORE_DETAIL), said=pending.said
+            )
         case OtherContactOffered():
             return answer_other_contact(turn, pending, accepted=accepted)
         case RepeatOffered():

@@ -96,6 +96,7 @@ def realistic(strings: Strings, plan: RecoveryPlan) -> dict[str, Any]:
         "emergency": telephone(strings.plain("check_in.emergency_number")),
         "exercise": plain(knee_presses.name[locale]),
         "exercises": exercise_names(strings, plan),
+        "followed": 1,
         "hours": plain(contact.hours[locale] if contact.hours else ""),
         "instruction": plain(knee_presses.instruction[locale]),
         "items": strings.join([plain(e.name[locale]) for e in plan.in_bed_exercises.exercises]),

@@ -69,7 +69,7 @@ def test_the_headline_first_then_the_details_on_request(dialog: Dialog) -> None:
     # 25 complete sets of 140 (98 + 21 + 21); pain averaged 4 this week, 6 the week before.
     assert reply.speech == "This week, 25 of 140 sets, and pain down to 4 from 6. Want the details?"
     assert reply.reprompt == "The details?"
-    assert reply.session_attributes["pending"] == {"kind": "details"}
+    assert reply.session_attributes["pending"] == {"kind": "details", "said": 0}
     details = dialog.say("AMAZON.YesIntent")
     assert details.speech == (
         "By exercise: knee presses, 20 of 98, knee lifts, 0 of 21, and bridges, 5 of 21. "
