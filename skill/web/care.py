@@ -166,8 +166,10 @@ def dashboard() -> Response:
         locale=_plan_locale(site, record.locale if record else None),
         exercise_log=site.services.exercise_log,
         check_ins=site.services.check_ins,
+        reminders=site.services.reminders.store,
         user_id=user_id,
         surgery_date=record.surgery_date if record else None,
+        own_hours=record.waking_hours if record else None,
         now=site.clock(),
         zone=zone,
     )

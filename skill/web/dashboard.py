@@ -10,17 +10,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from skill.content.plan import RecoveryPlan, week_start
+from skill.content.plan import RecoveryPlan, WakingHours, week_start
+from skill.recovery.adherence import ReminderAdherence
 from skill.recovery.daily_targets import local_day_bounds, sets_per_day
 from skill.recovery.timeline import current_phase, elapsed
-from skill.recovery.weekly_summary import pain_scores
+from skill.recovery.weekly_summary import DAYS, pain_scores
+from skill.reminders.adherence import adherence_between
 from skill.store.check_ins import CheckIns, StoredCheckIn
 from skill.store.exercise_log import ExerciseLog
+from skill.store.reminders import ReminderStore
 
 CHART_DAYS = 14
 HISTORY_DAYS = 90
 # The page lists the latest check-ins; every one of them is in the export.
 CHECK_IN_ROWS = 20
+NO_REMINDERS = ReminderAdherence(prompts=0, followed=0)
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,8 @@ class Dashboard:
     exercises: list[ExerciseSeries] = field(default_factory=list)
     pain: list[tuple[datetime, int]] = field(default_factory=list)
     check_ins: list[CheckInRow] = field(default_factory=list)
+    # The reminders that went off in the last 7 days (today included), and those followed.
+    reminders: ReminderAdherence = NO_REMINDERS
 
 
 def build_dashboard(
@@ -81,12 +87,15 @@ def build_dashboard(
     locale: str,
     exercise_log: ExerciseLog,
     check_ins: CheckIns,
+    reminders: ReminderStore,
     user_id: str,
     surgery_date: date | None,
+    own_hours: WakingHours | None,
     now: datetime,
     zone: ZoneInfo,
 ) -> Dashboard:
-    """The dashboard of one patient at `now`."""
+    """The dashboard of one patient at `now`; daily targets over the patient's own waking hours
+    (`own_hours`, "remind me from nine till nine") if they keep some, else the plan's."""
     today = now.astimezone(zone).date()
     board = Dashboard(today=today, surgery_date=surgery_date)
     if surgery_date is not None:
@@ -113,7 +122,7 @@ def build_dashboard(
         (exercise_id, ended.astimezone(zone).date())
         for exercise_id, ended in exercise_log.completed_times(user_id, since, until)
     )
-    hours = plan.in_bed_exercises.waking_hours
+    hours = own_hours or plan.in_bed_exercises.waking_hours
     board.exercises = [
         ExerciseSeries(
             exercise.name[locale],
@@ -122,6 +131,8 @@ def build_dashboard(
         )
         for exercise in plan.in_bed_exercises.exercises
     ]
+    week_since, _ = local_day_bounds(today - timedelta(days=DAYS - 1), zone)
+    board.reminders = adherence_between(reminders, exercise_log, user_id, week_since, until)
     history_since = now - timedelta(days=HISTORY_DAYS)
     stored = check_ins.since(user_id, history_since)
     board.pain = pain_scores(exercise_log.pain_reports(user_id, history_since), stored)
