@@ -18,6 +18,8 @@ from datetime import time
 from skill.content.plan import InBedExercise, WakingHours
 
 SECONDS_PER_HOUR = 3600
+# Between the exercise ids of a slot's key.
+SLOT_SEPARATOR = "+"
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,12 @@ class ReminderSlot:
     @property
     def key(self) -> str:
         """What the reminder names, as stored beside its alert token ('knee_presses+bridges')."""
-        return "+".join(self.exercises)
+        return SLOT_SEPARATOR.join(self.exercises)
+
+    @staticmethod
+    def exercises_of(key: str) -> tuple[str, ...]:
+        """The exercise ids a stored slot key names."""
+        return tuple(name for name in key.split(SLOT_SEPARATOR) if name)
 
 
 def _seconds(moment: time) -> int:

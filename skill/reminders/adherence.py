@@ -8,11 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from skill.recovery.adherence import FOLLOWED_WITHIN, Prompt, ReminderAdherence, reminder_adherence
+from skill.recovery.reminder_schedule import ReminderSlot
 from skill.store.exercise_log import ExerciseLog
 from skill.store.reminders import ReminderStore
-
-# A prompt is stored with its slot's key: the exercise ids joined by it (ReminderSlot.key).
-SLOT_SEPARATOR = "+"
 
 
 def adherence_between(
@@ -27,9 +25,6 @@ def adherence_between(
     fired = reminders.prompts(user_id, start, end)
     if not fired:
         return ReminderAdherence(prompts=0, followed=0)
-    prompts = [
-        Prompt(fired_at, tuple(name for name in key.split(SLOT_SEPARATOR) if name))
-        for key, fired_at in fired
-    ]
+    prompts = [Prompt(fired_at, ReminderSlot.exercises_of(key)) for key, fired_at in fired]
     completed = exercise_log.completed_times(user_id, start, end + FOLLOWED_WITHIN)
     return reminder_adherence(prompts, completed)

@@ -403,7 +403,7 @@ class Reminders:
         bridges at 9 AM, 2 PM and 7 PM'."""
         hours_of: dict[str, set[int]] = {}
         for key, hours in hours_by_slot.items():
-            for exercise_id in key.split("+"):
+            for exercise_id in ReminderSlot.exercises_of(key):
                 hours_of.setdefault(exercise_id, set()).update(hours)
         hourly: set[int] = set()
         daily: dict[tuple[int, ...], list[str]] = {}

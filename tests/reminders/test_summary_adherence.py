@@ -15,7 +15,6 @@ from skill.content.plan import Pace
 from skill.content.strings import Detail
 from skill.devtools import envelopes
 from skill.recovery.reminder_schedule import ReminderSlot
-from skill.reminders.adherence import SLOT_SEPARATOR
 from skill.store.check_ins import CheckIns
 from skill.store.exercise_log import ExerciseLog
 from skill.store.patients import PatientStore
@@ -217,4 +216,4 @@ def test_details_over_the_word_budget_keep_the_rest_for_a_yes(
 
 def test_a_prompt_names_what_its_slot_key_holds() -> None:
     slot = ReminderSlot(("knee_presses", "knee_lifts", "bridges"), (9, 14, 19))
-    assert tuple(slot.key.split(SLOT_SEPARATOR)) == slot.exercises
+    assert ReminderSlot.exercises_of(slot.key) == slot.exercises
