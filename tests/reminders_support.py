@@ -27,8 +27,9 @@ allowed reminders); tests/reminders/conftest.py has these fixtures. It answers:
 
 `fail(status, method=…, after=…, times=…)` makes the next matching reminder calls answer
 `status` (401, 403, 429, 500, 503 …), or `TIMEOUT` (answered only after the skill's API timeout
-has passed); `after` lets that many matching calls through first. `calls` records every
-reminder call (method, path, JSON body); `reminders()` is what Amazon holds now.
+has passed), or `TIMEOUT_AFTER_DOING` (the call takes effect, the answer comes too late);
+`after` lets that many matching calls through first. `calls` records every reminder call
+(method, path, JSON body); `reminders()` is what Amazon holds now.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ from skill.devtools.simulator.local_reminders import PATH, LocalReminders, Store
 
 DEFAULT_ZONE = "America/New_York"
 TIMEOUT = "timeout"
+# Amazon does what was asked (a POST creates the reminder), then answers too late.
+TIMEOUT_AFTER_DOING = "timeout-after-doing"
 # Longer than the app's ALEXA_API_TIMEOUT (1.5 s): the skill's client has given up by then.
 TIMEOUT_DELAY = 2.0
 
@@ -224,6 +227,10 @@ class FakeAmazon:
         fault = self._fault_for(method)
         if fault == TIMEOUT:
             time.sleep(TIMEOUT_DELAY)
+        elif fault == TIMEOUT_AFTER_DOING:
+            answer = self.local.handle(method, path, token, body)
+            time.sleep(TIMEOUT_DELAY)
+            return answer
         elif isinstance(fault, int):
             return fault, {"code": "FAULT", "message": f"injected {fault}"}
         return self.local.handle(method, path, token, body)

@@ -2,16 +2,23 @@
 
 Every fault (an HTTP error, a timeout, a refused connection) becomes one `RemindersFault`
 with a kind: the permission is gone (401), or Amazon could not be reached now (the rest).
+
+Listing what Amazon holds (`AlexaReminders.listed`) does not use the client's
+`get_reminders`: ask-sdk-model cannot deserialize its answer (its `GetRemindersResponse` names a
+class path, `reminder_management.alert_info_spoken_info.SpokenInfo`, that does not exist), so the
+GET goes through the same `ApiClient` as an `ApiClientRequest` and the JSON is read here.
 """
 
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ask_sdk_model.services import ServiceException
+from ask_sdk_core.exceptions import ApiClientException
+from ask_sdk_model.services import ApiClientRequest, ApiConfiguration, ServiceException
 from ask_sdk_model.services.reminder_management import (
     AlertInfo,
     PushNotification,
@@ -99,11 +106,62 @@ def _fault(error: ServiceException) -> RemindersFault:
     return RemindersFault(FaultKind.UNAVAILABLE, f"{status}: {error}")
 
 
-class AlexaReminders:
-    """Create, update and delete this skill's reminders for the request's user."""
+def _hours_of(alert: object) -> tuple[int, ...]:
+    """The hours of a listed reminder's daily rules (empty if it has none this skill makes)."""
+    trigger = alert.get("trigger") if isinstance(alert, dict) else None
+    recurrence = trigger.get("recurrence") if isinstance(trigger, dict) else None
+    rules = recurrence.get("recurrenceRules") if isinstance(recurrence, dict) else None
+    hours = []
+    for rule in rules if isinstance(rules, list) else []:
+        parts = dict(part.split("=", 1) for part in str(rule).split(";") if "=" in part)
+        if parts.get("BYHOUR", "").isdigit():
+            hours.append(int(parts["BYHOUR"]))
+    return tuple(sorted(hours))
 
-    def __init__(self, client: ReminderManagementServiceClient) -> None:
+
+class AlexaReminders:
+    """Create, update, delete and list this skill's reminders for the request's user
+    (`configuration`: the request's API client, endpoint and token, for the listing)."""
+
+    def __init__(
+        self,
+        client: ReminderManagementServiceClient,
+        configuration: ApiConfiguration | None = None,
+    ) -> None:
         self._client = client
+        self._configuration = configuration
+
+    def listed(self) -> list[tuple[str, tuple[int, ...]]]:
+        """GET /v1/alerts/reminders: every reminder Amazon holds of this skill for this user,
+        as (alert token, daily hours)."""
+        configuration = self._configuration
+        if configuration is None or configuration.api_client is None:
+            raise RemindersFault(FaultKind.UNAVAILABLE, "no API client to list reminders")
+        request = ApiClientRequest(
+            url=f"{configuration.api_endpoint}/v1/alerts/reminders",
+            method="GET",
+            headers=[
+                ("Accept", "application/json"),
+                ("Authorization", f"Bearer {configuration.authorization_value}"),
+            ],
+        )
+        try:
+            response = configuration.api_client.invoke(request)
+        except ApiClientException as error:
+            raise RemindersFault(FaultKind.UNAVAILABLE, f"listing: {error}") from error
+        status = int(response.status_code or 0)
+        if not 200 <= status < 300:
+            raise _fault(ServiceException(str(response.body), status, None, None))
+        try:
+            answer = json.loads(response.body or "{}")
+        except ValueError as error:
+            raise RemindersFault(FaultKind.UNAVAILABLE, "listing: not JSON") from error
+        alerts = answer.get("alerts") if isinstance(answer, dict) else None
+        return [
+            (alert["alertToken"], _hours_of(alert))
+            for alert in (alerts if isinstance(alerts, list) else [])
+            if isinstance(alert, dict) and isinstance(alert.get("alertToken"), str)
+        ]
 
     def create(self, spec: ReminderSpec, now: datetime) -> str:
         """POST a reminder; its alert token."""

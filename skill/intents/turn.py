@@ -150,7 +150,7 @@ class Turn:
         factory = self.handler_input.service_client_factory
         if factory is None:
             return None
-        return AlexaReminders(factory.get_reminder_management_service())
+        return AlexaReminders(factory.get_reminder_management_service(), factory.api_configuration)
 
     def reply(self) -> Reply:
         """A new response in this locale."""

@@ -31,7 +31,7 @@ from skill.content.strings import Catalogue
 from skill.recovery.reminder_schedule import ReminderSlot, reminder_slots
 from skill.sets.service import GuidedSets, PatientNow
 from skill.store.patients import PatientRecord, PatientStore
-from skill.store.reminders import ReminderStore, StoredReminder
+from skill.store.reminders import CLAIMED, ReminderStore, StoredReminder
 
 log = logging.getLogger(__name__)
 
@@ -321,20 +321,30 @@ class Reminders:
     def _sync(self, who: PatientReminded, specs: Mapping[str, ReminderSpec]) -> None:
         """Make Amazon hold `specs`: POST what is missing, PUT what changed, DELETE what is no
         longer wanted. A row is written after each 2xx; the first fault stops (RemindersFault),
-        leaving the rest to `catch_up`."""
+        leaving the rest to `catch_up`. When unsure what Amazon holds, it is listed first and
+        what is not stored here is adopted or deleted (`_reconcile`)."""
         api = who.reminders_api
         if api is None:
             raise RemindersFault(FaultKind.UNAVAILABLE, "no API client")
-        stored = {item.slot_key: item for item in self.store.all(who.user_id)}
-        # After the permission was taken back (or a fault), what Amazon still holds is unknown:
-        # each stored reminder is PUT again (a 404 creates it anew), never created beside it.
+        # After the permission was taken back or a POST that failed, what Amazon holds is
+        # unknown: its list is read, and each stored reminder is PUT again (a 404 creates it
+        # anew), never created beside it.
         unsure = who.patient is None or who.patient.reminders.synced is None
+        complete = True
         try:
+            if unsure:
+                complete = self._reconcile(who, api, specs)
+            stored = {item.slot_key: item for item in self.store.all(who.user_id)}
             for key, spec in specs.items():
                 known = stored.get(key)
                 if known is not None and _same(known, spec) and not unsure:
                     continue
-                token = self._put_or_post(api, known, spec, who)
+                token = self._put(api, known, spec, who) if known is not None else None
+                if token is None:
+                    token = self._post(api, key, spec, who)
+                if token is None:
+                    complete = False  # another request is creating it now
+                    continue
                 self.store.save(
                     who.user_id,
                     StoredReminder(key, token, spec.hours, spec.time_zone, spec.locale, spec.text),
@@ -354,23 +364,68 @@ class Reminders:
             if fault.kind is FaultKind.PERMISSION_GONE:
                 self._permission_gone(who)
             raise
-        self.patients.save_reminders(who.user_id, synced=_digest(specs))
+        if complete:
+            self.patients.save_reminders(who.user_id, synced=_digest(specs))
 
-    def _put_or_post(
-        self,
-        api: AlexaReminders,
-        known: StoredReminder | None,
-        spec: ReminderSpec,
-        who: PatientReminded,
-    ) -> str:
-        if known is not None:
+    def _reconcile(
+        self, who: PatientReminded, api: AlexaReminders, specs: Mapping[str, ReminderSpec]
+    ) -> bool:
+        """List what Amazon holds (all of it this skill's, for this user) and delete each
+        reminder not stored here, or adopt it for a wanted slot with none stored and the same
+        hours. False (nothing deleted) while another request is creating some: its reminder may
+        be at Amazon before its token is stored."""
+        held = api.listed()
+        rows = self.store.all(who.user_id, claims=True)
+        if any(row.alert_token == CLAIMED for row in rows):
+            return False
+        known = {row.alert_token for row in rows}
+        free = {key: spec for key, spec in specs.items() if key not in {r.slot_key for r in rows}}
+        for token, hours in held:
+            if token in known:
+                continue
+            key = next((key for key, spec in free.items() if spec.hours == hours), None)
+            if key is not None and self.store.claim(who.user_id, key, at=who.now):
+                spec = free.pop(key)
+                stored = StoredReminder(key, token, hours, spec.time_zone, spec.locale, spec.text)
+                self.store.save(who.user_id, stored, at=who.now)
+                log.info("reminders: adopted one Amazon held for %s", key)
+                continue
             try:
-                api.update(known.alert_token, spec, who.now)
-                return known.alert_token
+                api.delete(token)
             except RemindersFault as fault:
                 if fault.kind is not FaultKind.NOT_FOUND:
                     raise
-        return api.create(spec, who.now)
+            log.info("reminders: deleted one Amazon held that was not stored")
+        return True
+
+    def _put(
+        self, api: AlexaReminders, known: StoredReminder, spec: ReminderSpec, who: PatientReminded
+    ) -> str | None:
+        """PUT the stored reminder; None when Amazon has it no more (its row is forgotten)."""
+        try:
+            api.update(known.alert_token, spec, who.now)
+            return known.alert_token
+        except RemindersFault as fault:
+            if fault.kind is not FaultKind.NOT_FOUND:
+                raise
+        self.store.forget(who.user_id, tokens=[known.alert_token])
+        return None
+
+    def _post(
+        self, api: AlexaReminders, key: str, spec: ReminderSpec, who: PatientReminded
+    ) -> str | None:
+        """Claim the slot and POST its reminder; None when another request claimed it. A POST
+        that failed unavailable may have been created all the same: the reminders are marked
+        unsure, so the next sync lists Amazon's first."""
+        if not self.store.claim(who.user_id, key, at=who.now):
+            return None
+        try:
+            return api.create(spec, who.now)
+        except RemindersFault as fault:
+            self.store.release(who.user_id, key)
+            if fault.kind is FaultKind.UNAVAILABLE:
+                self.patients.save_reminders(who.user_id, synced=None)
+            raise
 
     def _delete_all(self, who: PatientReminded) -> bool:
         """Delete every reminder at Amazon, forgetting each; False if Amazon could not be

@@ -1,16 +1,19 @@
 """The patient's reminders at Amazon (one alert token per slot) and the prompts they fired.
 
 A row is written only after Amazon said it created or updated that reminder; setting up twice
-finds the row and creates nothing twice (one row per patient and slot).
+finds the row and creates nothing twice (one row per patient and slot). Before a POST the slot
+is claimed (`claim`: a row with no alert token yet, inserted only if the slot has none), so of
+two requests setting up at once only one creates each slot; a claim is not a reminder (`all`
+and `count` skip it) and one left by a request that died is taken over after CLAIM_EXPIRES.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, func, select, true, update
 
 from skill.store.dialects import upsert_insert
 from skill.store.request_connection import reading, writing
@@ -30,6 +33,12 @@ class StoredReminder:
     text: str
 
 
+# The alert token of a claimed slot, not yet created at Amazon.
+CLAIMED = ""
+# A claim older than this was left by a request that died: another may take the slot over.
+CLAIM_EXPIRES = timedelta(seconds=30)
+
+
 def _hours(value: str) -> tuple[int, ...]:
     return tuple(int(hour) for hour in value.split(",") if hour)
 
@@ -41,8 +50,9 @@ class ReminderStore:
         self._engine = engine
         self._insert = upsert_insert(engine)
 
-    def all(self, user_id: str) -> list[StoredReminder]:
-        """The patient's reminders at Amazon, by slot."""
+    def all(self, user_id: str, *, claims: bool = False) -> list[StoredReminder]:
+        """The patient's reminders at Amazon, by slot (`claims`: with the slots being created
+        now, alert token CLAIMED, read in the same query)."""
         with reading(self._engine) as connection:
             rows = connection.execute(
                 select(
@@ -53,7 +63,10 @@ class ReminderStore:
                     REMINDERS.c.locale,
                     REMINDERS.c.text,
                 )
-                .where(REMINDERS.c.user_id == user_id)
+                .where(
+                    REMINDERS.c.user_id == user_id,
+                    REMINDERS.c.alert_token != CLAIMED if not claims else true(),
+                )
                 .order_by(REMINDERS.c.slot_key)
             ).all()
         return [
@@ -80,6 +93,55 @@ class ReminderStore:
         )
         with writing(self._engine) as connection:
             connection.execute(statement)
+
+    def claim(self, user_id: str, slot_key: str, *, at: datetime) -> bool:
+        """Claim the slot before creating its reminder at Amazon: True for the one request that
+        may POST it; False when it is stored already or another request claimed it (less than
+        CLAIM_EXPIRES ago)."""
+        now = to_utc(at)
+        statement = (
+            self._insert(REMINDERS)
+            .values(
+                user_id=user_id,
+                slot_key=slot_key,
+                alert_token=CLAIMED,
+                hours="",
+                time_zone="",
+                locale="",
+                text="",
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing()
+            .returning(REMINDERS.c.slot_key)
+        )
+        with writing(self._engine) as connection:
+            # RETURNING, not rowcount: the request's connection may not report a rowcount.
+            if connection.execute(statement).first() is not None:
+                return True
+            taken_over = connection.execute(
+                update(REMINDERS)
+                .where(
+                    REMINDERS.c.user_id == user_id,
+                    REMINDERS.c.slot_key == slot_key,
+                    REMINDERS.c.alert_token == CLAIMED,
+                    REMINDERS.c.updated_at < now - CLAIM_EXPIRES,
+                )
+                .values(updated_at=now)
+                .returning(REMINDERS.c.slot_key)
+            )
+            return taken_over.first() is not None
+
+    def release(self, user_id: str, slot_key: str) -> None:
+        """Give up the claim of a slot whose POST failed (a stored reminder stays)."""
+        with writing(self._engine) as connection:
+            connection.execute(
+                delete(REMINDERS).where(
+                    REMINDERS.c.user_id == user_id,
+                    REMINDERS.c.slot_key == slot_key,
+                    REMINDERS.c.alert_token == CLAIMED,
+                )
+            )
 
     def forget(
         self, user_id: str, *, slot_keys: Iterable[str] = (), tokens: Iterable[str] = ()

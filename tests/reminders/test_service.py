@@ -4,6 +4,7 @@ is stored, and what the patient hears, for each answer and each fault."""
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import time as dt_time
 from typing import Any
@@ -19,7 +20,7 @@ from skill.store.patients import PatientStore
 from skill.store.reminders import ReminderStore
 from skill.store.tables import REMINDER_PROMPTS
 from tests.reminders.conftest import Patient
-from tests.reminders_support import TIMEOUT
+from tests.reminders_support import TIMEOUT, TIMEOUT_AFTER_DOING
 
 pytestmark = pytest.mark.both_databases
 
@@ -398,3 +399,59 @@ def test_the_patients_own_waking_hours_set_the_days_targets(patient: Patient) ->
     patient.say("SetRemindersIntent", start="09:00", end="21:00")
     after = patient.say("ProgressTodayIntent")
     assert "knee presses, 0 of 12" in after.speech  # their own 9 to 21
+
+
+def test_two_set_ups_at_once_create_each_slot_once(patient: Patient, app: Flask) -> None:
+    # Two devices ask at the same moment: each slot is claimed by one request, the other skips it.
+    other = Patient(app.test_client(), patient.amazon, device_id=patient.device_id)
+    start = threading.Barrier(2)
+    replies: list[str] = []
+
+    def set_up(who: Patient) -> None:
+        start.wait()
+        replies.append(who.say("SetRemindersIntent").speech)
+
+    threads = [threading.Thread(target=set_up, args=(who,)) for who in (patient, other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(replies) == 2
+    assert len(patient.amazon.reminders()) == 2
+    assert set(stored(app)) == {"knee_presses", ALL_THREE}
+    assert set(stored(app).values()) == at_amazon(patient)
+    assert len(patient.amazon.calls_of("POST")) == 2
+
+
+def test_a_post_that_timed_out_after_amazon_created_it_leaves_no_orphan(
+    patient: Patient, app: Flask
+) -> None:
+    patient.amazon.fail(TIMEOUT_AFTER_DOING, method="POST")
+    reply = patient.say("SetRemindersIntent")
+    assert reply.speech.startswith("I couldn't reach Alexa's reminders just now")
+    assert len(patient.amazon.reminders()) == 1  # created at Amazon, unknown here
+    assert stored(app) == {}
+    patient.launch()
+    # The launch listed what Amazon holds: the one created is adopted or deleted, never doubled.
+    assert len(patient.amazon.reminders()) == 2
+    assert set(stored(app).values()) == at_amazon(patient)
+    assert patient.amazon.calls_of("GET")
+
+
+def test_a_reminder_amazon_holds_that_is_not_stored_is_deleted_when_unsure(
+    patient: Patient, app: Flask
+) -> None:
+    patient.say("SetRemindersIntent")
+    # One Amazon holds that matches no slot (left by an earlier fault), and a fault marks unsure.
+    stray = patient.amazon.local.handle(
+        "POST",
+        "/v1/alerts/reminders",
+        patient.amazon.api_token,
+        patient.amazon.calls_of("POST")[0].body,
+    )[1]["alertToken"]
+    engine = app.extensions[EXTENSION].engine
+    PatientStore(engine).save_reminders(USER, synced=None)
+    patient.launch()
+    assert stray not in at_amazon(patient)
+    assert len(patient.amazon.reminders()) == 2
+    assert set(stored(app).values()) == at_amazon(patient)
