@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import time as dt_time
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -75,6 +76,11 @@ def whole_hours_window(window: WakingHours) -> tuple[int, int]:
     return start, end
 
 
+def stored_window(start: int, end: int) -> WakingHours:
+    """The window of whole hours as the patient store gives it back (an end of 24 is 23:59:59)."""
+    return WakingHours(start=dt_time(start), end=dt_time(23, 59, 59) if end == 24 else dt_time(end))
+
+
 def clock(hour: int, *, twelve_hour: bool) -> Message:
     """A whole hour said the locale's way ('9 AM', '21')."""
     if hour == 0:
@@ -130,7 +136,8 @@ class Reminders:
         if window is not None:
             start, end = whole_hours_window(window)
             self.patients.save_waking_hours(who.user_id, start, end)
-            own = window
+            # As stored (whole hours), so the next launch finds nothing to move.
+            own = stored_window(start, end)
         self.patients.save_reminders(who.user_id, wanted=True)
         if not who.reminders_permitted:
             return self._ask_permission(who)

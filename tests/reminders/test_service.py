@@ -455,3 +455,35 @@ def test_a_reminder_amazon_holds_that_is_not_stored_is_deleted_when_unsure(
     assert stray not in at_amazon(patient)
     assert len(patient.amazon.reminders()) == 2
     assert set(stored(app).values()) == at_amazon(patient)
+
+
+def test_a_half_past_window_is_announced_as_stored_and_not_moved_on_the_next_launch(
+    patient: Patient, app: Flask
+) -> None:
+    reply = patient.say("SetRemindersIntent", start="09:30", end="21:00")
+    # Kept as whole hours, 10 to 21: what is said and created is that window's.
+    engine = app.extensions[EXTENSION].engine
+    kept = PatientStore(engine).get(USER)
+    assert kept is not None
+    assert kept.waking_hours == WakingHours(start=dt_time(10), end=dt_time(21))
+    said = reply.speech
+    assert "every hour from 10 AM to 8 PM" in said
+    hours_at_amazon = {
+        tuple(sorted(int(rule.split("BYHOUR=")[1].split(";")[0]) for rule in rules_of))
+        for rules_of in (
+            reminder.request["trigger"]["recurrence"]["recurrenceRules"]
+            for reminder in patient.amazon.reminders()
+        )
+    }
+    daily = next(hours for hours in hours_at_amazon if len(hours) == 3)
+    assert said.endswith(
+        "at "
+        + ", ".join(
+            f"{hour - 12 if hour > 12 else hour} {'PM' if hour >= 12 else 'AM'}"
+            for hour in daily[:-1]
+        )
+        + f", and {daily[-1] - 12} PM. Anything else?"
+    )
+    calls = len(patient.amazon.calls)
+    patient.launch()
+    assert len(patient.amazon.calls) == calls  # nothing owed: the times did not move
