@@ -148,7 +148,8 @@ class Reminders:
         Alexa could not ask by voice (the card and 'open the Alexa app')."""
         if status == "ACCEPTED":
             self.patients.save_reminders(who.user_id, wanted=True, declined_on=None)
-            return self._create(who, who.waking_hours)
+            # A 401 just after the patient said yes is not answered by asking again (a loop).
+            return self._create(who, who.waking_hours, ask_again=False)
         if status is None:
             return self._in_app()
         self.patients.save_reminders(who.user_id, declined_on=who.today)
@@ -288,12 +289,12 @@ class Reminders:
     def _in_app(self) -> Outcome:
         return Outcome().say("reminders.in_app").consent_card(SCOPE).ask_anything_else()
 
-    def _create(self, who: PatientReminded, own: WakingHours) -> Outcome:
+    def _create(self, who: PatientReminded, own: WakingHours, *, ask_again: bool = True) -> Outcome:
         specs = self._wanted(who, own)
         try:
             self._sync(who, specs)
         except RemindersFault as fault:
-            if fault.kind is FaultKind.PERMISSION_GONE:
+            if fault.kind is FaultKind.PERMISSION_GONE and ask_again:
                 return self._ask_permission(who)
             return Outcome().say("reminders.unavailable").ask_anything_else()
         hours = {key: spec.hours for key, spec in specs.items()}

@@ -487,3 +487,20 @@ def test_a_half_past_window_is_announced_as_stored_and_not_moved_on_the_next_lau
     calls = len(patient.amazon.calls)
     patient.launch()
     assert len(patient.amazon.calls) == calls  # nothing owed: the times did not move
+
+
+def test_a_401_right_after_the_patient_accepted_does_not_ask_again(
+    patient: Patient, app: Flask
+) -> None:
+    patient.granted = ()
+    patient.say("SetRemindersIntent")
+    patient.granted = (envelopes.REMINDERS_SCOPE,)
+    patient.amazon.fail(401, method="POST")
+    accepted = patient.answer_permission("ACCEPTED")
+    # No second hand-over to Alexa (a loop): the apology, and the session stays open.
+    assert accepted.directive("Connections.SendRequest") is None
+    assert accepted.speech == (
+        "I couldn't reach Alexa's reminders just now; I'll try again next time you open Spine "
+        "Coach. Anything else?"
+    )
+    assert stored(app) == {}
