@@ -77,12 +77,14 @@ def ask_for_window(turn: Turn) -> Response:
 
 class SetRemindersIntentHandler(IntentHandler):
     """'Remind me to do my exercises', 'remind me from nine till nine': set them up (asking
-    for the permission first when it is missing), in the window said, if one was."""
+    for the permission first when it is missing), in the window said, if one was. Without a
+    surgery date, that is asked first (the reminders follow from it)."""
 
     intents = ("SetRemindersIntent",)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         turn = turn_of(handler_input)
+        turn.require_surgery_date()
         start, end = slot_value(handler_input, "start"), slot_value(handler_input, "end")
         window = None
         if start is not None or end is not None:

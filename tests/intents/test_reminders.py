@@ -364,3 +364,19 @@ def test_disabling_the_skill_without_keeping_data_deletes_the_reminders_at_amazo
     )
     post(known, disabled)
     assert bool(amazon.reminders(envelopes.API_ACCESS_TOKEN)) is left
+
+
+def test_without_a_surgery_date_remind_me_asks_for_it_first(
+    client: FlaskClient, amazon: LocalReminders
+) -> None:
+    reply = post(client, remind_me())
+    assert reply.speech.startswith("First, I need your surgery date.")
+    assert reply.directive("Connections.SendRequest") is None
+    assert not reply.ends_session
+    assert amazon.reminders(envelopes.API_ACCESS_TOKEN) == []
+    from skill.alexa.endpoint import EXTENSION
+
+    patient = PatientStore(client.application.extensions[EXTENSION].engine).get(
+        envelopes.DEFAULT_USER
+    )
+    assert patient is None or patient.reminders.wanted is None  # nothing set up silently later
