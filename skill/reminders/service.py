@@ -222,7 +222,8 @@ class Reminders:
             return
         state = patient.reminders
         if state.wanted is False and state.synced == STOPPING:
-            self._delete_all(who)
+            if who.reminders_permitted:  # without it, Amazon answers 401: wait for it
+                self._delete_all(who)
             return
         if not state.wanted or patient.surgery_date is None or not who.reminders_permitted:
             return
@@ -437,7 +438,7 @@ class Reminders:
 
     def _delete_all(self, who: PatientReminded) -> bool:
         """Delete every reminder at Amazon, forgetting each; False if Amazon could not be
-        reached (the rest wait for `catch_up`)."""
+        reached or refused (401): the rest wait for `catch_up`."""
         api = who.reminders_api
         for item in self.store.all(who.user_id):
             if api is None:
@@ -445,13 +446,11 @@ class Reminders:
             try:
                 api.delete(item.alert_token)
             except RemindersFault as fault:
-                if fault.kind is FaultKind.UNAVAILABLE:
+                if fault.kind is not FaultKind.NOT_FOUND:
+                    # Unreachable, or the permission gone (Amazon may still hold them): the
+                    # rows stay, `synced` STOPPING, for a launch with the permission to delete.
                     log.warning("reminders: stopping them, Amazon answered %s", fault)
                     return False
-                if fault.kind is FaultKind.PERMISSION_GONE:
-                    # Without the permission Amazon keeps none of this skill's reminders.
-                    self.store.forget_all(who.user_id)
-                    break
             self.store.forget(who.user_id, slot_keys=[item.slot_key])
         self.patients.save_reminders(who.user_id, synced=None)
         return True

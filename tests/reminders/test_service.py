@@ -504,3 +504,31 @@ def test_a_401_right_after_the_patient_accepted_does_not_ask_again(
         "Coach. Anything else?"
     )
     assert stored(app) == {}
+
+
+@pytest.mark.parametrize("status", [401, 503])
+def test_stopping_that_amazon_refuses_keeps_the_tokens_and_a_later_launch_deletes_them(
+    patient: Patient, app: Flask, status: int
+) -> None:
+    patient.say("SetRemindersIntent")
+    tokens = set(stored(app).values())
+    patient.say("CancelRemindersIntent")
+    patient.amazon.fail(status, method="DELETE")
+    if status == 401:
+        patient.granted = ()  # the permission was taken back in the Alexa app
+    failed = patient.say("AMAZON.YesIntent")
+    assert failed.speech == (
+        "I couldn't stop your reminders at Alexa just now; I'll try again next time you open "
+        "Spine Coach. You can also delete them in the Alexa app. Anything else?"
+    )
+    # Amazon may still hold them: nothing is forgotten here.
+    assert set(stored(app).values()) == tokens == at_amazon(patient)
+    deletes = len(patient.amazon.calls_of("DELETE"))
+    patient.launch()
+    if status == 401:
+        # Still without the permission: no call that can only be refused.
+        assert len(patient.amazon.calls_of("DELETE")) == deletes
+        patient.granted = (envelopes.REMINDERS_SCOPE,)
+        patient.launch()
+    assert patient.amazon.reminders() == []
+    assert stored(app) == {}
