@@ -461,8 +461,9 @@ class Reminders:
         self.patients.save_reminders(who.user_id, synced=None)
 
     def _schedule(self, hours_by_slot: Mapping[str, Sequence[int]], locale: str) -> Any:
-        """When the reminders come, said: 'every hour from 8 AM to 9 PM, with knee lifts and
-        bridges at 9 AM, 2 PM and 7 PM'."""
+        """When the reminders come, said: 'every hour from 8 AM, the last at 9 PM, with knee
+        lifts and bridges at 9 AM, 2 PM and 7 PM' (the last hourly one named, not the window's
+        end: 'nine till nine' has its last at 8 PM)."""
         hours_of: dict[str, set[int]] = {}
         for key, hours in hours_by_slot.items():
             for exercise_id in ReminderSlot.exercises_of(key):

@@ -47,7 +47,7 @@ def test_a_new_patient_is_reminded_on_the_virtual_clock(try_app: Flask) -> None:
 
     listed = browser.say("what reminders do I have")
     assert listed["heard"]["intent"] == "ListRemindersIntent"
-    assert "every hour from 8 AM to 9 PM" in listed["speech"]
+    assert "every hour from 8 AM, the last at 9 PM" in listed["speech"]
 
     hour = _listen_an_hour(browser)  # 16:00 UTC
     assert hour["reminders"] == [
@@ -67,7 +67,7 @@ def test_a_new_patient_is_reminded_on_the_virtual_clock(try_app: Flask) -> None:
     assert day["events"] == [f"ReminderStarted x{5 + day['more_reminders']}"]
 
     moved = browser.say("remind me from nine till nine")
-    assert "from 9 AM to 8 PM" in moved["speech"]
+    assert "from 9 AM, the last at 8 PM" in moved["speech"]
     morning = browser.act("/try/advance", {"days": 0.625})  # 17:00 to 08:00 the next day
     assert [(r["time"], r["text"]) for r in morning["reminders"]] == [
         ("18:00", "Time for your in-bed exercises"),  # lifts and bridges moved to 18:00

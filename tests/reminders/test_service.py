@@ -65,8 +65,8 @@ def test_setting_up_creates_one_reminder_per_slot_with_daily_rules_in_the_device
 ) -> None:
     reply = patient.say("SetRemindersIntent")
     assert reply.speech == (
-        "Done. I'll remind you every hour from 8 AM to 9 PM, with knee lifts and bridges at "
-        "9 AM, 2 PM, and 7 PM. Anything else?"
+        "Done. I'll remind you every hour from 8 AM, the last at 9 PM, with knee lifts and "
+        "bridges at 9 AM, 2 PM, and 7 PM. Anything else?"
     )
     assert not reply.ends_session
     bodies = by_hours(posted(patient))
@@ -111,8 +111,8 @@ def test_dutch_hours_are_said_the_dutch_way(patient: Patient) -> None:
     patient.locale = "nl-NL"
     reply = patient.say("SetRemindersIntent")
     assert reply.speech.startswith(
-        "Klaar. U krijgt een herinnering elk uur van 8 tot 21 uur, en om 9, 14 en 19 uur voor "
-        "knie optrekken en bruggetjes."
+        "Klaar. U krijgt een herinnering elk uur vanaf 8 uur, de laatste om 21 uur, en om 9, 14 "
+        "en 19 uur voor knie optrekken en bruggetjes."
     )
 
 
@@ -131,7 +131,7 @@ def test_a_new_window_updates_the_reminders_in_place(patient: Patient, app: Flas
     patient.say("SetRemindersIntent")
     first = stored(app)
     reply = patient.say("SetRemindersIntent", start="09:00", end="21:00")
-    assert reply.speech.startswith("Done. I'll remind you every hour from 9 AM to 8 PM")
+    assert reply.speech.startswith("Done. I'll remind you every hour from 9 AM, the last at 8 PM")
     assert len(patient.amazon.calls_of("POST")) == 2  # the first set-up's only
     puts = [call.body or {} for call in patient.amazon.calls_of("PUT")]
     assert len(puts) == 2
@@ -180,11 +180,11 @@ def test_listing_says_when_they_come_or_offers_them(patient: Patient) -> None:
     none = patient.say("ListRemindersIntent")
     assert none.speech == "You have no reminders. Shall I set them?"
     yes = patient.say("AMAZON.YesIntent")
-    assert yes.speech.startswith("Done. I'll remind you every hour from 8 AM to 9 PM")
+    assert yes.speech.startswith("Done. I'll remind you every hour from 8 AM, the last at 9 PM")
     listed = patient.say("ListRemindersIntent")
     assert listed.speech == (
-        "You have reminders every hour from 8 AM to 9 PM, with knee lifts and bridges at 9 AM, "
-        "2 PM, and 7 PM. Anything else?"
+        "You have reminders every hour from 8 AM, the last at 9 PM, with knee lifts and bridges "
+        "at 9 AM, 2 PM, and 7 PM. Anything else?"
     )
 
 
@@ -467,7 +467,7 @@ def test_a_half_past_window_is_announced_as_stored_and_not_moved_on_the_next_lau
     assert kept is not None
     assert kept.waking_hours == WakingHours(start=dt_time(10), end=dt_time(21))
     said = reply.speech
-    assert "every hour from 10 AM to 8 PM" in said
+    assert "every hour from 10 AM, the last at 8 PM" in said
     hours_at_amazon = {
         tuple(sorted(int(rule.split("BYHOUR=")[1].split(";")[0]) for rule in rules_of))
         for rules_of in (
