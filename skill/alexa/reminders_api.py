@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ask_sdk_core.exceptions import ApiClientException
@@ -78,11 +78,25 @@ def first_time(hours: tuple[int, ...], local_now: datetime) -> datetime:
     return today.replace(hour=min(hours)) + timedelta(days=1)
 
 
+class AmazonTime(datetime):
+    """A naive time serialized as Amazon's examples write it: milliseconds, no zone
+    ("2026-11-20T15:00:00.000"); ask-sdk's serializer calls `isoformat`."""
+
+    def isoformat(self, sep: str = "T", timespec: str = "auto") -> str:
+        return super().isoformat(sep, "milliseconds")
+
+
+def request_time(now: datetime) -> AmazonTime:
+    """`requestTime`: `now` in UTC, without a zone, to the millisecond."""
+    utc = now.astimezone(UTC).replace(tzinfo=None, microsecond=now.microsecond // 1000 * 1000)
+    return AmazonTime.combine(utc.date(), utc.time())
+
+
 def reminder_request(spec: ReminderSpec, now: datetime) -> ReminderRequest:
     """The body of a POST or PUT: daily rules at `spec.hours` in `spec.time_zone`."""
     local_now = now.astimezone(ZoneInfo(spec.time_zone))
     return ReminderRequest(
-        request_time=now,
+        request_time=request_time(now),
         trigger=Trigger(
             object_type=TriggerType.SCHEDULED_ABSOLUTE,
             scheduled_time=first_time(spec.hours, local_now),

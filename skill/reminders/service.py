@@ -41,6 +41,8 @@ __all__ = ["ASK_TOKEN", "SCOPE", "PatientReminded", "Reminders"]
 NO_NEW_ASK = timedelta(days=7)
 # `synced` when the patient stopped their reminders but some are still at Amazon.
 STOPPING = "stopping"
+# The longest reminder text (what small screens show, alexa-platform.md section 10).
+TEXT_LENGTH = 25
 # The token of the AskFor request, echoed in its Connections.Response.
 ASK_TOKEN = "reminders"
 
@@ -325,7 +327,9 @@ class Reminders:
             return strings.plain("reminders.text.several")
         exercise = self.plan.exercise(slot.exercises[0])
         name = exercise.name[locale] if exercise else slot.exercises[0]
-        return strings.plain("reminders.text.single", exercise=name)
+        text = strings.plain("reminders.text.single", exercise=name)
+        # Small screens show about 25 characters: a longer name gives the general text.
+        return text if len(text) <= TEXT_LENGTH else strings.plain("reminders.text.several")
 
     def _sync(self, who: PatientReminded, specs: Mapping[str, ReminderSpec]) -> None:
         """Make Amazon hold `specs`: POST what is missing, PUT what changed, DELETE what is no

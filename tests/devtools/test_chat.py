@@ -235,15 +235,15 @@ def test_reminders_asked_for_allowed_and_going_off_in_the_terminal(
         "You can say 'I approve' or 'no'."
     ) in out
     assert "(Alexa tells the skill: ACCEPTED)" in out
-    assert "alexa> Done. I'll remind you every hour" in out
+    assert "alexa> Done. I'll remind you every day, every hour" in out
     hour, day = out.split("you> /listen 3600")[1].split("you> /day")
-    assert "Reminder: Time for your knee presses (Fri 11:00)" in hour
+    assert "Reminder: Time for knee presses (Fri 11:00)" in hour
     assert hour.count("Reminder:") == 1
     shown = [line for line in day.splitlines() if line.startswith("Reminder:")]
     assert shown[:3] == [
-        "Reminder: Time for your knee presses (Fri 12:00)",
-        "Reminder: Time for your knee presses (Fri 13:00)",
-        "Reminder: Time for your in-bed exercises (Fri 14:00)",  # lifts and bridges too
+        "Reminder: Time for knee presses (Fri 12:00)",
+        "Reminder: Time for knee presses (Fri 13:00)",
+        "Reminder: Time for your exercises (Fri 14:00)",  # lifts and bridges too
     ]
     # From 11:00 a day on: 12:00 to 21:00, then 08:00 to 11:00 the next morning; five shown.
     assert len(shown) == 6

@@ -148,7 +148,7 @@ def test_reminders_that_went_off_are_checked(
         name="wrong on purpose",
         options=Options(patient=Patient(surgery_date=date(2026, 10, 21)), reminders_granted=True),
         turns=[
-            Turn(say="remind me to do my exercises", speech=["I'll remind you every hour"]),
+            Turn(say="remind me to do my exercises", speech=["I'll remind you every day"]),
             Turn.model_validate(
                 {"advance": {"hours": 2}, "reminders_fired": 5, "reminders_say": ["never said"]}
             ),

@@ -103,12 +103,12 @@ def test_reminders_allowed_with_a_button_go_off_as_hours_pass(
 
         page.click('[data-listen="3600"]')
         reminders = page.locator("#transcript li.reminder")
-        expect(reminders).to_have_text(["Reminder at 16:00: Time for your knee presses"])
+        expect(reminders).to_have_text(["Reminder at 16:00: Time for knee presses"])
         expect(page.locator("#transcript li.events").last).to_have_text("events: ReminderStarted")
         page.click("#next-day")
         expect(reminders).to_have_count(7)  # the hour's, five of the day's, and the rest counted
         expect(reminders.last).to_have_text("… and 9 more reminders")
-        expect(reminders.nth(1)).to_have_text("Reminder at 17:00: Time for your knee presses")
+        expect(reminders.nth(1)).to_have_text("Reminder at 17:00: Time for knee presses")
         assert page.locator("#transcript .error").count() == 0
 
 

@@ -51,7 +51,7 @@ def test_a_new_patient_is_reminded_on_the_virtual_clock(try_app: Flask) -> None:
 
     hour = _listen_an_hour(browser)  # 16:00 UTC
     assert hour["reminders"] == [
-        {"at": "2026-11-20T17:00:00+00:00", "time": "17:00", "text": "Time for your knee presses"}
+        {"at": "2026-11-20T17:00:00+00:00", "time": "17:00", "text": "Time for knee presses"}
     ]
     assert hour["events"] == ["ReminderStarted"]
     assert hour["clock"] == "2026-11-20T17:00:00+00:00"
@@ -70,9 +70,9 @@ def test_a_new_patient_is_reminded_on_the_virtual_clock(try_app: Flask) -> None:
     assert "from 9 AM, the last at 8 PM" in moved["speech"]
     morning = browser.act("/try/advance", {"days": 0.625})  # 17:00 to 08:00 the next day
     assert [(r["time"], r["text"]) for r in morning["reminders"]] == [
-        ("18:00", "Time for your in-bed exercises"),  # lifts and bridges moved to 18:00
-        ("19:00", "Time for your knee presses"),
-        ("20:00", "Time for your knee presses"),  # the last of the new window: none at 21:00
+        ("18:00", "Time for your exercises"),  # lifts and bridges moved to 18:00
+        ("19:00", "Time for knee presses"),
+        ("20:00", "Time for knee presses"),  # the last of the new window: none at 21:00
     ]
     assert morning["more_reminders"] == 0
 

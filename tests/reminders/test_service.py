@@ -65,8 +65,8 @@ def test_setting_up_creates_one_reminder_per_slot_with_daily_rules_in_the_device
 ) -> None:
     reply = patient.say("SetRemindersIntent")
     assert reply.speech == (
-        "Done. I'll remind you every hour from 8 AM, the last at 9 PM, with knee lifts and "
-        "bridges at 9 AM, 2 PM, and 7 PM. Anything else?"
+        "Done. I'll remind you every day, every hour from 8 AM, the last at 9 PM, with knee lifts "
+        "and bridges at 9 AM, 2 PM, and 7 PM. Anything else?"
     )
     assert not reply.ends_session
     bodies = by_hours(posted(patient))
@@ -84,35 +84,47 @@ def test_setting_up_creates_one_reminder_per_slot_with_daily_rules_in_the_device
     assert hourly["trigger"]["scheduledTime"] == "2026-11-20T11:00:00"
     assert daily["trigger"]["scheduledTime"] == "2026-11-20T14:00:00"
     assert hourly["alertInfo"]["spokenInfo"]["content"] == [
-        {"locale": "en-US", "text": "Time for your knee presses"}
+        {"locale": "en-US", "text": "Time for knee presses"}
     ]
-    assert daily["alertInfo"]["spokenInfo"]["content"][0]["text"] == (
-        "Time for your in-bed exercises"
-    )
+    assert daily["alertInfo"]["spokenInfo"]["content"][0]["text"] == ("Time for your exercises")
     assert set(stored(app)) == {"knee_presses", ALL_THREE}
     assert set(stored(app).values()) == at_amazon(patient)
 
 
 @pytest.mark.parametrize(
     ("locale", "text"),
-    [("en-GB", "Time for your knee presses"), ("nl-NL", "Tijd voor knieën aandrukken")],
+    [
+        ("en-US", "Time for knee presses"),
+        ("en-GB", "Time for knee presses"),
+        # "Tijd voor knieën aandrukken" would be 27 characters: the general text instead.
+        ("nl-NL", "Tijd voor uw oefeningen"),
+    ],
 )
-def test_the_reminder_text_is_in_the_patients_language(
+def test_the_reminder_text_is_in_the_patients_language_and_short(
     patient: Patient, locale: str, text: str
 ) -> None:
     patient.locale = locale
     patient.say("SetRemindersIntent")
-    content = by_hours(posted(patient))[HOURLY]["alertInfo"]["spokenInfo"]["content"]
+    bodies = posted(patient)
+    content = by_hours(bodies)[HOURLY]["alertInfo"]["spokenInfo"]["content"]
     assert content == [{"locale": locale, "text": text}]
-    assert len(text) <= 30
+    # What small screens show: about 25 characters, for every reminder.
+    for body in bodies:
+        assert len(body["alertInfo"]["spokenInfo"]["content"][0]["text"]) <= 25
+
+
+def test_the_request_time_is_written_as_amazons_example(patient: Patient) -> None:
+    patient.say("SetRemindersIntent")
+    # UTC, to the millisecond, without a zone (NOW is 15:00Z).
+    assert {body["requestTime"] for body in posted(patient)} == {"2026-11-20T15:00:00.000"}
 
 
 def test_dutch_hours_are_said_the_dutch_way(patient: Patient) -> None:
     patient.locale = "nl-NL"
     reply = patient.say("SetRemindersIntent")
     assert reply.speech.startswith(
-        "Klaar. U krijgt een herinnering elk uur vanaf 8 uur, de laatste om 21 uur, en om 9, 14 "
-        "en 19 uur voor knie optrekken en bruggetjes."
+        "Klaar. U krijgt elke dag een herinnering elk uur vanaf 8 uur, de laatste om 21 uur, en "
+        "om 9, 14 en 19 uur voor knie optrekken en bruggetjes."
     )
 
 
@@ -121,7 +133,7 @@ def test_setting_up_twice_creates_nothing_twice(patient: Patient, app: Flask) ->
     first = stored(app)
     calls = len(patient.amazon.calls)
     again = patient.say("SetRemindersIntent")
-    assert again.speech.startswith("Done. I'll remind you every hour")
+    assert again.speech.startswith("Done. I'll remind you every day, every hour")
     assert len(patient.amazon.calls) == calls  # nothing changed: not even a PUT
     assert stored(app) == first
     assert len(patient.amazon.reminders()) == 2
@@ -131,7 +143,9 @@ def test_a_new_window_updates_the_reminders_in_place(patient: Patient, app: Flas
     patient.say("SetRemindersIntent")
     first = stored(app)
     reply = patient.say("SetRemindersIntent", start="09:00", end="21:00")
-    assert reply.speech.startswith("Done. I'll remind you every hour from 9 AM, the last at 8 PM")
+    assert reply.speech.startswith(
+        "Done. I'll remind you every day, every hour from 9 AM, the last at 8 PM"
+    )
     assert len(patient.amazon.calls_of("POST")) == 2  # the first set-up's only
     puts = [call.body or {} for call in patient.amazon.calls_of("PUT")]
     assert len(puts) == 2
@@ -180,7 +194,9 @@ def test_listing_says_when_they_come_or_offers_them(patient: Patient) -> None:
     none = patient.say("ListRemindersIntent")
     assert none.speech == "You have no reminders. Shall I set them?"
     yes = patient.say("AMAZON.YesIntent")
-    assert yes.speech.startswith("Done. I'll remind you every hour from 8 AM, the last at 9 PM")
+    assert yes.speech.startswith(
+        "Done. I'll remind you every day, every hour from 8 AM, the last at 9 PM"
+    )
     listed = patient.say("ListRemindersIntent")
     assert listed.speech == (
         "You have reminders every hour from 8 AM, the last at 9 PM, with knee lifts and bridges "
@@ -245,7 +261,7 @@ def test_without_the_permission_alexa_is_asked_and_an_accept_creates_them(
     assert patient.amazon.calls == []
     patient.granted = (envelopes.REMINDERS_SCOPE,)
     accepted = patient.answer_permission("ACCEPTED")
-    assert accepted.speech.startswith("Done. I'll remind you every hour")
+    assert accepted.speech.startswith("Done. I'll remind you every day, every hour")
     assert len(patient.amazon.reminders()) == 2
 
 

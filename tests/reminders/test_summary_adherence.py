@@ -154,6 +154,26 @@ def test_one_reminder_is_said_in_the_singular(patient: Patient, app: Flask) -> N
     assert "Reminders: 1 of 1 followed within the hour." in details(patient)
 
 
+@pytest.mark.parametrize(
+    ("detail", "said"),
+    [
+        (Detail.BRIEF, "Herinneringen: 1 van 1 binnen het uur opgevolgd."),
+        (Detail.FULL, "Van 1 herinnering: 1 binnen het uur opgevolgd met oefeningen."),
+    ],
+)
+def test_one_reminder_is_said_in_natural_dutch(
+    patient: Patient, app: Flask, detail: Detail, said: str
+) -> None:
+    PatientStore(app.extensions[EXTENSION].engine).save_speech_detail(USER, detail)
+    patient.locale = "nl-NL"
+    patient.at = DAY_BEFORE
+    patient.say("SetRemindersIntent")
+    goes_off(patient, tokens(app)["knee_presses"], hour(1))
+    done(app, "knee_presses", hour(1.5))
+    patient.at = NOW
+    assert said in details(patient)
+
+
 def test_a_patient_who_chose_more_detail_hears_the_full_sentence(
     patient: Patient, app: Flask
 ) -> None:
