@@ -28,6 +28,7 @@ allowed reminders); tests/reminders/conftest.py has these fixtures. It answers:
 `fail(status, method=…, after=…, times=…)` makes the next matching reminder calls answer
 `status` (401, 403, 429, 500, 503 …), or `TIMEOUT` (answered only after the skill's API timeout
 has passed), or `TIMEOUT_AFTER_DOING` (the call takes effect, the answer comes too late);
+`delay` slows every reminder call by that many seconds (a slow Amazon, within the timeout);
 `after` lets that many matching calls through first. `calls` records every reminder call
 (method, path, JSON body); `reminders()` is what Amazon holds now.
 """
@@ -162,6 +163,7 @@ class FakeAmazon:
         self.zones: dict[str, str] = {}
         self.calls: list[Call] = []
         self.faults: list[Fault] = []
+        self.delay = 0.0
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
@@ -224,6 +226,8 @@ class FakeAmazon:
         if not path.startswith(PATH):
             return 404, {"code": "NOT_FOUND", "message": path}
         self.calls.append(Call(method, path, body if isinstance(body, dict) else None))
+        if self.delay:
+            time.sleep(self.delay)
         fault = self._fault_for(method)
         if fault == TIMEOUT:
             time.sleep(TIMEOUT_DELAY)

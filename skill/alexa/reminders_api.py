@@ -1,7 +1,8 @@
 """Alexa's Reminders API for one request, over ask-sdk's `ReminderManagementServiceClient`.
 
 Every fault (an HTTP error, a timeout, a refused connection) becomes one `RemindersFault`
-with a kind: the permission is gone (401), or Amazon could not be reached now (the rest).
+with a kind: the permission is gone (401), or Amazon could not be reached now (the rest). One
+request's calls start within START_WITHIN seconds of its first (then OUT_OF_TIME).
 
 Listing what Amazon holds (`AlexaReminders.listed`) does not use the client's
 `get_reminders`: ask-sdk-model cannot deserialize its answer (its `GetRemindersResponse` names a
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import enum
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -32,6 +35,11 @@ from ask_sdk_model.services.reminder_management import (
     TriggerType,
 )
 
+# No call to Amazon starts later than this after the request's first one: with the API client's
+# timeout (ALEXA_API_TIMEOUT, 1.5 s) a slow Amazon holds a request at most about 3 s; the rest
+# is left to the next launch's catch-up.
+START_WITHIN = 1.5
+
 # The permission scope of this skill's reminders.
 SCOPE = "alexa::alerts:reminders:skill:readwrite"
 
@@ -42,6 +50,7 @@ class FaultKind(enum.Enum):
     PERMISSION_GONE = "permission_gone"  # 401: the patient took the permission back
     NOT_FOUND = "not_found"  # 404: that reminder is gone already
     UNAVAILABLE = "unavailable"  # 403, 429, 5xx, a timeout or no connection: try again later
+    OUT_OF_TIME = "out_of_time"  # not called: this request's time for Amazon is used up
 
 
 class RemindersFault(Exception):
@@ -141,9 +150,24 @@ class AlexaReminders:
         self,
         client: ReminderManagementServiceClient,
         configuration: ApiConfiguration | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        start_within: float = START_WITHIN,
     ) -> None:
         self._client = client
         self._configuration = configuration
+        self._clock = clock
+        self._start_within = start_within
+        self._first_call: float | None = None
+
+    def _in_time(self) -> None:
+        """RemindersFault OUT_OF_TIME once `start_within` seconds have passed since the first
+        call (one object per request: Turn.reminders_api)."""
+        now = self._clock()
+        if self._first_call is None:
+            self._first_call = now
+        elif now - self._first_call > self._start_within:
+            raise RemindersFault(FaultKind.OUT_OF_TIME, "this request's time for Amazon is up")
 
     def listed(self) -> list[tuple[str, tuple[int, ...]]]:
         """GET /v1/alerts/reminders: every reminder Amazon holds of this skill for this user,
@@ -151,6 +175,7 @@ class AlexaReminders:
         configuration = self._configuration
         if configuration is None or configuration.api_client is None:
             raise RemindersFault(FaultKind.UNAVAILABLE, "no API client to list reminders")
+        self._in_time()
         request = ApiClientRequest(
             url=f"{configuration.api_endpoint}/v1/alerts/reminders",
             method="GET",
@@ -179,6 +204,7 @@ class AlexaReminders:
 
     def create(self, spec: ReminderSpec, now: datetime) -> str:
         """POST a reminder; its alert token."""
+        self._in_time()
         try:
             response = self._client.create_reminder(reminder_request(spec, now))
         except ServiceException as error:
@@ -190,6 +216,7 @@ class AlexaReminders:
 
     def update(self, alert_token: str, spec: ReminderSpec, now: datetime) -> None:
         """PUT the reminder `alert_token` as `spec`."""
+        self._in_time()
         try:
             self._client.update_reminder(alert_token, reminder_request(spec, now))
         except ServiceException as error:
@@ -197,6 +224,7 @@ class AlexaReminders:
 
     def delete(self, alert_token: str) -> None:
         """DELETE the reminder (RemindersFault NOT_FOUND if it is gone already)."""
+        self._in_time()
         try:
             self._client.delete_reminder(alert_token)
         except ServiceException as error:

@@ -548,3 +548,23 @@ def test_stopping_that_amazon_refuses_keeps_the_tokens_and_a_later_launch_delete
         patient.launch()
     assert patient.amazon.reminders() == []
     assert stored(app) == {}
+
+
+def test_a_slow_amazon_holds_a_request_about_3_seconds_at_most_and_the_launch_sets_the_rest(
+    patient: Patient, app: Flask
+) -> None:
+    # Each call takes 1.2 s (within the 1.5 s timeout): the list, then one POST; the next
+    # would start 2.4 s in, past the 1.5 s within which calls may start.
+    patient.amazon.delay = 1.2
+    started = time.monotonic()
+    reply = patient.say("SetRemindersIntent")
+    elapsed = time.monotonic() - started
+    assert elapsed < 3.0
+    assert reply.speech.startswith("I couldn't reach Alexa's reminders just now")
+    assert [call.method for call in patient.amazon.calls] == ["GET", "POST"]
+    assert len(patient.amazon.reminders()) == 1
+    assert set(stored(app).values()) == at_amazon(patient)
+    patient.amazon.delay = 0.0
+    patient.launch()
+    assert len(patient.amazon.reminders()) == 2
+    assert set(stored(app).values()) == at_amazon(patient)
