@@ -374,6 +374,14 @@ def write_language(directory: Path, locale: str, change: dict[str, Any]) -> None
         ({"built_in_intents": {"AMAZON.YesIntent": ["Ja"]}}, r"write phrases in lowercase"),
         ({"espeak_voice": None}, r"espeak_voice: Input should be a valid string"),
         ({"colour": "oranje"}, r"colour: Extra inputs are not permitted"),
+        (
+            {"alexa": {**load_language("nl-NL").alexa.model_dump(), "permission_ask": "Mag het?"}},
+            r"alexa\.permission_ask: Value error, the ask names the skill",
+        ),
+        (
+            {"alexa": {**load_language("nl-NL").alexa.model_dump(), "heard_as_yes": []}},
+            r"alexa\.heard_as_yes: List should have at least 1 item",
+        ),
     ],
 )
 def test_a_bad_language_file_is_named_with_its_field(

@@ -90,6 +90,25 @@ class Suggestions(_Strict):
     chips: list[str] = Field(min_length=1)  # one click says it
 
 
+class AlexaWords(_Strict):
+    """What Alexa herself says and hears on the simulated Echo, not the skill: her permission
+    ask after a skill's AskFor hand-over ({skill}: the skill's name in this language), the
+    yes and no she hears to it, and the word a reminder going off is shown with."""
+
+    skill_name: str = Field(min_length=1)
+    permission_ask: str
+    reminder: str = Field(min_length=1)
+    heard_as_yes: list[str] = Field(min_length=1)
+    heard_as_no: list[str] = Field(min_length=1)
+
+    @field_validator("permission_ask")
+    @classmethod
+    def _names_the_skill(cls, ask: str) -> str:
+        if "{skill}" not in ask:
+            raise ValueError("the ask names the skill: put {skill} in it")
+        return ask
+
+
 class SpokenLanguage(_Strict):
     """One locale's spoken words, as the simulator hears them."""
 
@@ -102,6 +121,7 @@ class SpokenLanguage(_Strict):
     dates: Dates
     built_in_intents: dict[str, list[str]]
     suggestions: Suggestions | None = None  # /try's chips; without them, no suggestions
+    alexa: AlexaWords
 
     @field_validator("built_in_intents")
     @classmethod
