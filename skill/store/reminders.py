@@ -159,11 +159,6 @@ class ReminderStore:
             )
         return int(result.rowcount or 0)
 
-    def forget_all(self, user_id: str) -> None:
-        """Forget every reminder of the patient (they are gone at Amazon, or will be)."""
-        with writing(self._engine) as connection:
-            connection.execute(delete(REMINDERS).where(REMINDERS.c.user_id == user_id))
-
     def record_prompt(self, user_id: str, alert_token: str, *, at: datetime) -> bool:
         """A reminder of the patient fired at `at`; False if that one was recorded already or
         the token is not theirs."""
